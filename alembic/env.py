@@ -1,0 +1,48 @@
+"""Alembic environment: migrations target service.models' metadata.
+
+`reviewmon migrate` hands over its engine in config.attributes["engine"]; the alembic
+command line (developers) takes REVIEWMON_DATABASE_URL or the reviewmon config.
+"""
+
+from __future__ import annotations
+
+import logging.config
+import os
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import service.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _engine():
+    engine = config.attributes.get("engine")
+    if engine is not None:
+        return engine
+    if config.config_file_name:
+        logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
+    from service import config as reviewmon_config
+    from service.db import make_engine
+
+    url = os.environ.get("REVIEWMON_DATABASE_URL") or reviewmon_config.load().database_url()
+    return make_engine(url)
+
+
+def run_migrations() -> None:
+    engine = _engine()
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations()

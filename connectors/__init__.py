@@ -1,0 +1,38 @@
+"""Connectors read reviews from one kind of source each; this module is their registry.
+
+Built-ins are listed by hand below. Other packages add connectors through the
+`reviewmon.connectors` entry-point group (name = the `type` used in the config).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import entry_points
+
+from connectors.base import Capabilities, Connector, Page, ReviewData, RowError
+
+__all__ = ["Capabilities", "Connector", "Page", "ReviewData", "RowError", "available", "get"]
+
+
+@cache
+def available() -> dict[str, type[Connector]]:
+    """Every connector type this installation knows, by its config `type` name."""
+    from connectors.appstore import AppStoreFeedConnector
+    from connectors.file import FileConnector
+    from connectors.sample import SampleConnector
+
+    found: dict[str, type[Connector]] = {
+        "file": FileConnector,
+        "sample": SampleConnector,
+        "appstore": AppStoreFeedConnector,
+    }
+    for ep in entry_points(group="reviewmon.connectors"):
+        found.setdefault(ep.name, ep.load())
+    return found
+
+
+def get(type_name: str) -> type[Connector]:
+    try:
+        return available()[type_name]
+    except KeyError:
+        raise KeyError(f"unknown source type {type_name!r}; known: {', '.join(sorted(available()))}") from None

@@ -1,0 +1,197 @@
+"""Reviews from a JSON Lines or CSV file: for imports, offline use and the demo.
+
+Fields (JSON keys or CSV header): `id` (required), `text` (required, may be empty),
+`rating` (1-5), `title`, `author`, `created_at`, `updated_at` (ISO 8601), `location`,
+`url`, `reply` (an owner reply the platform already shows). Other fields are kept in the
+raw payload. A row that cannot be read becomes a RowError naming its line; the good
+rows around it still land.
+
+The whole file is read on every poll, so an edit anywhere in it is seen. Its SHA-256
+is the cursor: an unchanged file is skipped without parsing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from connectors import base
+from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
+from connectors.errors import BadResponse, ConnectorError
+
+_CSV_FIELD_LIMIT = base.MAX_TEXT_CHARS * 4 + 1
+
+
+class FileOptions(base.Options):
+    path: Path = Field(description="JSON Lines (.jsonl, .ndjson) or CSV (.csv) file; relative to the config file")
+    format: Literal["auto", "jsonl", "csv"] = "auto"
+    page_size: int = Field(default=500, ge=1, le=10_000)
+    platform: str = Field(default="", description="where these reviews were published, as replies may name it")
+
+
+def record_to_review(record: Mapping[str, Any]) -> ReviewData:
+    """Normalise one record with the file format's field names; raises InvalidRecord."""
+    if "text" not in record:
+        raise InvalidRecord("text is missing (it may be empty, but the field must be there)")
+    return ReviewData(
+        external_id=base.external_id(record.get("id")),
+        text=base.review_text(record.get("text")),
+        rating=base.star_rating(record.get("rating")),
+        title=base.optional_text(record.get("title"), "title"),
+        author=base.optional_text(record.get("author"), "author"),
+        location=base.optional_text(record.get("location"), "location"),
+        created_at=base.timestamp(record.get("created_at"), "created_at"),
+        updated_at=base.timestamp(record.get("updated_at"), "updated_at"),
+        url=base.optional_text(record.get("url"), "url"),
+        owner_reply=base.optional_text(record.get("reply"), "reply", limit=base.MAX_TEXT_CHARS),
+        raw=base.sanitize(dict(record)),
+    )
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _HashingReader(io.RawIOBase):
+    """Passes bytes through while hashing them, so the cursor matches what was parsed."""
+
+    def __init__(self, raw: io.BufferedReader):
+        self._raw = raw
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)
+        if n:
+            self.digest.update(memoryview(buffer)[:n])
+        return n or 0
+
+
+def _jsonl_records(stream: io.BufferedIOBase) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
+    for number, line in enumerate(stream, start=1):
+        where = f"line {number}"
+        if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            yield number, RowError(where, "not valid UTF-8", raw=line[:1000].decode("utf-8", "replace"))
+            continue
+        except (json.JSONDecodeError, RecursionError) as exc:
+            message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            yield number, RowError(where, f"not valid JSON ({message})", raw=base.clean_text(line[:1000].decode("utf-8", "replace")))
+            continue
+        if not isinstance(record, dict):
+            yield number, RowError(where, f"expected a JSON object, got {type(record).__name__}", raw=base.sanitize(record))
+            continue
+        yield number, record
+
+
+def _csv_records(stream: io.BufferedIOBase) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.DictReader(text)
+    header = reader.fieldnames or []
+    missing = [name for name in ("id", "text") if name not in header]
+    if missing:
+        raise BadResponse(f"the CSV header has no {' or '.join(repr(m) for m in missing)} column (header: {', '.join(header)[:200]})")
+    line = 1
+    while True:
+        first_line = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = reader.line_num
+            yield first_line, RowError(f"line {first_line}", f"not valid CSV ({exc})")
+            continue
+        line = reader.line_num
+        if None in row:  # more cells than header columns
+            extra = row.pop(None)
+            row["_extra_cells"] = extra
+        if any(isinstance(v, str) and base._LONE_SURROGATE.search(v) for v in row.values()):
+            yield first_line, RowError(f"line {first_line}", "not valid UTF-8", raw=base.sanitize(row))
+            continue
+        # CSV has no null: an empty cell means "absent".
+        yield first_line, {k: (v if v != "" else None) if k != "text" else (v or "") for k, v in row.items()}
+
+
+class FileConnector:
+    Options: ClassVar = FileOptions
+    capabilities = Capabilities(platform="")
+
+    def __init__(self, options: FileOptions, **_: Any):
+        self.options = options
+        self.capabilities = Capabilities(platform=options.platform)
+
+    def _format(self) -> str:
+        if self.options.format != "auto":
+            return self.options.format
+        suffix = self.options.path.suffix.lower()
+        if suffix in (".jsonl", ".ndjson", ".json"):
+            return "jsonl"
+        if suffix in (".csv", ".tsv"):
+            return "csv"
+        raise ConnectorError(f"cannot tell the format of {self.options.path} from its name; set format = \"jsonl\" or \"csv\"")
+
+    async def fetch(self, cursor: Mapping[str, Any] | None) -> AsyncIterator[Page]:
+        path = self.options.path
+        try:
+            digest = await asyncio.to_thread(file_digest, path)
+        except OSError as exc:
+            raise ConnectorError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if cursor and cursor.get("sha256") == digest:
+            return
+        records = _csv_records if self._format() == "csv" else _jsonl_records
+        seen: dict[str, int] = {}
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            raise ConnectorError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        with handle:
+            hashing = _HashingReader(handle)
+            stream = io.BufferedReader(hashing, buffer_size=1 << 16)
+            page = Page()
+            for number, record in records(stream):
+                if isinstance(record, RowError):
+                    page.errors.append(record)
+                else:
+                    self._add(page, number, record, seen)
+                if len(page.reviews) >= self.options.page_size:
+                    yield page
+                    page = Page()
+            page.cursor = {"sha256": hashing.digest.hexdigest()}
+            yield page
+
+    @staticmethod
+    def _add(page: Page, number: int, record: Mapping[str, Any], seen: dict[str, int]) -> None:
+        where = f"line {number}"
+        try:
+            review = record_to_review(record)
+        except InvalidRecord as exc:
+            page.errors.append(RowError(where, str(exc), raw=base.sanitize(dict(record))))
+            return
+        first = seen.setdefault(review.external_id, number)
+        if first != number:
+            page.errors.append(RowError(where, f"id {review.external_id!r} already appeared on line {first}; this row is skipped", raw=review.raw))
+            return
+        page.reviews.append(review)
+
+
+csv.field_size_limit(_CSV_FIELD_LIMIT)

@@ -1,0 +1,317 @@
+"""The `reviewmon` command line. A thin caller of the service layer: no rule lives here.
+
+Exit codes: 0 success; 1 something failed (a source could not be polled, a reply fails
+the policy guard, no such draft); 2 reviewmon cannot run as configured (bad config,
+missing secret, database not migrated) or the command line itself is wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from service import __version__, approvals, db, output, queries, trends
+from service import config as config_module
+from service.context import Context
+from service.errors import PolicyViolation, ReviewmonError
+
+TABLE_LIMIT = 50
+
+REVIEW_FIELDS = ("id", "source", "external_id", "rating", "title", "text", "author", "location", "created_at",
+                 "updated_at", "url", "owner_reply", "sentiment", "negative", "reason", "language", "revisions")
+REVIEW_TABLE = [("id", "id", 6), ("source", "source", 16), ("rating", "★", 2), ("negative", "neg", 4),
+                ("sentiment", "vader", 6), ("author", "author", 16), ("created_at", "written", 16),
+                ("text", "text", 60)]
+DRAFT_FIELDS = ("id", "review_id", "source", "external_id", "status", "text", "policy_ok", "policy_problems",
+                "template", "created_at", "updated_at", "edited_by")
+DRAFT_TABLE = [("id", "id", 6), ("review_id", "review", 6), ("source", "source", 16), ("status", "status", 9),
+               ("policy_ok", "ok", 3), ("rating", "★", 2), ("text", "draft", 70)]
+TREND_FIELDS = ("week", "reviews", "mean_rating", "negative", "negative_share")
+SOURCE_FIELDS = ("name", "type", "reviews", "last_polled_at", "last_success_at", "last_error", "failure_count", "next_poll_at")
+
+
+@dataclass
+class State:
+    config_path: str | None
+    actor: str
+    _ctx: Context | None = field(default=None, repr=False)
+
+    def context(self, *, check_schema: bool = True) -> Context:
+        if self._ctx is None:
+            self._ctx = Context.open(config_module.load(self.config_path), check_schema=check_schema)
+        return self._ctx
+
+
+def _default_actor() -> str:
+    try:
+        return os.environ.get("REVIEWMON_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(output.FORMATS), default="table", show_default=True)
+limit_option = click.option("--limit", type=click.IntRange(min=1), help="At most this many rows (tables show 50 unless told).")
+
+
+def _table_limit(fmt: str, limit: int | None) -> int | None:
+    return limit if limit is not None or fmt != "table" else TABLE_LIMIT
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="reviewmon")
+@click.option("--config", "config_path", metavar="PATH", help="Config file (default: $REVIEWMON_CONFIG, else ./config.toml).")
+@click.option("--user", "actor", default=_default_actor, show_default="$REVIEWMON_USER or your login", help="Who is acting, for the drafts' history.")
+@click.pass_context
+def cli(click_ctx: click.Context, config_path: str | None, actor: str) -> None:
+    """Watch what customers say about a business online, and answer well."""
+    state = State(config_path=config_path, actor=actor)
+    click_ctx.obj = state
+    click_ctx.call_on_close(lambda: state._ctx and state._ctx.close())
+
+
+@cli.command()
+@click.pass_obj
+def migrate(state: State) -> None:
+    """Create or upgrade the database schema (safe to run any time)."""
+    ctx = state.context(check_schema=False)
+    before, after = db.migrate(ctx.engine)
+    where = ctx.engine.url.render_as_string(hide_password=True)
+    click.echo(f"{where}: already at schema {after}" if before == after else f"{where}: migrated from {before or 'empty'} to {after}")
+
+
+@cli.command()
+@click.option("--source", "names", multiple=True, metavar="NAME", help="Poll only this source (repeatable).")
+@click.option("-v", "--verbose", is_flag=True, help="Print a summary line per source even when not on a terminal.")
+@click.pass_obj
+def poll(state: State, names: tuple[str, ...], verbose: bool) -> None:
+    """Fetch new and changed reviews from the sources.
+
+    Quiet on success when run unattended (cron); failures go to stderr and make the
+    exit code 1. The other sources are still polled.
+    """
+    from service import poll as poll_module
+    from service.progress import poll_progress
+
+    ctx = state.context()
+    with poll_progress(enabled=sys.stderr.isatty()) as progress:
+        results = asyncio.run(poll_module.poll(ctx, list(names) or None, progress=progress))
+    show = verbose or sys.stdout.isatty()
+    for result in results:
+        if show:
+            c = result.counts
+            click.echo(
+                f"{result.name}: {'ok' if result.ok else 'FAILED'}, {result.fetched} read, {c.inserted} new, "
+                f"{c.updated} changed, {c.unchanged} unchanged, {result.rejected} rejected, {c.drafted} drafted "
+                f"({result.seconds:.1f}s)"
+            )
+        for problem in result.problems[:20]:
+            click.echo(f"{result.name}: skipped {output.visible(problem)}", err=True)
+        if len(result.problems) > 20:
+            click.echo(f"{result.name}: ... and {len(result.problems) - 20} more rows skipped (see `reviewmon sources`)", err=True)
+        if not result.ok:
+            click.echo(f"{result.name}: poll failed: {output.visible(result.error)}", err=True)
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        click.echo(f"reviewmon: {len(failed)} of {len(results)} sources failed: {', '.join(failed)}", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@format_option
+@click.pass_obj
+def sources(state: State, fmt: str) -> None:
+    """The configured sources and how their last polls went."""
+    ctx = state.context()
+    with ctx.session() as session:
+        table = [(k, k.replace("_", " "), 24) for k in SOURCE_FIELDS]
+        output.emit(queries.source_rows(session), fmt, table_columns=table, fields=SOURCE_FIELDS)
+
+
+@cli.group()
+def reviews() -> None:
+    """Read the stored reviews."""
+
+
+@reviews.command("list")
+@click.option("--negative", is_flag=True, help="Only reviews flagged negative.")
+@click.option("--source", metavar="NAME")
+@format_option
+@limit_option
+@click.pass_obj
+def reviews_list(state: State, negative: bool, source: str | None, fmt: str, limit: int | None) -> None:
+    """Reviews, newest first."""
+    ctx = state.context()
+    with ctx.session() as session:
+        rows = queries.review_rows(session, negative=True if negative else None, source=source, limit=_table_limit(fmt, limit))
+        output.emit(rows, fmt, table_columns=REVIEW_TABLE, fields=REVIEW_FIELDS)
+
+
+@reviews.command("show")
+@click.argument("review_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def reviews_show(state: State, review_id: int, fmt: str) -> None:
+    """One review in full, with why it was (not) flagged and its earlier versions."""
+    ctx = state.context()
+    with ctx.session() as session:
+        row = queries.review(session, review_id)
+    if fmt == "json":
+        output.write_json([row], sys.stdout)
+        return
+    for key in ("id", "source", "external_id", "rating", "author", "location", "created_at", "updated_at", "url",
+                "negative", "sentiment", "reason", "title", "text", "owner_reply"):
+        click.echo(f"{key:>12}: {output.visible(row[key])}")
+    for index, old in enumerate(row["revision_history"], start=1):
+        click.echo(f"  revision {index} (replaced {output.visible(old['replaced_at'])}): rating {old['rating']}: {output.visible(old['text'], 200)}")
+
+
+@cli.group()
+def drafts() -> None:
+    """Read, edit, approve or reject the drafted public replies."""
+
+
+@drafts.command("list")
+@click.option("--status", type=click.Choice(["drafted", "approved", "rejected", "posted"]))
+@click.option("--source", metavar="NAME")
+@format_option
+@limit_option
+@click.pass_obj
+def drafts_list(state: State, status: str | None, source: str | None, fmt: str, limit: int | None) -> None:
+    """Drafts, oldest waiting first."""
+    ctx = state.context()
+    with ctx.session() as session:
+        rows = queries.draft_rows(session, status=status, source=source, limit=_table_limit(fmt, limit))
+        output.emit(rows, fmt, table_columns=DRAFT_TABLE, fields=DRAFT_FIELDS)
+
+
+@drafts.command("show")
+@click.argument("draft_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def drafts_show(state: State, draft_id: int, fmt: str) -> None:
+    """A draft with the review it answers, the guard's verdict and its history."""
+    ctx = state.context()
+    with ctx.session() as session:
+        row = queries.draft(session, draft_id)
+    if fmt == "json":
+        output.write_json([{k: row[k] for k in (*DRAFT_FIELDS, "history")}], sys.stdout)
+        return
+    click.echo(f"draft {row['id']} ({row['status']}) for review {row['review_id']} on {row['source']}")
+    click.echo(f"review by {output.visible(row['author']) or '(no name)'}, rating {row['rating'] or '-'}: {output.visible(row['review_text'], 400)}")
+    click.echo("\n" + output.visible(row["text"].replace("\n", "\0")).replace("\\x00", "\n") + "\n")
+    _echo_verdict(row["policy_ok"], row["policy_problems"])
+    for event in row["history"]:
+        detail = f" — {output.visible(event['detail'])}" if event["detail"] else ""
+        click.echo(f"  {output.visible(event['at'])}  {event['actor']}: {event['action']} -> {event['status']}{detail}")
+
+
+def _echo_verdict(ok: bool, problems: list[str]) -> None:
+    if ok:
+        click.echo("policy guard: passes")
+    else:
+        click.echo("policy guard: FAILS", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+
+
+def _read_text(text: str | None, file: Any) -> str:
+    if (text is None) == (file is None):
+        raise click.UsageError("give the reply with --text or --file (use --file - for standard input)")
+    return text if text is not None else file.read()
+
+
+@drafts.command("edit")
+@click.argument("draft_id", type=int)
+@click.option("--text", help="The new reply text.")
+@click.option("--file", type=click.File("r", encoding="utf-8"), help="Read the new text from a file ('-' for stdin).")
+@click.pass_obj
+def drafts_edit(state: State, draft_id: int, text: str | None, file: Any) -> None:
+    """Replace a draft's text. Saved even when it fails the guard; then exit 1 with the reasons."""
+    verdict = approvals.edit(state.context(), draft_id, _read_text(text, file), actor=state.actor)
+    click.echo(f"draft {draft_id} saved")
+    _echo_verdict(verdict.ok, verdict.problems)
+    if not verdict.ok:
+        sys.exit(1)
+
+
+@drafts.command("approve")
+@click.argument("draft_id", type=int)
+@click.pass_obj
+def drafts_approve(state: State, draft_id: int) -> None:
+    """Approve a draft for posting; refused when its text fails the policy guard."""
+    approvals.approve(state.context(), draft_id, actor=state.actor)
+    click.echo(f"draft {draft_id} approved")
+
+
+@drafts.command("reject")
+@click.argument("draft_id", type=int)
+@click.option("--reason", help="Kept in the draft's history.")
+@click.pass_obj
+def drafts_reject(state: State, draft_id: int, reason: str | None) -> None:
+    """Reject a draft: no reply will be posted from it."""
+    approvals.reject(state.context(), draft_id, actor=state.actor, reason=reason)
+    click.echo(f"draft {draft_id} rejected")
+
+
+@cli.group()
+def policy() -> None:
+    """The public-reply policy guard."""
+
+
+@policy.command("check")
+@click.option("--text", help="The reply text to check.")
+@click.option("--file", type=click.File("r", encoding="utf-8"), help="Read the text from a file ('-' for stdin).")
+@click.option("--source", metavar="NAME", help="Check against this source's platform limit.")
+@click.pass_obj
+def policy_check(state: State, text: str | None, file: Any, source: str | None) -> None:
+    """Would this text be allowed as a public reply? Exit 1 with the reasons if not."""
+    ctx = state.context(check_schema=False)
+    source_type = ctx.config.source(source).type if source else None
+    verdict = approvals.check_text(ctx, _read_text(text, file), source_type=source_type)
+    _echo_verdict(verdict.ok, verdict.problems)
+    if not verdict.ok:
+        sys.exit(1)
+
+
+@cli.command("trends")
+@click.option("--source", metavar="NAME")
+@format_option
+@click.pass_obj
+def trends_command(state: State, source: str | None, fmt: str) -> None:
+    """Per week: number of reviews, mean rating, and the share flagged negative."""
+    ctx = state.context()
+    with ctx.session() as session:
+        table = [("week", "week of", 10), ("reviews", "reviews", 7), ("mean_rating", "mean ★", 6),
+                 ("negative", "negative", 8), ("negative_share", "share", 6)]
+        rows = ({**r, "negative_share": f"{r['negative_share']:.0%}"} if fmt == "table" else r for r in trends.weekly(session, source=source))
+        output.emit(rows, fmt, table_columns=table, fields=TREND_FIELDS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: service errors become one clear line and their exit code."""
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cli.main(args=argv, prog_name="reviewmon", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except PolicyViolation as exc:
+        click.echo(f"reviewmon: {exc}", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(exc.exit_code)
+    except ReviewmonError as exc:
+        click.echo(f"reviewmon: error: {exc}", err=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,257 @@
+"""Load and validate the TOML config into frozen, typed objects.
+
+Where the file comes from: `--config PATH`, else $REVIEWMON_CONFIG, else ./config.toml.
+Every mistake stops the program with a message naming the file and the key (exit 2).
+Relative paths resolve against the config file's folder. Secrets never appear in the
+file: keys ending in `_env` name environment variables, read only when needed.
+Contains no business logic.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+
+import connectors
+from service.errors import ConfigError, MissingSecret
+from service.schedule import Schedule
+
+DEFAULT_CONFIG = Path("config.toml")
+ENV_CONFIG = "REVIEWMON_CONFIG"
+
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,}[0-9]$")
+
+
+def read_secret(name: str, *, key: str) -> str:
+    """The value of environment variable `name` (named by config `key`), or MissingSecret."""
+    value = os.environ.get(name)
+    if not value:
+        raise MissingSecret(f"environment variable {name} is not set (the config names it in {key})")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Strict):
+    url: str | None = None
+    url_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> DatabaseConfig:
+        if self.url and self.url_env:
+            raise ValueError("set url or url_env, not both")
+        if self.url:
+            parsed = make_url(self.url)
+            if parsed.password:
+                raise ValueError("url holds a password; put the URL in an environment variable and name it with url_env")
+        return self
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The channel every public reply invites the reviewer to use."""
+
+    value: str
+    kind: Literal["email", "phone", "url"]
+
+
+def _contact(value: str) -> str:
+    value = value.strip()
+    if not (_EMAIL.match(value) or _URL.match(value) or _PHONE.match(value)):
+        raise ValueError("must be an email address, a phone number or an http(s) URL")
+    return value
+
+
+class BusinessConfig(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    contact: Annotated[str, AfterValidator(_contact)]
+
+    @property
+    def contact_channel(self) -> Contact:
+        kind = "email" if _EMAIL.match(self.contact) else "url" if _URL.match(self.contact) else "phone"
+        return Contact(self.contact, kind)
+
+
+class SentimentConfig(_Strict):
+    negative_threshold: float = Field(default=-0.05, ge=-1, le=1, description="text with compound <= this reads negative")
+    strong_negative_threshold: float = Field(default=-0.5, ge=-1, le=1, description="flags a 4-5 star review when its text is this negative")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SentimentConfig:
+        if self.strong_negative_threshold > self.negative_threshold:
+            raise ValueError("strong_negative_threshold must not be above negative_threshold")
+        return self
+
+
+class RepliesConfig(_Strict):
+    templates_dir: Path | None = Field(default=None, description="your own reply templates; default: the bundled ones")
+
+
+_SOURCE_KEYS = ("name", "type", "schedule", "location", "enabled")
+
+
+class SourceConfig(_Strict):
+    """A [[sources]] table: the common keys, and every other key as the connector's options."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    type: str
+    schedule: Schedule = Schedule.parse("1h")
+    location: str | None = None
+    enabled: bool = True
+    options: Any = None  # the connector's Options model, validated by parse()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_options(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        common = {k: v for k, v in data.items() if k in _SOURCE_KEYS}
+        return {**common, "options": {k: v for k, v in data.items() if k not in _SOURCE_KEYS}}
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        return Schedule.parse(value) if isinstance(value, str) else value
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in connectors.available():
+            raise ValueError(f"unknown source type {value!r}; known: {', '.join(sorted(connectors.available()))}")
+        return value
+
+
+def _with_connector_options(config: Config, base_dir: Path) -> tuple[Config, list[dict[str, Any]]]:
+    """Validate each source's options against its connector; errors keep their key path."""
+    errors: list[dict[str, Any]] = []
+    sources = []
+    for index, source in enumerate(config.sources):
+        try:
+            options = connectors.get(source.type).Options.model_validate(source.options or {})
+        except ValidationError as exc:
+            errors += [{**e, "loc": ("sources", index, *e["loc"])} for e in exc.errors()]
+            continue
+        relative = {
+            name: base_dir / value for name, value in options if isinstance(value, Path) and not value.is_absolute()
+        }
+        sources.append(source.model_copy(update={"options": options.model_copy(update=relative)}))
+    return config.model_copy(update={"sources": sources}), errors
+
+
+class Config(_Strict):
+    database: DatabaseConfig = DatabaseConfig()
+    business: BusinessConfig
+    sentiment: SentimentConfig = SentimentConfig()
+    replies: RepliesConfig = RepliesConfig()
+    sources: list[SourceConfig] = []
+
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        seen: set[str] = set()
+        for source in sources:
+            if source.name in seen:
+                raise ValueError(f"two sources are named {source.name!r}")
+            seen.add(source.name)
+        return sources
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def database_url(self) -> str:
+        """The SQLAlchemy URL, with a relative SQLite path resolved against the config folder."""
+        url = (
+            read_secret(self.database.url_env, key="database.url_env")
+            if self.database.url_env
+            else self.database.url or "sqlite:///reviewmon.db"
+        )
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            db_path = Path(parsed.database)
+            if not db_path.is_absolute():
+                parsed = parsed.set(database=str(self.base_dir / db_path))
+        return parsed.render_as_string(hide_password=False)
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise ConfigError(f"{self.path}: no source named {name!r} (sources: {', '.join(s.name for s in self.sources) or 'none'})")
+
+    def templates_dir(self) -> Path | None:
+        directory = self.replies.templates_dir
+        if directory is not None and not directory.is_absolute():
+            directory = self.base_dir / directory
+        return directory
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ[ENV_CONFIG]) if os.environ.get(ENV_CONFIG) else DEFAULT_CONFIG
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate the config; ConfigError with every problem otherwise."""
+    file = config_path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        hint = " (copy config.example.toml to config.toml, or pass --config)" if file == DEFAULT_CONFIG else ""
+        raise ConfigError(f"{file}: no such config file{hint}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    return parse(data, path=file.resolve())
+
+
+def parse(data: dict[str, Any], *, path: Path | None = None) -> Config:
+    base_dir = path.parent if path else Path.cwd()
+    try:
+        config = Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_describe(error, path, data) for error in exc.errors())) from None
+    config, errors = _with_connector_options(config, base_dir)
+    if errors:
+        raise ConfigError("\n".join(_describe(error, path, data) for error in errors))
+    return config
+
+
+def _describe(error: Any, path: Path | None, data: dict[str, Any]) -> str:
+    loc = list(error["loc"])
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += f".{part}" if key else str(part)
+    if loc and loc[0] == "sources" and len(loc) > 1 and isinstance(loc[1], int):
+        try:
+            key = key.replace(f"sources[{loc[1]}]", f"sources[{loc[1]}] ({data['sources'][loc[1]]['name']})", 1)
+        except (KeyError, IndexError, TypeError):
+            pass
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "missing (required)"
+    elif message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return f"{path or '<config>'}: {key or '(top level)'}: {message}"

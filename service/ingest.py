@@ -1,0 +1,193 @@
+"""Store one page of reviews from a connector: upsert, revisions, sentiment, drafts.
+
+`ingest_page` is called inside the transaction that also saves the source's cursor, so
+a page and the cursor that covers it land together or not at all. For each review:
+
+    new                                  -> insert, score, draft if negative and unanswered
+    seen before, nothing changed         -> no write at all
+    text, title or rating changed        -> keep the old version as a revision, update, score again,
+                                            draft if it is now negative, unanswered and has none
+    only other fields changed            -> update them (author, url, owner reply, ...)
+
+Writes are batched per page (one statement per table), which is what keeps a large
+import close to the speed of scoring the texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, select
+
+from connectors.base import Capabilities, ReviewData
+from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment
+from service.replies import ReplyDrafter
+from service.sentiment import SentimentScorer
+
+SYSTEM_ACTOR = "reviewmon"
+
+
+@dataclass
+class PageCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    drafted: int = 0
+
+    def add(self, other: PageCounts) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.drafted += other.drafted
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What ingest needs to know about the source a page came from."""
+
+    id: int
+    name: str
+    location: str | None
+    capabilities: Capabilities
+
+
+def _row(review: ReviewData, source: SourceInfo) -> dict[str, Any]:
+    row = {
+        "external_id": review.external_id,
+        "rating": review.rating,
+        "title": review.title,
+        "text": review.text,
+        "author": review.author,
+        "location": review.location or source.location,
+        "created_at": review.created_at,
+        "updated_at": review.updated_at,
+        "url": review.url,
+        "owner_reply": review.owner_reply,
+    }
+    row["fingerprint"] = _fingerprint(row)
+    row["raw"] = review.raw
+    return row
+
+
+def _fingerprint(row: dict[str, Any]) -> str:
+    canonical = json.dumps(row, sort_keys=True, default=lambda v: v.isoformat(), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _content_changed(old: Review, new: dict[str, Any]) -> bool:
+    return (old.text, old.title, old.rating) != (new["text"], new["title"], new["rating"])
+
+
+class PageIngester:
+    """Holds the per-process pieces (scorer, drafter) and stores pages with them."""
+
+    def __init__(self, scorer: SentimentScorer, drafter: ReplyDrafter):
+        self.scorer = scorer
+        self.drafter = drafter
+
+    def ingest(self, session: Session, source: SourceInfo, reviews: list[ReviewData], now: datetime) -> PageCounts:
+        rows = {}
+        for review in reviews:  # a platform repeating a review on one page: the last copy wins
+            rows[review.external_id] = _row(review, source)
+        existing = {
+            external_id: (review_id, fingerprint)
+            for review_id, external_id, fingerprint in session.exec(
+                select(Review.id, Review.external_id, Review.fingerprint).where(
+                    Review.source_id == source.id, Review.external_id.in_(list(rows))
+                )
+            )
+        }
+        counts = PageCounts()
+        fresh = [row for ext, row in rows.items() if ext not in existing]
+        changed = {existing[ext][0]: row for ext, row in rows.items() if ext in existing and existing[ext][1] != row["fingerprint"]}
+        counts.unchanged = len(rows) - len(fresh) - len(changed)
+        if fresh:
+            counts.drafted += self._insert(session, source, fresh, now)
+            counts.inserted = len(fresh)
+        if changed:
+            counts.drafted += self._update(session, source, changed, now)
+            counts.updated = len(changed)
+        return counts
+
+    def _insert(self, session: Session, source: SourceInfo, rows: list[dict[str, Any]], now: datetime) -> int:
+        for row in rows:
+            row.update(source_id=source.id, first_seen_at=now, changed_at=now)
+        inserted = session.exec(
+            insert(Review).returning(Review.id, sort_by_parameter_order=True), params=rows
+        ).all()
+        scored = [(review_id, row) for (review_id,), row in zip(inserted, rows, strict=True)]
+        verdicts = self._score(session, scored, now, replace=False)
+        needing = [(rid, row) for rid, row in scored if verdicts[rid] and row["owner_reply"] is None]
+        return self._draft(session, source, needing, now)
+
+    def _update(self, session: Session, source: SourceInfo, rows_by_id: dict[int, dict[str, Any]], now: datetime) -> int:
+        old_rows = {r.id: r for r in session.exec(select(Review).where(Review.id.in_(list(rows_by_id))))}
+        revisions, rescore = [], []
+        for review_id, row in rows_by_id.items():
+            old = old_rows[review_id]
+            if _content_changed(old, row):
+                revisions.append(
+                    {"review_id": review_id, "rating": old.rating, "title": old.title, "text": old.text,
+                     "updated_at": old.updated_at, "replaced_at": now}
+                )
+                rescore.append((review_id, row))
+            session.exec(update(Review).where(Review.id == review_id).values(**row, changed_at=now))
+        if revisions:
+            session.exec(insert(ReviewRevision), params=revisions)
+        if not rescore:
+            return 0
+        verdicts = self._score(session, rescore, now, replace=True)
+        has_draft = set(session.exec(select(Draft.review_id).where(Draft.review_id.in_([rid for rid, _ in rescore]))))
+        needing = [
+            (rid, row) for rid, row in rescore if verdicts[rid] and row["owner_reply"] is None and rid not in has_draft
+        ]
+        return self._draft(session, source, needing, now)
+
+    def _score(self, session: Session, rows: list[tuple[int, dict[str, Any]]], now: datetime, *, replace: bool) -> dict[int, bool]:
+        """Score and store; returns review id -> negative."""
+        records = []
+        for review_id, row in rows:
+            verdict = self.scorer.score(text=row["text"], title=row["title"], rating=row["rating"])
+            records.append(
+                {"review_id": review_id, "compound": verdict.compound, "negative": verdict.negative,
+                 "language": verdict.language, "reason": verdict.reason, "scored_at": now}
+            )
+        if replace:
+            for record in records:
+                session.exec(update(Sentiment).where(Sentiment.review_id == record["review_id"]).values(**record))
+        else:
+            session.exec(insert(Sentiment), params=records)
+        return {r["review_id"]: r["negative"] for r in records}
+
+    def _draft(self, session: Session, source: SourceInfo, rows: list[tuple[int, dict[str, Any]]], now: datetime) -> int:
+        if not rows:
+            return 0
+        drafts = []
+        for review_id, row in rows:
+            made = self.drafter.draft(
+                key=f"{source.name}:{row['external_id']}",
+                author=row["author"],
+                platform=source.capabilities.platform,
+                limit=source.capabilities.reply_limit,
+            )
+            drafts.append(
+                {"review_id": review_id, "status": DraftStatus.drafted, "text": made.text, "template": made.template,
+                 "policy_ok": made.policy.ok, "policy_problems": made.policy.problems, "created_at": now,
+                 "updated_at": now, "edited_by": None}
+            )
+        ids = session.exec(insert(Draft).returning(Draft.id, sort_by_parameter_order=True), params=drafts).all()
+        session.exec(
+            insert(DraftEvent),
+            params=[
+                {"draft_id": draft_id, "at": now, "actor": SYSTEM_ACTOR, "action": "drafted",
+                 "status": DraftStatus.drafted, "text": d["text"],
+                 "detail": f"from template {d['template']}" + ("" if d["policy_ok"] else "; fails the policy guard: " + "; ".join(d["policy_problems"]))}
+                for (draft_id,), d in zip(ids, drafts, strict=True)
+            ],
+        )
+        return len(drafts)

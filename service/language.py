@@ -1,0 +1,34 @@
+"""Is this text English? VADER's lexicon is English only, so the sentiment pass asks.
+
+py3langid (a maintained fork of langid.py that ships its model) decides; its model is
+loaded on first use, not at import. Short texts carry too little signal to tell a
+language apart and are taken as English: VADER simply finds nothing in them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import cache
+
+MIN_LETTERS = 20  # below this, identification is a guess
+MIN_CONFIDENCE = 0.90
+
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_lock = threading.Lock()
+
+
+@cache
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect(text: str) -> str | None:
+    """An ISO 639-1 code when the text is long enough and the model is sure; else None."""
+    if len(_LETTER.findall(text[:2000])) < MIN_LETTERS:
+        return None
+    with _lock:  # the identifier keeps scratch state
+        language, confidence = _identifier().classify(text[:5000])
+    return language if confidence >= MIN_CONFIDENCE else None

@@ -1,0 +1,175 @@
+"""Database tables (SQLModel). The schema changes only through alembic/versions/.
+
+Times are stored in UTC and come back timezone-aware on SQLite and PostgreSQL alike.
+Status values are plain strings (see the enums) so that adding one needs no type change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every backend (SQLite keeps no offset of its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: reviewmon stores aware UTC times only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _time(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class DraftStatus(StrEnum):
+    drafted = "drafted"
+    approved = "approved"
+    rejected = "rejected"
+    posted = "posted"
+
+
+class PollStatus(StrEnum):
+    running = "running"
+    ok = "ok"
+    failed = "failed"
+
+
+class Source(SQLModel, table=True):
+    """A configured source, created on first poll; kept (with its reviews) if removed from the config."""
+
+    __tablename__ = "sources"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    type: str = Field(max_length=50)
+    cursor: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    created_at: datetime = _time(nullable=False)
+    last_polled_at: datetime | None = _time()
+    last_success_at: datetime | None = _time()
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    failure_count: int = Field(default=0)
+    next_poll_at: datetime | None = _time()
+
+
+class Review(SQLModel, table=True):
+    __tablename__ = "reviews"
+    __table_args__ = (sa.UniqueConstraint("source_id", "external_id", name="uq_reviews_source_external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    external_id: str = Field(max_length=255)
+    rating: int | None = None
+    title: str | None = Field(default=None, sa_type=sa.Text)
+    text: str = Field(sa_type=sa.Text)
+    author: str | None = Field(default=None, sa_type=sa.Text)
+    location: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime | None = _time(index=True)
+    updated_at: datetime | None = _time()
+    url: str | None = Field(default=None, sa_type=sa.Text)
+    owner_reply: str | None = Field(default=None, sa_type=sa.Text)
+    raw: Any = Field(default=None, sa_type=JSONType, nullable=True)
+    fingerprint: str = Field(max_length=64, description="hash of the normalised fields: unchanged means skip")
+    first_seen_at: datetime = _time(nullable=False)
+    changed_at: datetime = _time(nullable=False)
+
+
+class ReviewRevision(SQLModel, table=True):
+    """What a review said before the reviewer edited it."""
+
+    __tablename__ = "review_revisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="reviews.id", index=True)
+    rating: int | None = None
+    title: str | None = Field(default=None, sa_type=sa.Text)
+    text: str = Field(sa_type=sa.Text)
+    updated_at: datetime | None = _time()
+    replaced_at: datetime = _time(nullable=False)
+
+
+class Sentiment(SQLModel, table=True):
+    """The latest verdict on a review; `reason` says in words why it is (not) negative."""
+
+    __tablename__ = "sentiments"
+
+    review_id: int = Field(foreign_key="reviews.id", primary_key=True)
+    compound: float | None = None
+    negative: bool = Field(index=True)
+    language: str | None = Field(default=None, max_length=16)
+    reason: str = Field(sa_type=sa.Text)
+    scored_at: datetime = _time(nullable=False)
+
+
+class Draft(SQLModel, table=True):
+    """The one public reply drafted for a review, and whether it passed the policy guard."""
+
+    __tablename__ = "drafts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="reviews.id", unique=True)
+    status: str = Field(max_length=20, index=True)
+    text: str = Field(sa_type=sa.Text)
+    template: str | None = Field(default=None, max_length=100)
+    policy_ok: bool
+    policy_problems: list[str] = Field(default_factory=list, sa_type=JSONType)
+    created_at: datetime = _time(nullable=False)
+    updated_at: datetime = _time(nullable=False)
+    edited_by: str | None = Field(default=None, max_length=100)
+
+
+class DraftEvent(SQLModel, table=True):
+    """One line of a draft's history: who did what, when, and the text at that moment."""
+
+    __tablename__ = "draft_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="drafts.id", index=True)
+    at: datetime = _time(nullable=False)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=30)
+    status: str = Field(max_length=20)
+    text: str | None = Field(default=None, sa_type=sa.Text)
+    detail: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class PollRun(SQLModel, table=True):
+    __tablename__ = "poll_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    started_at: datetime = _time(nullable=False)
+    finished_at: datetime | None = _time()
+    status: str = Field(max_length=20)
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    rejected: int = 0
+    drafted: int = 0
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    problems: list[str] = Field(default_factory=list, sa_type=JSONType)

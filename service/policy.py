@@ -1,0 +1,207 @@
+"""The policy guard: may this text be posted publicly as our reply to a review?
+
+A public reply only acknowledges the reviewer and invites them to contact management
+through the configured channel. `check_reply` is the one function that decides; drafts
+are checked when generated, on every edit and again at approval, and a failing text
+never becomes approved. It reports every problem it finds, each in words an owner can
+act on. The rules:
+
+1. not empty; no template syntax left over ({{ }}, {% %}, {# #});
+2. within the platform's length limit, counted as the platform counts (bytes or characters);
+3. invites the reviewer to contact us, and names the configured contact;
+4. acknowledges the reviewer or apologises;
+5. no refund, discount, free item, voucher or other compensation;
+6. no request to change, update or remove the review or rating;
+7. no blame, arguing or excuses ("but", "however", "your fault", "our records show", ...);
+8. no facts about the case: numbers, amounts, dates, order or booking references;
+9. no email address, phone number or web address other than the configured contact;
+10. every sentence does one of the allowed jobs (greet, thank or apologise, invite,
+    sign off); anything else is quoted back as saying more than a reply should.
+
+Matching is done on a folded copy of the text (Unicode NFKC, case-folded, invisible
+format characters removed) so spacing tricks and full-width letters do not slip past.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from connectors.base import ReplyLimit
+from service.config import Contact
+
+DEFAULT_LIMIT = ReplyLimit(5000)
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def fold(text: str) -> str:
+    """NFKC, case-folded, format characters (zero-width and bidi controls) removed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return text.casefold()
+
+
+def _words(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
+
+
+_TEMPLATE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+|(?<![@\w.])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|uk|de|fr|es|it|nl|eu|info|biz|shop|app|me|us|ca|au)(?:/[^\s]*)?(?![\w])")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d ().-]{5,}\d(?![\w])")
+_DIGIT = re.compile(r"\d")
+
+_INVITE = _words(
+    r"contact(?:ing)?", r"reach(?:ing)? (?:out|us|me)", r"get(?:ting)? in touch", r"write to", r"e-?mail(?:ing)?",
+    r"call(?:ing)?", r"ring", r"phone", r"message", r"speak", r"talk", r"hear from you", r"let us know", r"get back to us",
+    r"drop us", r"send us",
+)
+_ACKNOWLEDGE = _words(
+    r"thank(?:s| you)?", r"sorry", r"apologi[sz]e\w*", r"apolog(?:y|ies)", r"regret\w*", r"appreciate\w*",
+    r"feedback", r"to hear", r"hearing about", r"understand\w*", r"disappoint\w*", r"concerns?", r"experience",
+    r"sharing", r"took the time", r"taking the time",
+)
+_GREETING = re.compile(r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings)\b")
+_SIGN_OFF = _words(
+    r"regards", r"sincerely", r"best(?: wishes)?", r"warm(?:ly| wishes)", r"cheers", r"yours", r"team",
+    r"management", r"manager", r"owner", r"owners", r"thanks again",
+)
+
+_COMPENSATION = _words(
+    r"refund\w*", r"reimburs\w*", r"money back", r"repay\w*", r"compensat\w*", r"discount\w*", r"vouchers?",
+    r"coupons?", r"gift ?cards?", r"free(?: of charge)?", r"complimentary", r"on the house", r"on us",
+    r"credit(?:s|ed)?", r"rebates?", r"cash ?back", r"promo(?:tion(?:al)?)? codes?", r"codes?", r"waive\w*",
+    r"comp(?:ed|ing)?", r"make it up to you", r"\d+ ?% ?off", r"percent off", r"half price", r"replacement",
+    r"exchange", r"partial refund", r"store credit",
+)
+_MONEY = re.compile(r"[$€£¥₹]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?)\b")
+_REVIEW_CHANGE = re.compile(
+    r"(?<![\w])(?:remov\w*|delet\w*|take\s+down|taking\s+down|chang\w*|updat\w*|edit\w*|revis\w*|reconsider\w*|amend\w*|"
+    r"rais\w*|increas\w*|bump\w*|withdraw\w*|retract\w*|modify\w*|adjust\w*)"
+    r"\s+(?:\w+\s+){0,3}(?:reviews?|ratings?|stars?|post|posts|comments?|score)(?![\w])"
+    r"|(?<![\w])(?:more|higher|better|five|5|full)\s+(?:\w+\s+)?(?:stars?|ratings?)(?![\w])"
+)
+_ARGUING = _words(
+    r"but", r"however", r"although", r"though", r"unfortunately", r"because", r"due to", r"actually", r"in fact",
+    r"to be fair", r"to be honest", r"not true", r"untrue", r"false", r"lie", r"lies", r"lying", r"liar", r"fake",
+    r"your fault", r"you should(?: have)?", r"you shouldn't", r"you didn't", r"you did not", r"you failed",
+    r"you were", r"you refused", r"you chose", r"our records", r"records show", r"our policy", r"policy",
+    r"as stated", r"clearly", r"obviously", r"understaffed", r"short[- ]staffed", r"busy", r"rush(?:ed)?",
+    r"new staff", r"disagree\w*", r"misunderst\w*", r"never happened", r"no record", r"other (?:customers|guests)",
+    r"everyone else", r"most (?:customers|guests)", r"claim\w*", r"allegation\w*", r"alleged\w*",
+    r"supposedly", r"if you had", r"rude to",
+)
+_CASE_FACTS = _words(
+    r"order (?:number|no|#)", r"your order", r"booking", r"reservation", r"invoice", r"receipt", r"ticket",
+    r"reference", r"case (?:number|id)", r"account number", r"transaction", r"yesterday", r"last night",
+    r"last week", r"that (?:day|night|evening)", r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    r"january|february|march|april|june|july|august|september|october|november|december", r"table",
+    r"waiter|waitress|server|chef|cook|driver|staff member|employee|colleague",
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def check_reply(
+    text: str,
+    *,
+    contact: Contact,
+    business_name: str,
+    limit: ReplyLimit | None = None,
+) -> PolicyResult:
+    """Every way `text` breaks the public-reply policy; no problems means it may go public."""
+    problems: list[str] = []
+    if not text.strip():
+        return PolicyResult(["the reply is empty"])
+    if _TEMPLATE.search(text):
+        problems.append("contains template syntax ({{ }}, {% %} or {# #}) left over from a template")
+    limit = limit or DEFAULT_LIMIT
+    size = limit.measure(text)
+    if size > limit.limit:
+        problems.append(f"is {size} {limit.unit} long; the platform allows {limit.limit}")
+
+    folded = fold(text)
+    contact_folded = fold(contact.value)
+    # Judge the rest of the text with the contact and business name blanked out, so their
+    # own digits, dots and words do not count against the reply.
+    rest = folded.replace(contact_folded, " CONTACT ")
+    name_folded = fold(business_name)
+    if name_folded:
+        rest = rest.replace(name_folded, " BUSINESS ")
+
+    problems += _contact_problems(folded, rest, contact)
+    if not _ACKNOWLEDGE.search(rest):
+        problems.append("does not acknowledge the reviewer or apologise")
+    found = _first(_COMPENSATION, rest) or _first(_MONEY, rest)
+    if found:
+        problems.append(f"offers or discusses compensation in public ({found!r}); keep that for the private conversation")
+    found = _first(_REVIEW_CHANGE, rest)
+    if found:
+        problems.append(f"asks the reviewer to change or remove their review ({found!r})")
+    found = _first(_ARGUING, rest)
+    if found:
+        problems.append(f"argues, blames or makes excuses ({found!r}); a public reply only acknowledges and invites")
+    found = _first(_CASE_FACTS, rest) or _first(_DIGIT, _strip_contacts(rest))
+    if found:
+        problems.append(f"mentions details of the case ({found!r}); keep them for the private conversation")
+    problems += _off_topic_sentences(rest)
+    return PolicyResult(problems)
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str | None:
+    match = pattern.search(text)
+    return match.group(0).strip() if match else None
+
+
+def _strip_contacts(text: str) -> str:
+    for pattern in (_EMAIL, _URL, _PHONE):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def _contact_problems(folded: str, rest: str, contact: Contact) -> list[str]:
+    problems = []
+    if contact.kind == "phone":
+        wanted = re.sub(r"\D", "", contact.value)
+        named = any(re.sub(r"\D", "", m) == wanted for m in _PHONE.findall(folded))
+    else:
+        named = fold(contact.value) in folded
+    if not named:
+        problems.append(f"does not give the contact channel {contact.value}")
+    if not _INVITE.search(rest):
+        problems.append("does not invite the reviewer to contact management")
+    others = [m for p in (_EMAIL, _URL, _PHONE) for m in p.findall(rest)]
+    if contact.kind == "phone":
+        wanted = re.sub(r"\D", "", contact.value)
+        others = [m for m in others if re.sub(r"\D", "", m) != wanted]
+    if others:
+        problems.append(f"contains contact details other than {contact.value} ({others[0].strip()!r})")
+    return problems
+
+
+def _off_topic_sentences(rest: str) -> list[str]:
+    """Each sentence must greet, acknowledge, invite or sign off; quote the first that doesn't."""
+    sentences = [s.strip() for s in _SENTENCE.findall(rest) if s.strip(" \t.!?,;:-—–")]
+    for index, sentence in enumerate(sentences):
+        if (
+            _GREETING.match(sentence)
+            or _ACKNOWLEDGE.search(sentence)
+            or _INVITE.search(sentence)
+            or "CONTACT" in sentence
+            or "BUSINESS" in sentence
+            or _SIGN_OFF.search(sentence)
+            or (index == len(sentences) - 1 and len(sentence.split()) <= 4)  # a signature: "— Maria"
+        ):
+            continue
+        quoted = sentence if len(sentence) <= 80 else sentence[:77] + "..."
+        return [f"says something other than an acknowledgement and an invitation: {quoted!r}"]
+    return []

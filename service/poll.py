@@ -1,0 +1,158 @@
+"""Poll sources: the one orchestrator between connectors and the database.
+
+    for each source (all enabled ones, or those named):
+        connector = connectors.get(type)(options, http_client=...)
+        for page in connector.fetch(saved cursor):          # HTTP or file, no database
+            in one transaction:
+                ingest.ingest(page.reviews)                 # upsert, revisions, sentiment, drafts
+                save page.cursor (if the page has one)      # so a crash loses and doubles nothing
+        record the outcome on the source and its poll run
+
+A source that fails is recorded with its error and does not stop the others. The CLI
+(`reviewmon poll`), the scheduler and the web app all call `poll()`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import select
+
+import connectors
+from connectors.base import Page, RowError
+from connectors.errors import ConnectorError
+from connectors.http import make_client
+from service.config import SourceConfig
+from service.context import Context
+from service.ingest import PageCounts, SourceInfo
+from service.models import PollRun, PollStatus, Source
+
+log = logging.getLogger("reviewmon.poll")
+
+MAX_PROBLEMS_KEPT = 100
+MAX_RAW_KEPT = 2000
+
+Progress = Callable[[str, int], None]
+"""Called with (source name, records just processed) after each stored page."""
+
+
+@dataclass
+class SourceResult:
+    name: str
+    ok: bool = True
+    error: str | None = None
+    fetched: int = 0
+    rejected: int = 0
+    counts: PageCounts = field(default_factory=PageCounts)
+    problems: list[RowError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.name, "ok": self.ok, "error": self.error, "fetched": self.fetched,
+            "inserted": self.counts.inserted, "updated": self.counts.updated,
+            "unchanged": self.counts.unchanged, "rejected": self.rejected,
+            "drafted": self.counts.drafted, "seconds": round(self.seconds, 3),
+        }
+
+
+def sync_sources(ctx: Context) -> dict[str, Source]:
+    """Make sure every configured source has its row; returns rows by name."""
+    now = ctx.clock()
+    with ctx.session() as session:
+        rows = {s.name: s for s in session.exec(select(Source))}
+        for source in ctx.config.sources:
+            row = rows.get(source.name)
+            if row is None:
+                row = rows[source.name] = Source(name=source.name, type=source.type, created_at=now)
+                session.add(row)
+            elif row.type != source.type:
+                row.type, row.cursor = source.type, None  # another kind of source: the old cursor means nothing
+        session.flush()
+    return rows
+
+
+async def poll(ctx: Context, names: list[str] | None = None, *, progress: Progress | None = None) -> list[SourceResult]:
+    """Poll the named sources (default: every enabled one); one result per source."""
+    chosen = [ctx.config.source(n) for n in names] if names else [s for s in ctx.config.sources if s.enabled]
+    rows = sync_sources(ctx)
+    results = []
+    async with make_client() as client:
+        for source in chosen:
+            results.append(await poll_source(ctx, source, rows[source.name].id, client=client, progress=progress))
+    return results
+
+
+async def poll_source(ctx: Context, source: SourceConfig, source_id: int, *, client: Any, progress: Progress | None = None) -> SourceResult:
+    result = SourceResult(source.name)
+    started = time.monotonic()
+    started_at = ctx.clock()
+    with ctx.session() as session:
+        run = PollRun(source_id=source_id, started_at=started_at, status=PollStatus.running)
+        session.add(run)
+        session.flush()
+        run_id = run.id
+        cursor = session.get(Source, source_id).cursor
+    try:
+        connector_type = connectors.get(source.type)
+        connector = connector_type(source.options, http_client=client)
+        info = SourceInfo(source_id, source.name, source.location, connector.capabilities)
+        async for page in connector.fetch(cursor):
+            _store_page(ctx, info, page, result)
+            if progress:
+                progress(source.name, len(page.reviews) + len(page.errors))
+    except ConnectorError as exc:
+        result.ok, result.error = False, str(exc)
+    except Exception as exc:  # a bug or a database fault must not stop the other sources
+        log.exception("unexpected error polling %s", source.name)
+        result.ok, result.error = False, f"unexpected error: {type(exc).__name__}: {exc}"
+    result.seconds = time.monotonic() - started
+    _finish(ctx, source, source_id, run_id, result)
+    return result
+
+
+def _store_page(ctx: Context, info: SourceInfo, page: Page, result: SourceResult) -> None:
+    now = ctx.clock()
+    with ctx.session() as session:
+        counts = ctx.ingester.ingest(session, info, page.reviews, now) if page.reviews else PageCounts()
+        if page.cursor is not None:
+            session.exec(update(Source).where(Source.id == info.id).values(cursor=page.cursor))
+    result.counts.add(counts)
+    result.fetched += len(page.reviews) + len(page.errors)
+    result.rejected += len(page.errors)
+    result.problems += page.errors
+    for problem in page.errors:
+        log.warning("%s: skipped %s", info.name, problem, extra={"source": info.name, "raw": _raw(problem.raw)})
+
+
+def _raw(raw: Any) -> str:
+    text = json.dumps(raw, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_RAW_KEPT else text[:MAX_RAW_KEPT] + "…"
+
+
+def _finish(ctx: Context, source: SourceConfig, source_id: int, run_id: int, result: SourceResult) -> None:
+    now = ctx.clock()
+    problems = [
+        {"where": p.where, "message": p.message, "raw": _raw(p.raw)} for p in result.problems[:MAX_PROBLEMS_KEPT]
+    ]
+    with ctx.session() as session:
+        run = session.get(PollRun, run_id)
+        run.finished_at = now
+        run.status = PollStatus.ok if result.ok else PollStatus.failed
+        run.error = result.error
+        run.fetched, run.rejected = result.fetched, result.rejected
+        run.inserted, run.updated, run.drafted = result.counts.inserted, result.counts.updated, result.counts.drafted
+        run.problems = problems
+        row = session.get(Source, source_id)
+        row.last_polled_at = now
+        row.next_poll_at = source.schedule.next_after(now)
+        if result.ok:
+            row.last_success_at, row.last_error, row.failure_count = now, None, 0
+        else:
+            row.last_error, row.failure_count = result.error, row.failure_count + 1

@@ -1,0 +1,124 @@
+"""Read-side queries shared by the CLI and the web app: reviews, drafts, sources.
+
+Rows come back as plain dicts with the field names scripts rely on (README, "JSON
+output"), streamed so that a million reviews never sit in memory at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from service.errors import NotFound
+from service.models import Draft, DraftEvent, PollRun, Review, ReviewRevision, Sentiment, Source
+
+STREAM_BATCH = 1000
+
+
+def _revision_counts():
+    return (
+        select(ReviewRevision.review_id, func.count().label("n"))
+        .group_by(ReviewRevision.review_id)
+        .subquery()
+    )
+
+
+def review_rows(
+    session: Session, *, negative: bool | None = None, source: str | None = None, limit: int | None = None,
+    review_id: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Reviews newest first, with their source, sentiment and number of revisions."""
+    revisions = _revision_counts()
+    query = (
+        select(Review, Source.name, Sentiment, func.coalesce(revisions.c.n, 0))
+        .join(Source, Source.id == Review.source_id)
+        .outerjoin(Sentiment, Sentiment.review_id == Review.id)
+        .outerjoin(revisions, revisions.c.review_id == Review.id)
+        .order_by(col(Review.created_at).desc().nulls_last(), col(Review.id).desc())
+    )
+    if negative is not None:
+        query = query.where(Sentiment.negative == negative)
+    if source:
+        query = query.where(Source.name == source)
+    if review_id is not None:
+        query = query.where(Review.id == review_id)
+    if limit is not None:
+        query = query.limit(limit)
+    for review, source_name, sentiment, revision_count in session.exec(query.execution_options(yield_per=STREAM_BATCH)):
+        yield {
+            "id": review.id, "source": source_name, "external_id": review.external_id, "rating": review.rating,
+            "title": review.title, "text": review.text, "author": review.author, "location": review.location,
+            "created_at": review.created_at, "updated_at": review.updated_at, "url": review.url,
+            "owner_reply": review.owner_reply,
+            "sentiment": sentiment.compound if sentiment else None,
+            "negative": bool(sentiment and sentiment.negative),
+            "reason": sentiment.reason if sentiment else None,
+            "language": sentiment.language if sentiment else None,
+            "revisions": revision_count,
+        }
+
+
+def review(session: Session, review_id: int) -> dict[str, Any]:
+    for row in review_rows(session, review_id=review_id):
+        row["revision_history"] = [
+            {"rating": r.rating, "title": r.title, "text": r.text, "updated_at": r.updated_at, "replaced_at": r.replaced_at}
+            for r in session.exec(select(ReviewRevision).where(ReviewRevision.review_id == review_id).order_by(ReviewRevision.id))
+        ]
+        return row
+    raise NotFound(f"no review with id {review_id}")
+
+
+def draft_rows(
+    session: Session, *, status: str | None = None, source: str | None = None, limit: int | None = None,
+    draft_id: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Drafts, oldest waiting first (the order an owner should work through them)."""
+    query = (
+        select(Draft, Review, Source.name)
+        .join(Review, Review.id == Draft.review_id)
+        .join(Source, Source.id == Review.source_id)
+        .order_by(col(Draft.created_at), col(Draft.id))
+    )
+    if status:
+        query = query.where(Draft.status == status)
+    if source:
+        query = query.where(Source.name == source)
+    if draft_id is not None:
+        query = query.where(Draft.id == draft_id)
+    if limit is not None:
+        query = query.limit(limit)
+    for draft, review_, source_name in session.exec(query.execution_options(yield_per=STREAM_BATCH)):
+        yield {
+            "id": draft.id, "review_id": draft.review_id, "source": source_name, "external_id": review_.external_id,
+            "status": draft.status, "text": draft.text, "policy_ok": draft.policy_ok,
+            "policy_problems": list(draft.policy_problems or []), "template": draft.template,
+            "created_at": draft.created_at, "updated_at": draft.updated_at, "edited_by": draft.edited_by,
+            "rating": review_.rating, "author": review_.author, "review_text": review_.text, "review_url": review_.url,
+        }
+
+
+def draft(session: Session, draft_id: int) -> dict[str, Any]:
+    for row in draft_rows(session, draft_id=draft_id):
+        row["history"] = [
+            {"at": e.at, "actor": e.actor, "action": e.action, "status": e.status, "detail": e.detail}
+            for e in session.exec(select(DraftEvent).where(DraftEvent.draft_id == draft_id).order_by(DraftEvent.id))
+        ]
+        return row
+    raise NotFound(f"no draft with id {draft_id}")
+
+
+def source_rows(session: Session) -> Iterator[dict[str, Any]]:
+    counts = dict(session.exec(select(Review.source_id, func.count()).group_by(Review.source_id)).all())
+    for source in session.exec(select(Source).order_by(Source.name)):
+        yield {
+            "name": source.name, "type": source.type, "reviews": counts.get(source.id, 0),
+            "last_polled_at": source.last_polled_at, "last_success_at": source.last_success_at,
+            "last_error": source.last_error, "failure_count": source.failure_count, "next_poll_at": source.next_poll_at,
+        }
+
+
+def last_runs(session: Session, source_id: int, limit: int = 10) -> list[PollRun]:
+    return list(session.exec(select(PollRun).where(PollRun.source_id == source_id).order_by(col(PollRun.id).desc()).limit(limit)))

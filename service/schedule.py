@@ -1,0 +1,51 @@
+"""When a source is next due: pure functions of the schedule and the clock.
+
+A schedule is either an interval ("90s", "15m", "1h", "1h30m", "1d") or a five-field
+cron expression ("*/20 7-22 * * *", read by APScheduler's CronTrigger).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.triggers.cron import CronTrigger
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_INTERVAL = re.compile(r"^(?:\d+[smhd])+$")
+MIN_INTERVAL = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    text: str
+    interval: timedelta | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Schedule:
+        """Read a schedule; ValueError with a readable message when it is neither form."""
+        compact = text.strip().lower().replace(" ", "")
+        if _INTERVAL.match(compact):
+            seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", compact))
+            interval = timedelta(seconds=seconds)
+            if interval < MIN_INTERVAL:
+                raise ValueError(f"schedule {text!r} is shorter than {int(MIN_INTERVAL.total_seconds())}s")
+            return cls(text=text.strip(), interval=interval)
+        try:
+            CronTrigger.from_crontab(text.strip(), timezone=timezone.utc)
+        except ValueError as exc:
+            raise ValueError(
+                f"schedule {text!r} is neither an interval like '15m' or '1h' nor a cron expression ({exc})"
+            ) from None
+        return cls(text=text.strip())
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first due time after `moment` (an aware datetime)."""
+        if self.interval is not None:
+            return moment + self.interval
+        trigger = CronTrigger.from_crontab(self.text, timezone=timezone.utc)
+        return trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
+
+    def __str__(self) -> str:
+        return self.text
