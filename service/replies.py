@@ -20,7 +20,7 @@ from service.config import BusinessConfig, ConfigError, Contact
 from service.policy import PolicyResult, check_reply
 from service.resources import reply_templates_dir
 
-_PLAIN_NAME = re.compile(r"[^\W\d_]{2,30}(?:[-'’][^\W\d_]{2,30})?")
+_PLAIN_NAME = re.compile(r"(?:[^\W\d_]{1,3}['’])?[^\W\d_]{2,30}(?:[-'’][^\W\d_]{2,30})?")
 _NOT_NAMES = frozenset(
     "anonymous anon customer guest user reviewer admin unknown none null google apple yelp visitor "
     "traveller traveler client someone mr mrs ms miss dr sir madam the and app store play".split()

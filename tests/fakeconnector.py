@@ -1,0 +1,56 @@
+"""A scripted source for tests above the connector layer (poller, ingest, CLI).
+
+    fake = FakeSource()
+    fake.page(review("a"), review("b"), cursor={"n": 1}).fail(ConnectorError("boom"))
+
+Register it with the `fake_type` fixture; sources of type "fake" then replay the script
+of the FakeSource named by their `script` option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from connectors import base
+from connectors.base import Capabilities, Page, ReviewData
+
+SCRIPTS: dict[str, FakeSource] = {}
+
+
+def review(external_id: str, text: str = "Nice place.", rating: int | None = 5, **fields: Any) -> ReviewData:
+    return ReviewData(external_id=external_id, text=text, rating=rating, raw={"id": external_id}, **fields)
+
+
+class FakeSource:
+    def __init__(self, name: str = "default"):
+        self.steps: list[Page | BaseException] = []
+        self.cursors_seen: list[Any] = []
+        SCRIPTS[name] = self
+
+    def page(self, *reviews: ReviewData, cursor: dict[str, Any] | None = None, errors: list[base.RowError] | None = None) -> FakeSource:
+        self.steps.append(Page(reviews=list(reviews), errors=list(errors or []), cursor=cursor))
+        return self
+
+    def fail(self, error: BaseException) -> FakeSource:
+        self.steps.append(error)
+        return self
+
+
+class FakeOptions(base.Options):
+    script: str = "default"
+
+
+class FakeConnector:
+    Options = FakeOptions
+    capabilities = Capabilities(platform="Fakebook")
+
+    def __init__(self, options: FakeOptions, **_: Any):
+        self.source = SCRIPTS[options.script]
+
+    async def fetch(self, cursor: Mapping[str, Any] | None) -> AsyncIterator[Page]:
+        self.source.cursors_seen.append(cursor)
+        for step in self.source.steps:
+            if isinstance(step, BaseException):
+                raise step
+            yield step

@@ -1,0 +1,34 @@
+"""The App Store connector through `reviewmon poll`, against a feed on a local server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.appstore_feed import APP_ID, entry, feed, page_path
+from tests.conftest import run_cli, write_config
+from tests.feedserver import FeedServer
+
+
+def test_polls_every_page_from_a_local_server_and_stops_early_next_time(tmp_path: Path, database_url: str) -> None:
+    with FeedServer() as server:
+        for number in range(1, 4):
+            server.serve_json(page_path(number), feed([entry(i, rating=1 + i % 5) for i in range((number - 1) * 50, number * 50)]))
+        server.serve_json(page_path(4), feed(None))
+        config = write_config(tmp_path, database_url, [
+            {"name": "app-us", "type": "appstore", "app_id": APP_ID, "country": "us", "base_url": server.base_url},
+        ])
+        assert run_cli(config, "migrate").exit_code == 0
+        first = run_cli(config, "poll", "--verbose")
+        assert first.exit_code == 0, first.output
+        assert "app-us: ok, 150 read, 150 new" in first.output
+        assert [server.hits[page_path(n)] for n in range(1, 5)] == [1, 1, 1, 1]
+
+        # One new review arrives at the top of page 1.
+        server.serve_json(page_path(1), feed([entry(-1, rating=1, text="Crashes on launch.")] + [entry(i) for i in range(49)]))
+        second = run_cli(config, "poll", "--verbose")
+        assert second.exit_code == 0, second.output
+        assert "1 new" in second.output
+        assert [server.hits[page_path(n)] for n in range(1, 5)] == [2, 1, 1, 1]  # stopped after page 1
+
+    listed = run_cli(config, "reviews", "list", "--format", "json", "--source", "app-us")
+    assert listed.output.count('"external_id"') == 151

@@ -1,0 +1,80 @@
+"""The policy guard: what may be said in public, and what never may."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.base import ReplyLimit
+from service.config import Contact
+from service.policy import check_reply
+
+EMAIL = Contact("hello@harbourlane.example", "email")
+PHONE = Contact("+44 20 7946 0000", "phone")
+GOOD = "Hi Ana, thank you for your feedback and we are sorry. Please email us at hello@harbourlane.example so our manager can talk with you."
+
+
+def problems(text: str, contact: Contact = EMAIL, limit: ReplyLimit | None = None) -> list[str]:
+    return check_reply(text, contact=contact, business_name="Harbour Lane Bistro", limit=limit).problems
+
+
+def test_a_plain_acknowledgement_and_invitation_passes() -> None:
+    assert problems(GOOD) == []
+    assert problems("We're sorry to hear this. Please call us on +44 (20) 7946-0000.\n\nKind regards,\nThe Harbour Lane Bistro team", PHONE) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "the reply is empty"),
+        ("Thank you for your review.", "does not give the contact channel hello@harbourlane.example"),
+        ("Sorry. hello@harbourlane.example", "does not invite the reviewer to contact management"),
+        ("Please email us at hello@harbourlane.example.", "does not acknowledge the reviewer or apologise"),
+        (GOOD + " We'd like to offer you a full refund.", "offers or discusses compensation in public ('refund"),
+        (GOOD + " Your next dessert is on the house!", "compensation in public ('on the house')"),
+        (GOOD + " Here is a voucher for your next visit.", "compensation"),
+        (GOOD + " We can give you 20% off.", "compensation"),
+        (GOOD + " Please update your review once we have spoken.", "asks the reviewer to change or remove their review"),
+        (GOOD + " We hope you will consider removing this review.", "change or remove"),
+        (GOOD + " We would love five stars next time!", "change or remove"),
+        ("We are sorry, but you were rude to our staff. Please email us at hello@harbourlane.example.", "argues, blames or makes excuses"),
+        (GOOD + " Unfortunately it was a very busy night.", "argues, blames or makes excuses"),
+        (GOOD + " Our records show you never ordered the soup.", "argues"),
+        (GOOD + " Your order number 48213 was late.", "mentions details of the case"),
+        (GOOD + " We saw you on Saturday.", "mentions details of the case"),
+        (GOOD + " Or write to maria@gmail.com directly.", "contact details other than hello@harbourlane.example"),
+        (GOOD + " See www.other-site.com for our menu.", "contact details other than"),
+        (GOOD + " {{ first_name }}", "template syntax"),
+        (GOOD + " The kitchen staff have ten years of training.", "says something other than an acknowledgement"),
+    ],
+)
+def test_each_rule_is_enforced_with_a_reason(text: str, expected: str) -> None:
+    found = problems(text)
+    assert any(expected in p for p in found), found
+
+
+def test_platform_length_limit_counts_as_the_platform_counts() -> None:
+    text = GOOD + " Thank you again, we are truly sorry." * 3
+    assert problems(text, limit=ReplyLimit(len(text))) == []
+    [too_long] = problems(text, limit=ReplyLimit(100))
+    assert too_long == f"is {len(text)} characters long; the platform allows 100"
+    accented = GOOD.replace("Ana", "Zoë Ōtsuka")
+    limit = ReplyLimit(len(accented), unit="bytes")
+    assert f"is {len(accented.encode())} bytes long; the platform allows {len(accented)}" in problems(accented, limit=limit)
+
+
+@pytest.mark.parametrize(
+    "smuggled",
+    [
+        "We will R E F U N D you.",  # spaced out letters are caught by the sentence rule at least
+        "Ｗｅ ｗｉｌｌ ｒｅｆｕｎｄ you.",  # full-width letters
+        "We will re\u200bfund you.",  # a zero-width space inside the word
+        "We can DISCOUNT your bill.",
+    ],
+)
+def test_disguised_compensation_does_not_pass(smuggled: str) -> None:
+    assert problems(GOOD + " " + smuggled) != []
+
+
+def test_the_configured_contacts_own_digits_are_not_case_details() -> None:
+    assert problems("Sorry to hear this. Please call us on +44 20 7946 0000.", PHONE) == []
+    assert problems("Sorry to hear this. Please call us on +44 20 7946 0001.", PHONE) != []
