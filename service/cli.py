@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import logging
 import os
 import sys
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 
 import click
 
-from service import __version__, approvals, db, output, queries, trends
+from service import __version__, approvals, db, logs, output, queries, trends
 from service import config as config_module
 from service.context import Context
 from service.errors import PolicyViolation, ReviewmonError
@@ -68,9 +67,12 @@ def _table_limit(fmt: str, limit: int | None) -> int | None:
 @click.version_option(__version__, prog_name="reviewmon")
 @click.option("--config", "config_path", metavar="PATH", help="Config file (default: $REVIEWMON_CONFIG, else ./config.toml).")
 @click.option("--user", "actor", default=_default_actor, show_default="$REVIEWMON_USER or your login", help="Who is acting, for the drafts' history.")
+@click.option("--log-level", type=click.Choice(logs.LEVELS), default="warning", show_default=True, help="info: one line per polled source and per skipped row.")
+@click.option("--log-format", type=click.Choice(logs.FORMATS), default="auto", show_default=True, help="auto: text on a terminal, JSON lines otherwise.")
 @click.pass_context
-def cli(click_ctx: click.Context, config_path: str | None, actor: str) -> None:
+def cli(click_ctx: click.Context, config_path: str | None, actor: str, log_level: str, log_format: str) -> None:
     """Watch what customers say about a business online, and answer well."""
+    logs.configure(log_level, log_format)
     state = State(config_path=config_path, actor=actor)
     click_ctx.obj = state
     click_ctx.call_on_close(lambda: state._ctx and state._ctx.close())
@@ -296,7 +298,6 @@ def trends_command(state: State, source: str | None, fmt: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: service errors become one clear line and their exit code."""
-    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     try:
         cli.main(args=argv, prog_name="reviewmon", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -114,6 +114,7 @@ async def poll_source(ctx: Context, source: SourceConfig, source_id: int, *, cli
         result.ok, result.error = False, f"unexpected error: {type(exc).__name__}: {exc}"
     result.seconds = time.monotonic() - started
     _finish(ctx, source, source_id, run_id, result)
+    log.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", source.name, "polled" if result.ok else f"failed: {result.error}", extra=result.as_dict())
     return result
 
 
@@ -128,7 +129,7 @@ def _store_page(ctx: Context, info: SourceInfo, page: Page, result: SourceResult
     result.rejected += len(page.errors)
     result.problems += page.errors
     for problem in page.errors:
-        log.warning("%s: skipped %s", info.name, problem, extra={"source": info.name, "raw": _raw(problem.raw)})
+        log.info("%s: skipped %s", info.name, problem, extra={"source": info.name, "where": problem.where, "raw": _raw(problem.raw)})
 
 
 def _raw(raw: Any) -> str:

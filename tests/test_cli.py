@@ -156,3 +156,15 @@ def test_policy_check_command(config: Path) -> None:
     assert ok.exit_code == 0
     bad = run_cli(config, "policy", "check", "--text", "Please update your review to 5 stars and enjoy a free dessert!")
     assert bad.exit_code == 1 and "change or remove" in bad.output and "compensation" in bad.output
+
+
+def test_unattended_logs_are_one_json_object_per_line(config: Path, tmp_path: Path) -> None:
+    rows = [*ROWS, '{"id": "broken"', {"id": "a4", "text": "New one.", "rating": 4}]
+    write_jsonl(tmp_path / "reviews.jsonl", rows)
+    result = run_cli(config, "--log-level", "info", "--log-format", "json", "poll")
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    skipped = [r for r in records if r["message"].startswith("site: skipped")]
+    assert skipped and skipped[0]["where"] == "line 4" and skipped[0]["raw"]
+    [summary] = [r for r in records if r["message"] == "site: polled"]
+    assert (summary["source"], summary["inserted"], summary["rejected"], summary["ok"]) == ("site", 1, 1, True)
