@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-import httpx
 from pydantic import Field
 
-from connectors import base, http
+from connectors import base
+from connectors.http import Http, json_body
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
 from connectors.errors import BadResponse
 
@@ -83,9 +83,9 @@ class AppStoreFeedConnector:
     Options = AppStoreOptions
     capabilities = Capabilities(platform="the App Store")
 
-    def __init__(self, options: AppStoreOptions, *, http_client: httpx.AsyncClient):
+    def __init__(self, options: AppStoreOptions, *, http: Http):
         self.options = options
-        self.http = http_client
+        self.http = http
 
     def page_url(self, number: int) -> str:
         o = self.options
@@ -93,11 +93,10 @@ class AppStoreFeedConnector:
 
     async def _read_page(self, number: int) -> list[Any] | None:
         """The page's entries; None when the storefront has no such page or app (404)."""
-        response = await http.get(self.http, self.page_url(number))
+        response = await self.http.request("GET", self.page_url(number), allow=(404,))
         if response.status_code == 404:
             return None
-        http.raise_for_status(response)
-        return _entries(http.json_body(response))
+        return _entries(json_body(response))
 
     async def fetch(self, cursor: Mapping[str, Any] | None) -> AsyncIterator[Page]:
         since = base.timestamp((cursor or {}).get("latest"), "cursor.latest")

@@ -13,16 +13,32 @@ import re
 import unicodedata
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, ClassVar, Protocol
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 MAX_TEXT_CHARS = 1_000_000
 """A review longer than this is refused with a row error rather than stored."""
 
 MAX_FIELD_CHARS = 2_000
 """Title, author, location and id are short by nature; longer ones are cut, not refused."""
+
+
+DURATION_PATTERN = re.compile(r"^(?:\d+[smhd])+$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """ "90s", "15m", "1h30m", "7d" as a timedelta; ValueError otherwise."""
+    compact = text.strip().lower().replace(" ", "")
+    if not DURATION_PATTERN.match(compact):
+        raise ValueError(f"{text!r} is not a duration like '90s', '15m', '1h' or '1d'")
+    return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", compact)))
+
+
+Duration = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v) if isinstance(v, str) else v)]
+"""An options field written as "15m", "1h", "7d" in the config."""
 
 
 class Options(BaseModel):
@@ -44,11 +60,13 @@ class ReplyLimit:
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What a platform lets us do, in one place (see docs/ and issue #3 for posting)."""
+    """What a platform lets us do, in one place."""
 
     platform: str  # shown to people and passed to reply templates, e.g. "the App Store"
-    can_reply: bool = False
+    can_reply: bool = False  # the connector has post_reply()
     reply_limit: ReplyLimit | None = None
+    reply_upsert: bool = True  # posting again replaces, so a retry after a crash is safe
+    retention: timedelta | None = None  # the platform lists reviews only this long after a change
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +84,9 @@ class ReviewData:
     url: str | None = None
     owner_reply: str | None = None
     raw: Any = None
+    excerpt: bool = False  # the platform gives only the start of the text
+    language: str | None = None  # as the platform states it (ISO 639-1)
+    translation: str | None = None  # the platform's English translation, when it sent one
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +106,43 @@ class Page:
     reviews: list[ReviewData] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     cursor: dict[str, Any] | None = None
+    complete: bool = False
+    """True on the last page of a full listing: reviews of this source that the poll did
+    not see are then marked removed (never deleted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """What a connector needs to reply to one stored review."""
+
+    external_id: str
+    url: str | None
+    raw: Any
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostedReply:
+    """What the platform said after taking a reply."""
+
+    reply_id: str | None = None
+    posted_at: datetime | None = None
+    state: str | None = None  # e.g. PUBLISHED, PENDING_PUBLISH, a moderation state
+    text: str | None = None
 
 
 class Connector(Protocol):
-    """Reads one source. Built with `Connector(options, http=client)`."""
+    """Reads one source. Built with `Connector(options, http=Http(...))`; may raise
+    AuthError at once when a credential it needs is not set.
+
+    Connectors that can reply also have
+        async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply
+    and, when posting twice is not safe (capabilities.reply_upsert is False),
+        async def current_reply(self, target: ReplyTarget) -> PostedReply | None
+    """
 
     Options: ClassVar[type[Options]]
-    capabilities: ClassVar[Capabilities]
+    capabilities: Capabilities
 
     def fetch(self, cursor: Mapping[str, Any] | None) -> AsyncIterator[Page]: ...
 

@@ -1,14 +1,19 @@
-"""What can go wrong when reading a platform, as a small closed tree.
+"""What can go wrong when reading or writing a platform, as a small closed tree.
 
-- ConnectorError: the source could not be read this time; the message says why
-  - TransientError: network trouble or a 5xx; the next scheduled poll tries again
+- ConnectorError: the source could not be read (or the reply not posted) this time
+  - TransientError: network trouble or a 5xx; retried within the source's time budget,
+    then the next scheduled poll tries again
     - RateLimited: the platform asked us to slow down (`retry_after` seconds, if it said)
-  - AuthError: credentials are missing, expired or refused; a person must act
+  - AuthError: credentials are missing, expired or refused even after a refresh; the
+    message names the environment variable or file to fix (source: "needs credentials")
+  - NotAuthorised: the platform refuses this account, app or project (403, a quota of 0);
+    the message carries the platform's reason (source: "not authorised")
   - BadResponse: the platform answered with something we cannot read as a whole page
+  - ReplyRejected: the platform refused a reply (too long, moderation, not allowed)
 
-The poller catches ConnectorError, records it on the source and poll run, and goes on
-with the other sources. A single bad review is not an error here: connectors report it
-as a RowError on its page and keep the rest.
+The poller and the poster catch ConnectorError, record it, and go on with the others.
+A single bad review is not an error here: connectors report it as a RowError on its
+page and keep the rest.
 """
 
 from __future__ import annotations
@@ -32,5 +37,13 @@ class AuthError(ConnectorError):
     pass
 
 
+class NotAuthorised(ConnectorError):
+    pass
+
+
 class BadResponse(ConnectorError):
+    pass
+
+
+class ReplyRejected(ConnectorError):
     pass

@@ -1,73 +1,233 @@
-"""The only place connectors get an httpx client from, and where HTTP failures become
-ConnectorErrors (connectors/errors.py)."""
+"""How connectors talk HTTP: the one client factory, and `Http`, a connector's polite,
+patient and discreet view of it.
+
+- polite: a User-Agent naming reviewmon and its version, timeouts on every request,
+  at most PER_HOST requests in flight to one host (PoliteTransport);
+- patient: 429, 5xx and network errors are retried with exponential backoff and
+  jitter (stamina), honouring Retry-After or the platform's reset header, but never
+  past the source's time budget;
+- credentials: a 401 refreshes the token once and tries again; a second 401 is an
+  AuthError naming what to fix; a 403 is NotAuthorised with the platform's reason;
+- discreet: secrets are redacted from every message it raises.
+Statuses a connector wants to handle itself are passed in `allow`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import Collection, Iterable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+import stamina
 
-from connectors.errors import AuthError, BadResponse, ConnectorError, RateLimited, TransientError
+from connectors.errors import AuthError, BadResponse, ConnectorError, NotAuthorised, RateLimited, TransientError
+from connectors.secrets import redact
 
 USER_AGENT = "reviewmon/{version} (+https://github.com/reviewmon/reviewmon)"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+DEFAULT_BUDGET = 300.0  # seconds one source may spend, retries and waits included
+PER_HOST = 4
+ATTEMPTS = 6
+
+
+class Auth(Protocol):
+    """Credentials for one platform: headers to send, and a way to get fresh ones."""
+
+    hint: str  # what to fix when the platform refuses them, e.g. "check GOOGLE_REFRESH_TOKEN"
+
+    async def headers(self, http: Http) -> dict[str, str]: ...
+
+    async def refresh(self, http: Http) -> None: ...
+
+    def secrets(self) -> Iterable[str]: ...
+
+
+class PoliteTransport(httpx.AsyncBaseTransport):
+    """At most `per_host` requests in flight to any one host; connect errors retried."""
+
+    def __init__(self, per_host: int = PER_HOST):
+        self._inner = httpx.AsyncHTTPTransport(retries=2)
+        self._per_host = per_host
+        self._limits: dict[str, asyncio.Semaphore] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        limit = self._limits.setdefault(request.url.host, asyncio.Semaphore(self._per_host))
+        async with limit:
+            return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def make_client(**kwargs: Any) -> httpx.AsyncClient:
-    """An AsyncClient with reviewmon's User-Agent, timeouts and connect retries."""
+    """The AsyncClient every connector shares during a poll."""
     from service import __version__
 
     kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
-    kwargs.setdefault("transport", httpx.AsyncHTTPTransport(retries=2))
+    kwargs.setdefault("transport", PoliteTransport())
     kwargs.setdefault("follow_redirects", True)
     headers = {"User-Agent": USER_AGENT.format(version=__version__), **kwargs.pop("headers", {})}
     return httpx.AsyncClient(headers=headers, **kwargs)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), if any."""
+def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
+    """Seconds the platform asks us to wait: Retry-After (seconds or HTTP date), else a
+    reset header (RateLimit-ResetTime as ISO 8601, X-RateLimit-Reset as epoch seconds)."""
+    now = now or datetime.now(timezone.utc)
     value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
+    if value:
+        if value.isdigit():
+            return float(value)
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+        except (TypeError, ValueError, IndexError):
+            pass
+    reset = response.headers.get("RateLimit-ResetTime", "").strip()
+    if reset:
+        try:
+            when = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+            return max(0.0, (when.astimezone(timezone.utc) - now).total_seconds())
+        except ValueError:
+            pass
+    epoch = response.headers.get("X-RateLimit-Reset", "").strip()
+    if epoch.isdigit():
+        return max(0.0, float(epoch) - now.timestamp())
+    return None
+
+
+def platform_reason(response: httpx.Response) -> str:
+    """The platform's own words for an error, from the shapes the platforms use."""
     try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        body = json.loads(response.content)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return " ".join(response.text.split())[:200]
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):  # Google, Yelp, Trustpilot
+            parts = [error.get(k) for k in ("status", "code", "message", "description")]
+            return ": ".join(str(p) for p in parts if p)[:300]
+        if isinstance(error, str):
+            return (error + (f": {body['error_description']}" if body.get("error_description") else ""))[:300]
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):  # App Store Connect
+            first = errors[0]
+            return ": ".join(str(first[k]) for k in ("code", "title", "detail") if first.get(k))[:300]
+        if isinstance(body.get("message"), str):
+            return body["message"][:300]
+    return " ".join(response.text.split())[:200]
 
 
-async def get(client: httpx.AsyncClient, url: str, **kwargs: Any) -> httpx.Response:
-    """GET `url`; network failures become TransientError (the cause is chained)."""
-    try:
-        return await client.get(url, **kwargs)
-    except httpx.TimeoutException as exc:
-        raise TransientError(f"timed out reading {url}") from exc
-    except httpx.TransportError as exc:
-        raise TransientError(f"could not reach {url}: {exc}") from exc
+class Http:
+    """One source's HTTP during one poll (or one reply): retries within a time budget,
+    auth refresh, error mapping and redaction. Build it with the shared client."""
 
+    def __init__(
+        self, client: httpx.AsyncClient, *, budget: float = DEFAULT_BUDGET, auth: Auth | None = None,
+        secrets: Iterable[str] = (), clock: Any = time.monotonic,
+    ):
+        self.client = client
+        self.budget = budget
+        self.auth = auth
+        self._secrets = list(secrets)
+        self._clock = clock
+        self._deadline = clock() + budget
 
-def raise_for_status(response: httpx.Response) -> None:
-    """Turn an unsuccessful answer into the matching ConnectorError."""
-    status = response.status_code
-    if status < 400:
-        return
-    where = f"{response.request.method} {response.request.url}"
-    detail = response.text[:200].strip()
-    if status == 429:
-        raise RateLimited(f"rate limited (429) at {where}", retry_after=_retry_after(response))
-    if status in (401, 403):
-        raise AuthError(f"access refused ({status}) at {where}: {detail}")
-    if status >= 500:
-        raise TransientError(f"server error {status} at {where}")
-    raise ConnectorError(f"unexpected answer {status} at {where}: {detail}")
+    def add_secrets(self, *values: str) -> None:
+        self._secrets += [v for v in values if v]
+
+    def redact(self, text: str) -> str:
+        secrets = list(self._secrets) + (list(self.auth.secrets()) if self.auth else [])
+        return redact(text, secrets)
+
+    def remaining(self) -> float:
+        return self._deadline - self._clock()
+
+    async def get_json(self, url: str, **kwargs: Any) -> Any:
+        return json_body(await self.request("GET", url, **kwargs))
+
+    async def request(
+        self, method: str, url: str, *, auth: Auth | None | bool = True, allow: Collection[int] = (), **kwargs: Any
+    ) -> httpx.Response:
+        """Send with retries; return the response if it is 2xx/3xx or its status is in
+        `allow`; otherwise raise the matching ConnectorError. auth=False sends none."""
+        use_auth = self.auth if auth is True else (auth or None)
+        refreshed = False
+        while True:
+            response = await self._send(method, url, use_auth, allow, kwargs)
+            if response.status_code == 401 and use_auth is not None and not refreshed and 401 not in allow:
+                await use_auth.refresh(self)
+                refreshed = True
+                continue
+            if response.status_code < 400 or response.status_code in allow:
+                return response
+            raise self._error(response, use_auth, refreshed)
+
+    async def _send(self, method: str, url: str, auth: Auth | None, allow: Collection[int], kwargs: dict[str, Any]) -> httpx.Response:
+        remaining = self.remaining()
+        if remaining <= 0:
+            raise TransientError(self.redact(f"this source's time budget of {self.budget:.0f}s ran out before {method} {url}"))
+        response: httpx.Response | None = None
+        async for attempt in stamina.retry_context(
+            on=self._retry_wait, attempts=ATTEMPTS, timeout=remaining, wait_initial=1.0, wait_max=60.0, wait_jitter=1.0
+        ):
+            with attempt:
+                headers = dict(kwargs.get("headers") or {})
+                if auth is not None:
+                    headers.update(await auth.headers(self))
+                try:
+                    response = await self.client.request(method, url, **{**kwargs, "headers": headers})
+                except httpx.TimeoutException as exc:
+                    raise TransientError(self.redact(f"timed out: {method} {url}")) from exc
+                except httpx.TransportError as exc:
+                    raise TransientError(self.redact(f"could not reach {method} {url}: {exc}")) from exc
+                status = response.status_code
+                if status == 429 and 429 not in allow:
+                    raise RateLimited(self.redact(f"rate limited (429) at {method} {url}: {platform_reason(response)}"), retry_after(response))
+                if status >= 500 and status not in allow:
+                    raise TransientError(self.redact(f"server error {status} at {method} {url}"))
+        assert response is not None
+        return response
+
+    def _retry_wait(self, exc: Exception) -> bool | float:
+        """stamina's hook: retry transient errors; wait as long as the platform asked,
+        unless that is longer than the budget left (then give up now, loudly)."""
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            if exc.retry_after > self.remaining():
+                exc.args = (f"{exc.args[0]}; the platform asks to wait {exc.retry_after:.0f}s, more than this source's time budget left",)
+                return False
+            return exc.retry_after
+        return isinstance(exc, TransientError)
+
+    def _error(self, response: httpx.Response, auth: Auth | None, refreshed: bool) -> ConnectorError:
+        status = response.status_code
+        where = f"{response.request.method} {response.request.url}"
+        reason = platform_reason(response)
+        if status == 401:
+            fix = f"; {auth.hint}" if auth is not None else ""
+            again = " even after refreshing the token" if refreshed else ""
+            return AuthError(self.redact(f"credentials refused (401){again} at {where}: {reason}{fix}"))
+        if status == 403:
+            return NotAuthorised(self.redact(f"not authorised (403) at {where}: {reason}"))
+        return ConnectorError(self.redact(f"unexpected answer {status} at {where}: {reason}"))
 
 
 def json_body(response: httpx.Response) -> Any:
     """The body as JSON whatever the Content-Type says (some feeds send text/javascript)."""
     try:
         return json.loads(response.content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadResponse(f"{response.request.url} did not answer with JSON: {exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadResponse(f"{redact(str(response.request.url))} did not answer with JSON: {exc}") from exc
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise BadResponse when a page is not shaped as the platform documents."""
+    if not condition:
+        raise BadResponse(message)
+
+
+__all__ = ["Auth", "BadResponse", "ConnectorError", "Http", "json_body", "make_client", "require", "retry_after"]

@@ -13,6 +13,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from sqlalchemy.engine import make_url
 
 import connectors
+from connectors.base import Duration
+from connectors.secrets import MissingCredential, env_secret
 from service.errors import ConfigError, MissingSecret
 from service.schedule import Schedule
 
@@ -35,10 +38,10 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,}[0-9]$")
 
 def read_secret(name: str, *, key: str) -> str:
     """The value of environment variable `name` (named by config `key`), or MissingSecret."""
-    value = os.environ.get(name)
-    if not value:
-        raise MissingSecret(f"environment variable {name} is not set (the config names it in {key})")
-    return value
+    try:
+        return env_secret(name, key=key)
+    except MissingCredential as exc:
+        raise MissingSecret(str(exc)) from None
 
 
 class _Strict(BaseModel):
@@ -100,7 +103,7 @@ class RepliesConfig(_Strict):
     templates_dir: Path | None = Field(default=None, description="your own reply templates; default: the bundled ones")
 
 
-_SOURCE_KEYS = ("name", "type", "schedule", "location", "enabled")
+_SOURCE_KEYS = ("name", "type", "schedule", "location", "enabled", "time_budget")
 
 
 class SourceConfig(_Strict):
@@ -111,6 +114,7 @@ class SourceConfig(_Strict):
     schedule: Schedule = Schedule.parse("1h")
     location: str | None = None
     enabled: bool = True
+    time_budget: Duration = Field(default=timedelta(minutes=5), description="the most one poll of this source may take, retries included")
     options: Any = None  # the connector's Options model, validated by parse()
 
     @model_validator(mode="before")

@@ -6,8 +6,11 @@ a page and the cursor that covers it land together or not at all. For each revie
     new                                  -> insert, score, draft if negative and unanswered
     seen before, nothing changed         -> no write at all
     text, title or rating changed        -> keep the old version as a revision, update, score again,
-                                            draft if it is now negative, unanswered and has none
-    only other fields changed            -> update them (author, url, owner reply, ...)
+                                            draft if it is now negative, unanswered and has none;
+                                            a reply we already posted is marked outdated
+    only other fields changed            -> update them (author, url, owner reply, ...); an owner
+                                            reply that matches the reply we posted confirms it
+    marked removed earlier, listed again -> no longer removed
 
 Writes are batched per page (one statement per table), which is what keeps a large
 import close to the speed of scoring the texts.
@@ -22,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from connectors.base import Capabilities, ReviewData
 from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment
@@ -68,6 +71,9 @@ def _row(review: ReviewData, source: SourceInfo) -> dict[str, Any]:
         "updated_at": review.updated_at,
         "url": review.url,
         "owner_reply": review.owner_reply,
+        "excerpt": review.excerpt,
+        "language": review.language,
+        "translation": review.translation,
     }
     row["fingerprint"] = _fingerprint(row)
     row["raw"] = review.raw
@@ -77,6 +83,11 @@ def _row(review: ReviewData, source: SourceInfo) -> dict[str, Any]:
 def _fingerprint(row: dict[str, Any]) -> str:
     canonical = json.dumps(row, sort_keys=True, default=lambda v: v.isoformat(), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _same_text(shown: str | None, ours: str | None) -> bool:
+    """Platforms may re-wrap or trim a reply; compare the words."""
+    return bool(shown and ours) and " ".join(shown.split()) == " ".join(ours.split())
 
 
 def _content_changed(old: Review, new: dict[str, Any]) -> bool:
@@ -95,10 +106,10 @@ class PageIngester:
         for review in reviews:  # a platform repeating a review on one page: the last copy wins
             rows[review.external_id] = _row(review, source)
         existing = {
-            external_id: (review_id, fingerprint)
-            for review_id, external_id, fingerprint in session.exec(
-                select(Review.id, Review.external_id, Review.fingerprint).where(
-                    Review.source_id == source.id, Review.external_id.in_(list(rows))
+            external_id: (review_id, fingerprint, removed_at)
+            for review_id, external_id, fingerprint, removed_at in session.exec(
+                select(Review.id, Review.external_id, Review.fingerprint, Review.removed_at).where(
+                    Review.source_id == source.id, col(Review.external_id).in_(list(rows))
                 )
             )
         }
@@ -106,6 +117,9 @@ class PageIngester:
         fresh = [row for ext, row in rows.items() if ext not in existing]
         changed = {existing[ext][0]: row for ext, row in rows.items() if ext in existing and existing[ext][1] != row["fingerprint"]}
         counts.unchanged = len(rows) - len(fresh) - len(changed)
+        back = [existing[ext][0] for ext in rows if ext in existing and existing[ext][2] is not None]
+        if back:
+            session.exec(update(Review).where(col(Review.id).in_(back)).values(removed_at=None))
         if fresh:
             counts.drafted += self._insert(session, source, fresh, now)
             counts.inserted = len(fresh)
@@ -126,7 +140,7 @@ class PageIngester:
         return self._draft(session, source, needing, now)
 
     def _update(self, session: Session, source: SourceInfo, rows_by_id: dict[int, dict[str, Any]], now: datetime) -> int:
-        old_rows = {r.id: r for r in session.exec(select(Review).where(Review.id.in_(list(rows_by_id))))}
+        old_rows = {r.id: r for r in session.exec(select(Review).where(col(Review.id).in_(list(rows_by_id))))}
         revisions, rescore = [], []
         for review_id, row in rows_by_id.items():
             old = old_rows[review_id]
@@ -139,20 +153,39 @@ class PageIngester:
             session.exec(update(Review).where(Review.id == review_id).values(**row, changed_at=now))
         if revisions:
             session.exec(insert(ReviewRevision), params=revisions)
+        drafts = {d.review_id: d for d in session.exec(select(Draft).where(col(Draft.review_id).in_(list(rows_by_id))))}
+        self._follow_posted_replies(session, drafts, rows_by_id, {rid for rid, _ in rescore}, now)
         if not rescore:
             return 0
         verdicts = self._score(session, rescore, now, replace=True)
-        has_draft = set(session.exec(select(Draft.review_id).where(Draft.review_id.in_([rid for rid, _ in rescore]))))
-        needing = [
-            (rid, row) for rid, row in rescore if verdicts[rid] and row["owner_reply"] is None and rid not in has_draft
-        ]
+        needing = [(rid, row) for rid, row in rescore if verdicts[rid] and row["owner_reply"] is None and rid not in drafts]
         return self._draft(session, source, needing, now)
+
+    @staticmethod
+    def _follow_posted_replies(
+        session: Session, drafts: dict[int, Draft], rows_by_id: dict[int, dict[str, Any]], edited: set[int], now: datetime
+    ) -> None:
+        """A posted reply is confirmed when the platform shows it, and outdated when the
+        reviewer edits their review afterwards (the owner should look again)."""
+        for review_id, draft in drafts.items():
+            if draft.status != DraftStatus.posted:
+                continue
+            if review_id in edited:
+                draft.status, draft.updated_at = DraftStatus.outdated, now
+                session.add(DraftEvent(draft_id=draft.id, at=now, actor=SYSTEM_ACTOR, action="outdated",
+                                       status=draft.status, detail="the reviewer changed the review after our reply was posted"))
+            elif draft.confirmed_at is None and _same_text(rows_by_id[review_id]["owner_reply"], draft.posted_text or draft.text):
+                draft.confirmed_at, draft.updated_at = now, now
+                session.add(DraftEvent(draft_id=draft.id, at=now, actor=SYSTEM_ACTOR, action="confirmed",
+                                       status=draft.status, detail="the platform shows our reply"))
 
     def _score(self, session: Session, rows: list[tuple[int, dict[str, Any]]], now: datetime, *, replace: bool) -> dict[int, bool]:
         """Score and store; returns review id -> negative."""
         records = []
         for review_id, row in rows:
-            verdict = self.scorer.score(text=row["text"], title=row["title"], rating=row["rating"])
+            verdict = self.scorer.score(
+                text=row["text"], title=row["title"], rating=row["rating"], translation=row["translation"]
+            )
             records.append(
                 {"review_id": review_id, "compound": verdict.compound, "negative": verdict.negative,
                  "language": verdict.language, "reason": verdict.reason, "scored_at": now}

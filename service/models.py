@@ -51,7 +51,17 @@ class DraftStatus(StrEnum):
     drafted = "drafted"
     approved = "approved"
     rejected = "rejected"
+    posting = "posting"  # the request to the platform is under way (or a crash cut it short)
     posted = "posted"
+    failed = "failed"  # the platform refused or could not be reached; kept for a retry
+    outdated = "outdated"  # the review changed after our reply was posted: look again
+
+
+class SourceStatus(StrEnum):
+    ok = "ok"
+    failing = "failing"  # the last poll failed for a reason that may pass (network, 5xx, bad page)
+    needs_credentials = "needs credentials"  # a secret is missing, expired or refused: a person must act
+    not_authorised = "not authorised"  # the platform refuses this account or project (403, quota 0)
 
 
 class PollStatus(StrEnum):
@@ -75,6 +85,7 @@ class Source(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     failure_count: int = Field(default=0)
     next_poll_at: datetime | None = _time()
+    status: str = Field(default=SourceStatus.ok, max_length=30)
 
 
 class Review(SQLModel, table=True):
@@ -97,6 +108,10 @@ class Review(SQLModel, table=True):
     fingerprint: str = Field(max_length=64, description="hash of the normalised fields: unchanged means skip")
     first_seen_at: datetime = _time(nullable=False)
     changed_at: datetime = _time(nullable=False)
+    removed_at: datetime | None = _time()  # a full listing no longer had it; never deleted here
+    excerpt: bool = Field(default=False)  # the platform gives only the start of the text (Yelp)
+    language: str | None = Field(default=None, max_length=16)  # as the platform states it
+    translation: str | None = Field(default=None, sa_type=sa.Text)  # the platform's English translation
 
 
 class ReviewRevision(SQLModel, table=True):
@@ -141,6 +156,12 @@ class Draft(SQLModel, table=True):
     created_at: datetime = _time(nullable=False)
     updated_at: datetime = _time(nullable=False)
     edited_by: str | None = Field(default=None, max_length=100)
+    posted_at: datetime | None = _time()
+    posted_text: str | None = Field(default=None, sa_type=sa.Text)
+    platform_reply_id: str | None = Field(default=None, max_length=255)
+    platform_state: str | None = Field(default=None, max_length=50)  # e.g. PENDING_PUBLISH, moderation
+    post_error: str | None = Field(default=None, sa_type=sa.Text)
+    confirmed_at: datetime | None = _time()  # a later poll showed our reply on the platform
 
 
 class DraftEvent(SQLModel, table=True):

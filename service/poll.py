@@ -1,12 +1,13 @@
 """Poll sources: the one orchestrator between connectors and the database.
 
     for each source (all enabled ones, or those named):
-        connector = connectors.get(type)(options, http_client=...)
+        connector = connectors.get(type)(options, http=Http(client, budget))
         for page in connector.fetch(saved cursor):          # HTTP or file, no database
             in one transaction:
-                ingest.ingest(page.reviews)                 # upsert, revisions, sentiment, drafts
+                ingest the page's reviews                   # upsert, revisions, sentiment, drafts
                 save page.cursor (if the page has one)      # so a crash loses and doubles nothing
-        record the outcome on the source and its poll run
+                if the page ends a full listing: mark reviews it did not contain as removed
+        record the outcome (and the source's health) on the source and its poll run
 
 A source that fails is recorded with its error and does not stop the others. The CLI
 (`reviewmon poll`), the scheduler and the web app all call `poll()`.
@@ -19,19 +20,20 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 import connectors
 from connectors.base import Page, RowError
-from connectors.errors import ConnectorError
-from connectors.http import make_client
+from connectors.errors import AuthError, ConnectorError, NotAuthorised
+from connectors.http import Http, make_client
 from service.config import SourceConfig
 from service.context import Context
 from service.ingest import PageCounts, SourceInfo
-from service.models import PollRun, PollStatus, Source
+from service.models import PollRun, PollStatus, Review, Source, SourceStatus
 
 log = logging.getLogger("reviewmon.poll")
 
@@ -47,19 +49,29 @@ class SourceResult:
     name: str
     ok: bool = True
     error: str | None = None
+    status: str = SourceStatus.ok
     fetched: int = 0
     rejected: int = 0
+    removed: int = 0
     counts: PageCounts = field(default_factory=PageCounts)
     problems: list[RowError] = field(default_factory=list)
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "source": self.name, "ok": self.ok, "error": self.error, "fetched": self.fetched,
+            "source": self.name, "ok": self.ok, "status": str(self.status), "error": self.error, "fetched": self.fetched,
             "inserted": self.counts.inserted, "updated": self.counts.updated,
-            "unchanged": self.counts.unchanged, "rejected": self.rejected,
+            "unchanged": self.counts.unchanged, "rejected": self.rejected, "removed": self.removed,
             "drafted": self.counts.drafted, "seconds": round(self.seconds, 3),
         }
+
+
+def status_for(error: Exception) -> SourceStatus:
+    if isinstance(error, AuthError):
+        return SourceStatus.needs_credentials
+    if isinstance(error, NotAuthorised):
+        return SourceStatus.not_authorised
+    return SourceStatus.failing
 
 
 def sync_sources(ctx: Context) -> dict[str, Source]:
@@ -92,44 +104,58 @@ async def poll(ctx: Context, names: list[str] | None = None, *, progress: Progre
 async def poll_source(ctx: Context, source: SourceConfig, source_id: int, *, client: Any, progress: Progress | None = None) -> SourceResult:
     result = SourceResult(source.name)
     started = time.monotonic()
-    started_at = ctx.clock()
     with ctx.session() as session:
-        run = PollRun(source_id=source_id, started_at=started_at, status=PollStatus.running)
+        run = PollRun(source_id=source_id, started_at=ctx.clock(), status=PollStatus.running)
         session.add(run)
         session.flush()
         run_id = run.id
         cursor = session.get(Source, source_id).cursor
     try:
-        connector_type = connectors.get(source.type)
-        connector = connector_type(source.options, http_client=client)
+        connector = connectors.get(source.type)(source.options, http=Http(client, budget=source.time_budget.total_seconds()))
         info = SourceInfo(source_id, source.name, source.location, connector.capabilities)
+        seen: set[str] = set()
         async for page in connector.fetch(cursor):
-            _store_page(ctx, info, page, result)
+            _store_page(ctx, info, page, result, seen)
             if progress:
                 progress(source.name, len(page.reviews) + len(page.errors))
     except ConnectorError as exc:
-        result.ok, result.error = False, str(exc)
+        result.ok, result.error, result.status = False, str(exc), status_for(exc)
     except Exception as exc:  # a bug or a database fault must not stop the other sources
         log.exception("unexpected error polling %s", source.name)
-        result.ok, result.error = False, f"unexpected error: {type(exc).__name__}: {exc}"
+        result.ok, result.error, result.status = False, f"unexpected error: {type(exc).__name__}: {exc}", SourceStatus.failing
     result.seconds = time.monotonic() - started
     _finish(ctx, source, source_id, run_id, result)
     log.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", source.name, "polled" if result.ok else f"failed: {result.error}", extra=result.as_dict())
     return result
 
 
-def _store_page(ctx: Context, info: SourceInfo, page: Page, result: SourceResult) -> None:
+def _store_page(ctx: Context, info: SourceInfo, page: Page, result: SourceResult, seen: set[str]) -> None:
     now = ctx.clock()
+    seen.update(r.external_id for r in page.reviews)
     with ctx.session() as session:
         counts = ctx.ingester.ingest(session, info, page.reviews, now) if page.reviews else PageCounts()
         if page.cursor is not None:
             session.exec(update(Source).where(Source.id == info.id).values(cursor=page.cursor))
+        removed = _mark_removed(session, info.id, seen, now) if page.complete else 0
     result.counts.add(counts)
+    result.removed += removed
     result.fetched += len(page.reviews) + len(page.errors)
     result.rejected += len(page.errors)
     result.problems += page.errors
     for problem in page.errors:
         log.info("%s: skipped %s", info.name, problem, extra={"source": info.name, "where": problem.where, "raw": _raw(problem.raw)})
+
+
+def _mark_removed(session: Session, source_id: int, seen: set[str], now: datetime) -> int:
+    """A full listing just ended: reviews of the source it did not contain are gone from
+    the platform. Mark them, keep them."""
+    listed = session.exec(
+        select(Review.id, Review.external_id).where(Review.source_id == source_id, col(Review.removed_at).is_(None))
+    ).all()
+    gone = [review_id for review_id, external_id in listed if external_id not in seen]
+    for start in range(0, len(gone), 500):
+        session.exec(update(Review).where(col(Review.id).in_(gone[start:start + 500])).values(removed_at=now))
+    return len(gone)
 
 
 def _raw(raw: Any) -> str:
@@ -153,6 +179,7 @@ def _finish(ctx: Context, source: SourceConfig, source_id: int, run_id: int, res
         row = session.get(Source, source_id)
         row.last_polled_at = now
         row.next_poll_at = source.schedule.next_after(now)
+        row.status = result.status
         if result.ok:
             row.last_success_at, row.last_error, row.failure_count = now, None, 0
         else:

@@ -6,14 +6,12 @@ cron expression ("*/20 7-22 * * *", read by APScheduler's CronTrigger).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.triggers.cron import CronTrigger
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_INTERVAL = re.compile(r"^(?:\d+[smhd])+$")
+from connectors.base import DURATION_PATTERN, parse_duration
 MIN_INTERVAL = timedelta(seconds=30)
 
 
@@ -26,9 +24,8 @@ class Schedule:
     def parse(cls, text: str) -> Schedule:
         """Read a schedule; ValueError with a readable message when it is neither form."""
         compact = text.strip().lower().replace(" ", "")
-        if _INTERVAL.match(compact):
-            seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", compact))
-            interval = timedelta(seconds=seconds)
+        if DURATION_PATTERN.match(compact):
+            interval = parse_duration(compact)
             if interval < MIN_INTERVAL:
                 raise ValueError(f"schedule {text!r} is shorter than {int(MIN_INTERVAL.total_seconds())}s")
             return cls(text=text.strip(), interval=interval)

@@ -49,13 +49,19 @@ class SentimentScorer:
     def _vader(self) -> SentimentIntensityAnalyzer:
         return SentimentIntensityAnalyzer()
 
-    def score(self, *, text: str, title: str | None, rating: int | None) -> Verdict:
+    def score(self, *, text: str, title: str | None, rating: int | None, translation: str | None = None) -> Verdict:
         body = "\n".join(part for part in (title, text) if part)
         detected = language.detect(body)
         if detected is not None and detected != "en":
+            if translation:  # the platform's own English translation is something VADER can read
+                verdict = self._combine(self._compound(translation), rating, detected)
+                return Verdict(verdict.negative, verdict.compound, detected,
+                               f"{verdict.reason}; scored on the platform's English translation of the {LANGUAGE_NAMES.get(detected, detected)} text")
             return self._by_rating_only(detected, rating)
-        compound = round(self._vader.polarity_scores(body)["compound"], 4) if body else 0.0
-        return self._combine(compound, rating, detected)
+        return self._combine(self._compound(body), rating, detected)
+
+    def _compound(self, text: str) -> float:
+        return round(self._vader.polarity_scores(text)["compound"], 4) if text else 0.0
 
     def _by_rating_only(self, lang: str, rating: int | None) -> Verdict:
         name = LANGUAGE_NAMES.get(lang, lang)

@@ -27,6 +27,20 @@ CONTACT = "hello@harbourlane.example"
 BUSINESS = "Harbour Lane Bistro"
 
 
+@pytest.fixture(autouse=True)
+def no_real_backoff():
+    """Retries happen as in production, minus the waiting (stamina's test mode)."""
+    import stamina
+
+    with stamina.set_testing(True, attempts=3):
+        yield
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if not PG_URL:
+        terminalreporter.write_line(f"note: {PG_SKIP}", yellow=True)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

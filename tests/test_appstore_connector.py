@@ -10,15 +10,15 @@ import pytest
 import respx
 
 from connectors.appstore import AppStoreFeedConnector, AppStoreOptions
-from connectors.http import make_client
-from connectors.errors import AuthError, BadResponse, RateLimited, TransientError
+from connectors.http import Http, make_client
+from connectors.errors import BadResponse, NotAuthorised, RateLimited, TransientError
 from tests.appstore_feed import APP_ID, BASE, app_metadata_entry, entry, feed, page_path
 
 
 def fetch(cursor=None, **options):
     async def run():
         async with make_client() as client:
-            connector = AppStoreFeedConnector(AppStoreOptions(app_id=APP_ID, base_url=BASE, **options), http_client=client)
+            connector = AppStoreFeedConnector(AppStoreOptions(app_id=APP_ID, base_url=BASE, **options), http=Http(client))
             return [page async for page in connector.fetch(cursor)]
 
     return asyncio.run(run())
@@ -111,7 +111,7 @@ def test_malformed_entries_are_skipped_and_the_rest_of_the_page_lands() -> None:
     [
         (httpx.Response(429, headers={"Retry-After": "120"}), RateLimited, "rate limited"),
         (httpx.Response(503), TransientError, "server error 503"),
-        (httpx.Response(403, text="forbidden"), AuthError, r"access refused \(403\)"),
+        (httpx.Response(403, text="forbidden"), NotAuthorised, r"not authorised \(403\).*forbidden"),
         (httpx.Response(200, text="<html>oops</html>"), BadResponse, "did not answer with JSON"),
         (httpx.Response(200, json={"unexpected": True}), BadResponse, "no 'feed' object"),
     ],
