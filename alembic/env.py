@@ -34,15 +34,23 @@ def _engine():
 def run_migrations() -> None:
     engine = _engine()
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by copying it; foreign keys must not object to the
+            # moment the old copy is dropped. Must be set outside a transaction.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+            render_as_batch=sqlite,  # SQLite alters tables by copying them
+            transactional_ddl=True,  # all or nothing, on SQLite (see service/db.py) as on PostgreSQL
             compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 run_migrations()

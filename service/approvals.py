@@ -4,7 +4,9 @@
     drafted  --reject---> rejected
     approved --reject---> rejected
     rejected --approve--> approved      (an owner may change their mind; guard again)
-    any but posted --edit--> drafted    (an edit always needs a fresh approval)
+    failed, outdated --reject--> rejected
+    drafted, approved, rejected, failed, outdated --edit--> drafted   (an edit always needs a fresh approval)
+Posting (approved -> posting -> posted | failed) is service/posting.py.
 
 Every step, refused approvals included, is written to the draft's history with who
 did it and when. The guard is re-run at approval against the current config and the
@@ -26,8 +28,8 @@ MAX_DRAFT_CHARS = 20_000
 
 _ALLOWED = {
     "approve": {DraftStatus.drafted, DraftStatus.rejected},
-    "reject": {DraftStatus.drafted, DraftStatus.approved},
-    "edit": {DraftStatus.drafted, DraftStatus.approved, DraftStatus.rejected},
+    "reject": {DraftStatus.drafted, DraftStatus.approved, DraftStatus.failed, DraftStatus.outdated},
+    "edit": {DraftStatus.drafted, DraftStatus.approved, DraftStatus.rejected, DraftStatus.failed, DraftStatus.outdated},
 }
 
 

@@ -20,6 +20,7 @@ from service import __version__, approvals, db, logs, output, queries, trends
 from service import config as config_module
 from service.context import Context
 from service.errors import PolicyViolation, ReviewmonError
+from service.models import DraftStatus
 
 TABLE_LIMIT = 50
 
@@ -33,7 +34,11 @@ DRAFT_FIELDS = ("id", "review_id", "source", "external_id", "status", "text", "p
 DRAFT_TABLE = [("id", "id", 6), ("review_id", "review", 6), ("source", "source", 16), ("status", "status", 9),
                ("policy_ok", "ok", 3), ("rating", "★", 2), ("text", "draft", 70)]
 TREND_FIELDS = ("week", "reviews", "mean_rating", "negative", "negative_share")
-SOURCE_FIELDS = ("name", "type", "reviews", "last_polled_at", "last_success_at", "last_error", "failure_count", "next_poll_at")
+SOURCE_FIELDS = ("name", "type", "status", "schedule", "reviews", "last_polled_at", "last_success_at", "last_error",
+                 "failure_count", "next_poll_at", "warnings")
+SOURCE_TABLE = [("name", "name", 16), ("type", "type", 12), ("status", "status", 12), ("reviews", "reviews", 7),
+                ("last_success_at", "last success", 16), ("failure_count", "fails", 5), ("next_poll_at", "next poll", 16),
+                ("last_error", "last error", 40), ("warnings", "warnings", 40)]
 
 
 @dataclass
@@ -129,11 +134,10 @@ def poll(state: State, names: tuple[str, ...], verbose: bool) -> None:
 @format_option
 @click.pass_obj
 def sources(state: State, fmt: str) -> None:
-    """The configured sources and how their last polls went."""
+    """The sources: health, last success, last error, consecutive failures, warnings."""
     ctx = state.context()
     with ctx.session() as session:
-        table = [(k, k.replace("_", " "), 24) for k in SOURCE_FIELDS]
-        output.emit(queries.source_rows(session), fmt, table_columns=table, fields=SOURCE_FIELDS)
+        output.emit(queries.source_rows(session, ctx.config), fmt, table_columns=SOURCE_TABLE, fields=SOURCE_FIELDS)
 
 
 @cli.group()
@@ -180,7 +184,7 @@ def drafts() -> None:
 
 
 @drafts.command("list")
-@click.option("--status", type=click.Choice(["drafted", "approved", "rejected", "posted"]))
+@click.option("--status", type=click.Choice([s.value for s in DraftStatus]))
 @click.option("--source", metavar="NAME")
 @format_option
 @limit_option
@@ -260,6 +264,43 @@ def drafts_reject(state: State, draft_id: int, reason: str | None) -> None:
     """Reject a draft: no reply will be posted from it."""
     approvals.reject(state.context(), draft_id, actor=state.actor, reason=reason)
     click.echo(f"draft {draft_id} rejected")
+
+
+@drafts.command("post")
+@click.argument("draft_ids", type=int, nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+@click.pass_obj
+def drafts_post(state: State, draft_ids: tuple[int, ...], dry_run: bool) -> None:
+    """Post approved drafts (the named ones, else every approved one) to their platforms.
+
+    The text is checked by the policy guard and the platform's length limit once more
+    before any request. Where a platform takes no replies through its API, the text and
+    the review's link are printed to post by hand (then use `drafts mark-posted`).
+    A failed draft is retried only when named.
+    """
+    from service import posting
+
+    results = asyncio.run(posting.post(state.context(), list(draft_ids) or None, actor=state.actor, dry_run=dry_run))
+    for result in results:
+        line = f"draft {result.draft_id}: {result.outcome}: {output.visible(result.message)}"
+        click.echo(line, err=result.outcome in ("failed", "refused"))
+        if result.outcome in ("manual", "would post"):
+            click.echo(f"  review: {output.visible(result.url) or '(no link)'}\n  ---\n{result.text}\n  ---")
+    if not results:
+        click.echo("no approved drafts to post")
+    if any(r.outcome in ("failed", "refused") for r in results):
+        sys.exit(1)
+
+
+@drafts.command("mark-posted")
+@click.argument("draft_id", type=int)
+@click.pass_obj
+def drafts_mark_posted(state: State, draft_id: int) -> None:
+    """Record that you posted an approved reply yourself (platforms without a reply API)."""
+    from service import posting
+
+    posting.mark_posted(state.context(), draft_id, actor=state.actor)
+    click.echo(f"draft {draft_id} marked posted")
 
 
 @cli.group()

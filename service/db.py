@@ -1,7 +1,8 @@
 """Engines, sessions and migrations. Nothing here runs at import time.
 
 SQLite gets WAL (readers don't block the poller), a busy timeout (an overlapping cron
-run waits instead of failing) and foreign keys. The schema is alembic's alone:
+run waits instead of failing), foreign keys, and real transactions around schema
+changes. The schema is alembic's alone:
 `migrate()` brings a database to head; `check_migrated()` refuses to work on one that
 is not there, and says how to fix it.
 """
@@ -25,6 +26,9 @@ from service.resources import migrations_dir
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (below), so
+    # that schema changes are transactional too: a failed migration leaves nothing behind.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -37,6 +41,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
     return engine
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+import connectors
+from service.config import Config, SourceConfig
 from service.errors import NotFound
 from service.models import Draft, DraftEvent, PollRun, Review, ReviewRevision, Sentiment, Source
 
@@ -110,13 +112,42 @@ def draft(session: Session, draft_id: int) -> dict[str, Any]:
     raise NotFound(f"no draft with id {draft_id}")
 
 
-def source_rows(session: Session) -> Iterator[dict[str, Any]]:
+def source_warnings(source: SourceConfig | None) -> list[str]:
+    """What a person should know about how a source is set up."""
+    if source is None:
+        return ["no longer in the config: kept with its reviews, not polled"]
+    warnings = []
+    if not source.enabled:
+        warnings.append("disabled in the config")
+    retention = getattr(connectors.get(source.type).capabilities, "retention", None)
+    gap = source.schedule.longest_gap()
+    if retention is not None and gap > retention:
+        warnings.append(
+            f"polled only every {_days(gap)}, but {source.type} lists a review for just {_days(retention)} after it "
+            "changes: reviews will be missed; poll it more often"
+        )
+    return warnings
+
+
+def _days(delta: Any) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours"
+
+
+def source_rows(session: Session, config: Config) -> Iterator[dict[str, Any]]:
     counts = dict(session.exec(select(Review.source_id, func.count()).group_by(Review.source_id)).all())
-    for source in session.exec(select(Source).order_by(Source.name)):
+    configured = {s.name: s for s in config.sources}
+    rows = {s.name: s for s in session.exec(select(Source).order_by(Source.name))}
+    for name in sorted(set(rows) | set(configured)):
+        source, settings = rows.get(name), configured.get(name)
         yield {
-            "name": source.name, "type": source.type, "reviews": counts.get(source.id, 0),
-            "last_polled_at": source.last_polled_at, "last_success_at": source.last_success_at,
-            "last_error": source.last_error, "failure_count": source.failure_count, "next_poll_at": source.next_poll_at,
+            "name": name, "type": settings.type if settings else source.type,
+            "status": source.status if source else "never polled",
+            "schedule": str(settings.schedule) if settings else None,
+            "reviews": counts.get(source.id, 0) if source else 0,
+            "last_polled_at": source and source.last_polled_at, "last_success_at": source and source.last_success_at,
+            "last_error": source and source.last_error, "failure_count": source.failure_count if source else 0,
+            "next_poll_at": source and source.next_poll_at, "warnings": source_warnings(settings),
         }
 
 

@@ -44,5 +44,15 @@ class Schedule:
         trigger = CronTrigger.from_crontab(self.text, timezone=timezone.utc)
         return trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
 
+    def longest_gap(self, start: datetime | None = None) -> timedelta:
+        """The longest wait between two polls (for a cron schedule: over its next 60 runs)."""
+        if self.interval is not None:
+            return self.interval
+        moment = start or datetime.now(timezone.utc)
+        times = [moment]
+        for _ in range(60):
+            times.append(self.next_after(times[-1]))
+        return max(b - a for a, b in zip(times, times[1:]))
+
     def __str__(self) -> str:
         return self.text

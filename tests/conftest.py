@@ -140,5 +140,9 @@ def fake_type(monkeypatch: pytest.MonkeyPatch):
     from tests import fakeconnector
 
     monkeypatch.setitem(connectors.available(), "fake", fakeconnector.FakeConnector)
+    monkeypatch.setitem(connectors.available(), "fakereply", fakeconnector.FakeReplyConnector)
     fakeconnector.SCRIPTS.clear()
+    fakeconnector.FakeReplyConnector.posted = []
+    fakeconnector.FakeReplyConnector.shown = {}
+    fakeconnector.FakeReplyConnector.refuse_with = None
     return fakeconnector

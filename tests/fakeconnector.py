@@ -54,3 +54,24 @@ class FakeConnector:
             if isinstance(step, BaseException):
                 raise step
             yield step
+
+
+class FakeReplyConnector(FakeConnector):
+    """A fake platform that takes replies; records every post, can refuse or be read back.
+    Tests change its class-level capabilities (limit, upsert) with monkeypatch."""
+
+    capabilities = Capabilities(platform="Fakebook", can_reply=True, reply_limit=base.ReplyLimit(5000))
+    posted: list[tuple[str, str]] = []
+    refuse_with: BaseException | None = None
+    shown: dict[str, str] = {}  # external id -> reply the platform shows (for current_reply)
+
+    async def post_reply(self, target: base.ReplyTarget, text: str) -> base.PostedReply:
+        if FakeReplyConnector.refuse_with is not None:
+            raise FakeReplyConnector.refuse_with
+        FakeReplyConnector.posted.append((target.external_id, text))
+        FakeReplyConnector.shown[target.external_id] = text
+        return base.PostedReply(reply_id=f"reply-{target.external_id}", state="PENDING_PUBLISH")
+
+    async def current_reply(self, target: base.ReplyTarget) -> base.PostedReply | None:
+        text = FakeReplyConnector.shown.get(target.external_id)
+        return base.PostedReply(reply_id=f"reply-{target.external_id}", text=text) if text else None

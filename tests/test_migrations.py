@@ -50,3 +50,22 @@ def test_an_older_schema_is_named_with_the_fix(engine) -> None:
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'older'")
     with pytest.raises(NotMigrated, match=r"is at schema revision older, this version needs .*run `reviewmon migrate`"):
         db.check_migrated(engine)
+
+
+def test_upgrading_a_database_with_data_keeps_the_data(engine) -> None:
+    command.upgrade(db.alembic_config(engine), "0001")
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO sources (id, name, type, created_at, failure_count) VALUES (1, 's', 'file', '2026-01-01 00:00:00', 0)")
+        c.exec_driver_sql(
+            "INSERT INTO reviews (id, source_id, external_id, text, fingerprint, first_seen_at, changed_at, raw)"
+            " VALUES (1, 1, 'r1', 'Cold soup.', 'x', '2026-01-01 00:00:00', '2026-01-01 00:00:00', NULL)"
+        )
+        c.exec_driver_sql(
+            "INSERT INTO drafts (id, review_id, status, text, policy_ok, policy_problems, created_at, updated_at)"
+            " VALUES (1, 1, 'approved', 'Sorry.', true, '[]', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+    db.migrate(engine)
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT text, excerpt, removed_at FROM reviews").one() == ("Cold soup.", False, None)
+        assert c.exec_driver_sql("SELECT status FROM sources").scalar_one() == "ok"
+        assert c.exec_driver_sql("SELECT status, posted_at FROM drafts").one() == ("approved", None)

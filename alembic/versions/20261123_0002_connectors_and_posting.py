@@ -20,7 +20,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("status", sa.String(30), nullable=False, server_default="ok"))
     with op.batch_alter_table("reviews") as batch:
         batch.add_column(sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("excerpt", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("excerpt", sa.Boolean(), nullable=False, server_default=sa.text("false")))
         batch.add_column(sa.Column("language", sa.String(16), nullable=True))
         batch.add_column(sa.Column("translation", sa.Text(), nullable=True))
     with op.batch_alter_table("drafts") as batch:

@@ -1,0 +1,149 @@
+"""Posting approved replies: checked once more, sent once, recorded, never doubled."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from connectors.base import ReplyLimit
+from connectors.errors import ReplyRejected
+from service import approvals, posting, queries
+from service import poll as poll_module
+from service.errors import InvalidTransition
+from tests.conftest import CONTACT, run_cli
+
+
+def setup(make_context, fake_type):
+    from tests.fakeconnector import FakeSource, review
+
+    FakeSource().page(review("r1", "Cold food, rude staff. Awful.", 1, author="Nora", url="https://fake.example/r1"), cursor={"n": 1})
+    ctx = make_context([{"name": "fb", "type": "fakereply"}])
+    asyncio.run(poll_module.poll(ctx))
+    with ctx.session() as session:
+        [draft] = queries.draft_rows(session)
+    approvals.approve(ctx, draft["id"], actor="owner")
+    return ctx, draft["id"]
+
+
+def post(ctx, *ids, dry_run=False):
+    return asyncio.run(posting.post(ctx, list(ids) or None, actor="owner", dry_run=dry_run))
+
+
+def draft(ctx, draft_id):
+    with ctx.session() as session:
+        return queries.draft(session, draft_id)
+
+
+def test_an_approved_reply_is_posted_once_and_recorded(make_context, fake_type) -> None:
+    ctx, draft_id = setup(make_context, fake_type)
+    [result] = post(ctx)
+    assert (result.outcome, result.message) == ("posted", "posted to Fakebook (PENDING_PUBLISH)")
+    row = draft(ctx, draft_id)
+    assert row["status"] == "posted"
+    assert fake_type.FakeReplyConnector.posted == [("r1", row["text"])]
+    assert [h["action"] for h in row["history"]][-2:] == ["posting", "posted"]
+    assert post(ctx) == []  # nothing left to post: never twice
+
+
+def test_dry_run_sends_nothing(make_context, fake_type) -> None:
+    ctx, draft_id = setup(make_context, fake_type)
+    [result] = post(ctx, dry_run=True)
+    assert result.outcome == "would post" and fake_type.FakeReplyConnector.posted == []
+    assert draft(ctx, draft_id)["status"] == "approved"
+
+
+def test_a_reply_over_the_platform_limit_is_refused_before_any_request(make_context, fake_type, monkeypatch) -> None:
+    ctx, draft_id = setup(make_context, fake_type)
+    # Approved under a larger limit; the platform has since lowered it.
+    smaller = replace(fake_type.FakeReplyConnector.capabilities, reply_limit=ReplyLimit(60))
+    monkeypatch.setattr(fake_type.FakeReplyConnector, "capabilities", smaller)
+    [result] = post(ctx)
+    text = draft(ctx, draft_id)["text"]
+    assert result.outcome == "refused"
+    assert f"is {len(text)} characters long; the platform allows 60" in result.message
+    assert fake_type.FakeReplyConnector.posted == [] and draft(ctx, draft_id)["status"] == "approved"
+
+
+def test_a_refused_reply_is_kept_as_failed_and_retried_only_when_named(make_context, fake_type) -> None:
+    ctx, draft_id = setup(make_context, fake_type)
+    fake_type.FakeReplyConnector.refuse_with = ReplyRejected("400: INVALID_ARGUMENT: reply violates policy")
+    [result] = post(ctx)
+    assert result.outcome == "failed" and "reply violates policy" in result.message
+    row = draft(ctx, draft_id)
+    assert row["status"] == "failed" and row["history"][-1]["detail"].endswith("reply violates policy")
+    fake_type.FakeReplyConnector.refuse_with = None
+    assert post(ctx) == []  # not retried unless named
+    [retried] = post(ctx, draft_id)
+    assert retried.outcome == "posted" and len(fake_type.FakeReplyConnector.posted) == 1
+
+
+@pytest.mark.parametrize("upsert", [True, False])
+def test_a_crash_between_the_request_and_the_record_never_posts_twice(make_context, fake_type, monkeypatch, upsert) -> None:
+    caps = replace(fake_type.FakeReplyConnector.capabilities, reply_upsert=upsert)
+    monkeypatch.setattr(fake_type.FakeReplyConnector, "capabilities", caps)
+    ctx, draft_id = setup(make_context, fake_type)
+
+    real_posted = posting._posted
+
+    def crash(*args, **kwargs):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(posting, "_posted", crash)
+    with pytest.raises(SystemExit):
+        post(ctx)
+    assert draft(ctx, draft_id)["status"] == "posting"
+    assert len(fake_type.FakeReplyConnector.posted) == 1
+    monkeypatch.setattr(posting, "_posted", real_posted)
+    [result] = post(ctx)
+    assert result.outcome == "posted" and draft(ctx, draft_id)["status"] == "posted"
+    # An upsert platform simply takes the same reply again (it replaces itself); elsewhere
+    # the reply is read back first and not sent a second time.
+    assert len(fake_type.FakeReplyConnector.posted) == (2 if upsert else 1)
+
+
+def test_a_platform_without_a_reply_api_gets_the_text_and_link(make_context, fake_type) -> None:
+    from tests.fakeconnector import FakeSource, review
+
+    FakeSource().page(review("r1", "Awful.", 1, url="https://fake.example/r1"), cursor={"n": 1})
+    ctx = make_context([{"name": "plain", "type": "fake"}])
+    asyncio.run(poll_module.poll(ctx))
+    with ctx.session() as session:
+        [row] = queries.draft_rows(session)
+    approvals.approve(ctx, row["id"], actor="owner")
+    [result] = post(ctx)
+    assert result.outcome == "manual" and result.url == "https://fake.example/r1" and CONTACT in result.text
+    posting.mark_posted(ctx, row["id"], actor="owner")
+    assert draft(ctx, row["id"])["status"] == "posted"
+    with pytest.raises(InvalidTransition):
+        posting.mark_posted(ctx, row["id"], actor="owner")
+
+
+def test_the_review_changing_after_our_reply_marks_it_outdated(make_context, fake_type) -> None:
+    from tests.fakeconnector import SCRIPTS, review
+
+    ctx, draft_id = setup(make_context, fake_type)
+    post(ctx)
+    text = draft(ctx, draft_id)["text"]
+    # The platform now shows our reply: the next poll confirms it.
+    SCRIPTS["default"].steps = []
+    SCRIPTS["default"].page(review("r1", "Cold food, rude staff. Awful.", 1, author="Nora", url="https://fake.example/r1", owner_reply=text), cursor={"n": 2})
+    asyncio.run(poll_module.poll(ctx))
+    assert [h["action"] for h in draft(ctx, draft_id)["history"]][-1] == "confirmed"
+    # Then the reviewer edits the review: the owner should look again.
+    SCRIPTS["default"].steps = []
+    SCRIPTS["default"].page(review("r1", "Still awful, and they never called.", 1, author="Nora", owner_reply=text), cursor={"n": 3})
+    asyncio.run(poll_module.poll(ctx))
+    assert draft(ctx, draft_id)["status"] == "outdated"
+
+
+def test_cli_post_and_mark_posted(make_context, fake_type, tmp_path) -> None:
+    ctx, draft_id = setup(make_context, fake_type)
+    config = tmp_path / "config.toml"
+    dry = run_cli(config, "drafts", "post", "--dry-run")
+    assert dry.exit_code == 0 and f"draft {draft_id}: would post" in dry.output
+    done = run_cli(config, "drafts", "post", str(draft_id))
+    assert done.exit_code == 0 and f"draft {draft_id}: posted" in done.output
+    again = run_cli(config, "drafts", "post", str(draft_id))
+    assert again.exit_code == 1 and "only approved drafts are posted" in again.output
