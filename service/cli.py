@@ -25,12 +25,14 @@ from service.models import DraftStatus
 TABLE_LIMIT = 50
 
 REVIEW_FIELDS = ("id", "source", "external_id", "rating", "title", "text", "author", "location", "created_at",
-                 "updated_at", "url", "owner_reply", "sentiment", "negative", "reason", "language", "revisions")
+                 "updated_at", "url", "owner_reply", "sentiment", "negative", "reason", "language", "revisions",
+                 "removed_at", "excerpt")
 REVIEW_TABLE = [("id", "id", 6), ("source", "source", 16), ("rating", "★", 2), ("negative", "neg", 4),
                 ("sentiment", "vader", 6), ("author", "author", 16), ("created_at", "written", 16),
                 ("text", "text", 60)]
 DRAFT_FIELDS = ("id", "review_id", "source", "external_id", "status", "text", "policy_ok", "policy_problems",
-                "template", "created_at", "updated_at", "edited_by")
+                "template", "created_at", "updated_at", "edited_by", "posted_at", "platform_reply_id",
+                "platform_state", "post_error", "confirmed_at")
 DRAFT_TABLE = [("id", "id", 6), ("review_id", "review", 6), ("source", "source", 16), ("status", "status", 9),
                ("policy_ok", "ok", 3), ("rating", "★", 2), ("text", "draft", 70)]
 TREND_FIELDS = ("week", "reviews", "mean_rating", "negative", "negative_share")
@@ -172,7 +174,8 @@ def reviews_show(state: State, review_id: int, fmt: str) -> None:
         output.write_json([row], sys.stdout)
         return
     for key in ("id", "source", "external_id", "rating", "author", "location", "created_at", "updated_at", "url",
-                "negative", "sentiment", "reason", "title", "text", "owner_reply"):
+                "removed_at", "excerpt", "language", "negative", "sentiment", "reason", "title", "text", "translation",
+                "owner_reply"):
         click.echo(f"{key:>12}: {output.visible(row[key])}")
     for index, old in enumerate(row["revision_history"], start=1):
         click.echo(f"  revision {index} (replaced {output.visible(old['replaced_at'])}): rating {old['rating']}: {output.visible(old['text'], 200)}")

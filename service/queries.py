@@ -54,7 +54,8 @@ def review_rows(
             "id": review.id, "source": source_name, "external_id": review.external_id, "rating": review.rating,
             "title": review.title, "text": review.text, "author": review.author, "location": review.location,
             "created_at": review.created_at, "updated_at": review.updated_at, "url": review.url,
-            "owner_reply": review.owner_reply,
+            "owner_reply": review.owner_reply, "removed_at": review.removed_at, "excerpt": review.excerpt,
+            "translation": review.translation,
             "sentiment": sentiment.compound if sentiment else None,
             "negative": bool(sentiment and sentiment.negative),
             "reason": sentiment.reason if sentiment else None,
@@ -98,6 +99,8 @@ def draft_rows(
             "status": draft.status, "text": draft.text, "policy_ok": draft.policy_ok,
             "policy_problems": list(draft.policy_problems or []), "template": draft.template,
             "created_at": draft.created_at, "updated_at": draft.updated_at, "edited_by": draft.edited_by,
+            "posted_at": draft.posted_at, "platform_reply_id": draft.platform_reply_id,
+            "platform_state": draft.platform_state, "post_error": draft.post_error, "confirmed_at": draft.confirmed_at,
             "rating": review_.rating, "author": review_.author, "review_text": review_.text, "review_url": review_.url,
         }
 

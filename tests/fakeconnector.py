@@ -28,8 +28,9 @@ class FakeSource:
         self.cursors_seen: list[Any] = []
         SCRIPTS[name] = self
 
-    def page(self, *reviews: ReviewData, cursor: dict[str, Any] | None = None, errors: list[base.RowError] | None = None) -> FakeSource:
-        self.steps.append(Page(reviews=list(reviews), errors=list(errors or []), cursor=cursor))
+    def page(self, *reviews: ReviewData, cursor: dict[str, Any] | None = None, errors: list[base.RowError] | None = None,
+             complete: bool = False) -> FakeSource:
+        self.steps.append(Page(reviews=list(reviews), errors=list(errors or []), cursor=cursor, complete=complete))
         return self
 
     def fail(self, error: BaseException) -> FakeSource:

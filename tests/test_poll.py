@@ -235,3 +235,45 @@ def test_the_bundled_sample_polls_offline(make_context) -> None:
     assert len(drafts) == len(unanswered) > 20
     assert all(d["policy_ok"] and reply_breaks_rule(d["text"], CONTACT) == [] for d in drafts)
     assert len({d["template"] for d in drafts}) >= 3  # replies do not all read the same
+
+
+def test_a_full_listing_marks_missing_reviews_removed_and_keeps_them(make_context, fake_type) -> None:
+    from tests.fakeconnector import FakeSource, review
+
+    script = FakeSource()
+    script.page(review("a"), review("b"), review("c"), cursor={"n": 1})
+    ctx = make_context([{"name": "fake", "type": "fake"}])
+    poll(ctx)
+    # An incremental poll that does not list "b" says nothing about it...
+    script.steps = []
+    script.page(review("a"), cursor={"n": 2})
+    poll(ctx)
+    # ...a complete listing without it means the platform no longer has it.
+    script.steps = []
+    script.page(review("a"), cursor=None).page(review("c"), cursor={"n": 3}, complete=True)
+    [result] = poll(ctx)
+    assert result.removed == 1
+    with ctx.session() as session:
+        rows = {r["external_id"]: r for r in queries.review_rows(session)}
+    assert rows["b"]["removed_at"] is not None and rows["a"]["removed_at"] is None and len(rows) == 3
+    # It comes back: no longer removed.
+    script.steps = []
+    script.page(review("a"), review("b"), review("c"), cursor={"n": 4}, complete=True)
+    poll(ctx)
+    with ctx.session() as session:
+        assert all(r["removed_at"] is None for r in queries.review_rows(session))
+
+
+def test_failures_set_the_source_health(make_context, fake_type) -> None:
+    from connectors.errors import AuthError, NotAuthorised
+    from tests.fakeconnector import FakeSource
+
+    FakeSource("creds").fail(AuthError("environment variable GOOGLE_REFRESH_TOKEN is not set"))
+    FakeSource("denied").fail(NotAuthorised("not authorised (403): PERMISSION_DENIED"))
+    FakeSource("flaky").fail(ConnectorError("server error 503"))
+    ctx = make_context([{"name": n, "type": "fake", "script": n} for n in ("creds", "denied", "flaky")])
+    poll(ctx)
+    with ctx.session() as session:
+        health = {s.name: (s.status, s.last_error) for s in session.exec(select(Source))}
+    assert health["creds"] == ("needs credentials", "environment variable GOOGLE_REFRESH_TOKEN is not set")
+    assert health["denied"][0] == "not authorised" and health["flaky"][0] == "failing"

@@ -48,3 +48,10 @@ def test_thresholds_come_from_the_config() -> None:
     strict = SentimentScorer(SentimentConfig(negative_threshold=0.5, strong_negative_threshold=0.4))
     assert strict.score(text="It was okay I guess.", title=None, rating=3).negative
     assert not scorer.score(text="It was okay I guess.", title=None, rating=3).negative
+
+
+def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
+    german = "Das Essen war kalt und der Kellner war sehr unhöflich zu uns, nie wieder."
+    verdict = scorer.score(text=german, title=None, rating=None, translation="The food was cold and the waiter was very rude to us, never again.")
+    assert verdict.negative and verdict.language == "de" and verdict.compound is not None
+    assert "scored on the platform's English translation of the German text" in verdict.reason
