@@ -18,13 +18,27 @@ __all__ = ["Capabilities", "Connector", "Page", "ReviewData", "RowError", "avail
 def available() -> dict[str, type[Connector]]:
     """Every connector type this installation knows, by its config `type` name."""
     from connectors.appstore import AppStoreFeedConnector
+    from connectors.appstore_connect import AppStoreConnectConnector
     from connectors.file import FileConnector
+    from connectors.google import GoogleBusinessConnector
+    from connectors.googleplay import GooglePlayConnector
+    from connectors.jsonld import JsonLdConnector
     from connectors.sample import SampleConnector
+    from connectors.tripadvisor import TripadvisorConnector
+    from connectors.trustpilot import TrustpilotConnector
+    from connectors.yelp import YelpConnector
 
     found: dict[str, type[Connector]] = {
         "file": FileConnector,
         "sample": SampleConnector,
+        "google": GoogleBusinessConnector,
         "appstore": AppStoreFeedConnector,
+        "appstoreconnect": AppStoreConnectConnector,
+        "googleplay": GooglePlayConnector,
+        "trustpilot": TrustpilotConnector,
+        "yelp": YelpConnector,
+        "tripadvisor": TripadvisorConnector,
+        "jsonld": JsonLdConnector,
     }
     for ep in entry_points(group="reviewmon.connectors"):
         found.setdefault(ep.name, ep.load())

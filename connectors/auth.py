@@ -71,11 +71,11 @@ class _BearerToken:
         return [self._token] if self._token else []
 
     async def _exchange(self, http: Http, url: str, data: dict[str, str], headers: dict[str, str] | None = None) -> None:
-        from connectors.http import json_body, platform_reason
+        from connectors.http import json_body
 
         response = await http.request("POST", url, auth=False, data=data, headers=headers or {}, allow=(400, 401, 403))
         if response.status_code >= 400:
-            raise AuthError(http.redact(f"the token endpoint refused ({response.status_code}: {platform_reason(response)}); {self.hint}"))
+            raise AuthError(http.redact(f"the token endpoint refused ({response.status_code}: {http.reason(response)}); {self.hint}"))
         self._store(json_body(response))
 
 

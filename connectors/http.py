@@ -101,25 +101,30 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> float 
 
 
 def platform_reason(response: httpx.Response) -> str:
-    """The platform's own words for an error, from the shapes the platforms use."""
+    """The platform's own words for an error, from the shapes the platforms use. Not cut
+    short: redact secrets first (a platform may echo a token), then shorten."""
     try:
         body = json.loads(response.content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return " ".join(response.text.split())[:200]
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return " ".join(response.text.split())
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):  # Google, Yelp, Trustpilot
             parts = [error.get(k) for k in ("status", "code", "message", "description")]
-            return ": ".join(str(p) for p in parts if p)[:300]
+            return ": ".join(str(p) for p in parts if p)
         if isinstance(error, str):
-            return (error + (f": {body['error_description']}" if body.get("error_description") else ""))[:300]
+            return error + (f": {body['error_description']}" if body.get("error_description") else "")
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):  # App Store Connect
             first = errors[0]
-            return ": ".join(str(first[k]) for k in ("code", "title", "detail") if first.get(k))[:300]
+            return ": ".join(str(first[k]) for k in ("code", "title", "detail") if first.get(k))
         if isinstance(body.get("message"), str):
-            return body["message"][:300]
-    return " ".join(response.text.split())[:200]
+            return body["message"]
+    return " ".join(response.text.split())
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Http:
@@ -143,6 +148,10 @@ class Http:
     def redact(self, text: str) -> str:
         secrets = list(self._secrets) + (list(self.auth.secrets()) if self.auth else [])
         return redact(text, secrets)
+
+    def reason(self, response: httpx.Response) -> str:
+        """The platform's words for an error, secrets removed, then shortened."""
+        return shorten(self.redact(platform_reason(response)))
 
     def remaining(self) -> float:
         return self._deadline - self._clock()
@@ -187,7 +196,7 @@ class Http:
                     raise TransientError(self.redact(f"could not reach {method} {url}: {exc}")) from exc
                 status = response.status_code
                 if status == 429 and 429 not in allow:
-                    raise RateLimited(self.redact(f"rate limited (429) at {method} {url}: {platform_reason(response)}"), retry_after(response))
+                    raise RateLimited(self.redact(f"rate limited (429) at {method} {url}: {self.reason(response)}"), retry_after(response))
                 if status >= 500 and status not in allow:
                     raise TransientError(self.redact(f"server error {status} at {method} {url}"))
         assert response is not None
@@ -206,7 +215,7 @@ class Http:
     def _error(self, response: httpx.Response, auth: Auth | None, refreshed: bool) -> ConnectorError:
         status = response.status_code
         where = f"{response.request.method} {response.request.url}"
-        reason = platform_reason(response)
+        reason = self.reason(response)
         if status == 401:
             fix = f"; {auth.hint}" if auth is not None else ""
             again = " even after refreshing the token" if refreshed else ""

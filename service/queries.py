@@ -20,6 +20,12 @@ from service.models import Draft, DraftEvent, PollRun, Review, ReviewRevision, S
 STREAM_BATCH = 1000
 
 
+def written_at():
+    """When a review was written, as well as we know: the platform's creation time, else
+    its last change (Google Play gives only that), else when we first saw it."""
+    return func.coalesce(Review.created_at, Review.updated_at, Review.first_seen_at)
+
+
 def _revision_counts():
     return (
         select(ReviewRevision.review_id, func.count().label("n"))
@@ -39,7 +45,7 @@ def review_rows(
         .join(Source, Source.id == Review.source_id)
         .outerjoin(Sentiment, Sentiment.review_id == Review.id)
         .outerjoin(revisions, revisions.c.review_id == Review.id)
-        .order_by(col(Review.created_at).desc().nulls_last(), col(Review.id).desc())
+        .order_by(written_at().desc(), col(Review.id).desc())
     )
     if negative is not None:
         query = query.where(Sentiment.negative == negative)

@@ -1,8 +1,7 @@
 """Review trends per week: volume, mean rating and the share flagged negative.
 
 Aggregated in SQL (one GROUP BY), so the cost does not grow with what Python holds.
-A review is counted in the week it was written on the platform, or, when the platform
-gives no date, the week reviewmon first saw it. Weeks start on Monday (UTC).
+A review is counted in the week it was written on the platform (queries.written_at). Weeks start on Monday (UTC).
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from sqlalchemy import Integer, case, cast, func, literal_column
 from sqlmodel import Session, select
 
 from service.models import Review, Sentiment, Source
+from service.queries import written_at
 
 
 def _week_start(session: Session, moment: Any) -> Any:
@@ -24,7 +24,7 @@ def _week_start(session: Session, moment: Any) -> Any:
 
 
 def weekly(session: Session, *, source: str | None = None) -> Iterator[dict[str, Any]]:
-    moment = func.coalesce(Review.created_at, Review.first_seen_at)
+    moment = written_at()
     week = _week_start(session, moment).label("week")
     negative = cast(case((Sentiment.negative, 1), else_=0), Integer)
     query = (

@@ -44,3 +44,23 @@ def test_every_command_is_in_the_readme() -> None:
 def test_readme_shows_the_two_commands_and_ci_runs_make_test() -> None:
     assert "make run" in README and "make test" in README
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_commented_source_example_is_a_valid_config(tmp_path, monkeypatch) -> None:
+    """Uncomment each example source of config.example.toml: it must load as written."""
+    from service import config
+
+    blocks = re.split(r"\n(?=# \[\[sources\]\])", EXAMPLE)
+    examples = [b for b in blocks if b.startswith("# [[sources]]")]
+    assert len(examples) >= 9
+    for block in examples:
+        lines = [line[2:] for line in block.splitlines() if re.match(r"# (\[\[sources\]\]|[a-z_]+ = )", line)]
+        body = "\n".join(lines)
+        body = re.sub(r"\s+#.*$", "", body, flags=re.M)  # trailing comments
+        if "googleplay" in body:
+            key = tmp_path / "play-service-account.json"
+            key.write_text("{}")
+        path = tmp_path / "config.toml"
+        path.write_text('[business]\nname = "X"\ncontact = "x@x.example"\n\n' + body + "\n")
+        loaded = config.load(path)
+        assert len(loaded.sources) == 1, body
