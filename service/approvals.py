@@ -5,7 +5,7 @@
     approved --reject---> rejected
     rejected --approve--> approved      (an owner may change their mind; guard again)
     failed, outdated --reject--> rejected
-    drafted, approved, rejected, failed, outdated --edit--> drafted   (an edit always needs a fresh approval)
+    drafted, approved, rejected, failed, outdated, withdrawn --edit--> drafted   (an edit needs a fresh approval)
 Posting (approved -> posting -> posted | failed) is service/posting.py.
 
 Every step, refused approvals included, is written to the draft's history with who
@@ -29,7 +29,8 @@ MAX_DRAFT_CHARS = 20_000
 _ALLOWED = {
     "approve": {DraftStatus.drafted, DraftStatus.rejected},
     "reject": {DraftStatus.drafted, DraftStatus.approved, DraftStatus.failed, DraftStatus.outdated},
-    "edit": {DraftStatus.drafted, DraftStatus.approved, DraftStatus.rejected, DraftStatus.failed, DraftStatus.outdated},
+    "edit": {DraftStatus.drafted, DraftStatus.approved, DraftStatus.rejected, DraftStatus.failed, DraftStatus.outdated,
+             DraftStatus.withdrawn},
 }
 
 

@@ -295,6 +295,17 @@ def drafts_post(state: State, draft_ids: tuple[int, ...], dry_run: bool) -> None
         sys.exit(1)
 
 
+@drafts.command("withdraw")
+@click.argument("draft_id", type=int)
+@click.pass_obj
+def drafts_withdraw(state: State, draft_id: int) -> None:
+    """Delete a posted reply from the platform (Google Business Profile, App Store Connect)."""
+    from service import posting
+
+    platform = asyncio.run(posting.withdraw(state.context(), draft_id, actor=state.actor))
+    click.echo(f"draft {draft_id}: reply withdrawn from {platform}")
+
+
 @drafts.command("mark-posted")
 @click.argument("draft_id", type=int)
 @click.pass_obj

@@ -55,6 +55,7 @@ class DraftStatus(StrEnum):
     posted = "posted"
     failed = "failed"  # the platform refused or could not be reached; kept for a retry
     outdated = "outdated"  # the review changed after our reply was posted: look again
+    withdrawn = "withdrawn"  # we deleted our posted reply from the platform
 
 
 class SourceStatus(StrEnum):

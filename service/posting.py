@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlmodel import col, select
+
 import connectors
 from connectors.base import ReplyTarget
 from connectors.errors import ConnectorError
@@ -24,7 +26,6 @@ from service.config import SourceConfig
 from service.context import Context
 from service.errors import InvalidTransition, NotFound
 from service.models import Draft, DraftEvent, DraftStatus, Review, Source
-from sqlmodel import col, select
 
 log = logging.getLogger("reviewmon.posting")
 
@@ -134,6 +135,23 @@ def _posted(ctx: Context, draft: Draft, posted: connectors.base.PostedReply, act
     _record(ctx, draft.id, actor, "posted", DraftStatus.posted, detail=detail or (posted.state and f"platform state: {posted.state}"),
             posted_at=posted.posted_at or ctx.clock(), posted_text=draft.text, platform_reply_id=posted.reply_id,
             platform_state=posted.state, post_error=None)
+
+
+async def withdraw(ctx: Context, draft_id: int, *, actor: str) -> str:
+    """Delete our posted reply from the platform (where its API allows it)."""
+    [job] = _jobs(ctx, [draft_id])
+    if job.draft.status not in (DraftStatus.posted, DraftStatus.outdated):
+        raise InvalidTransition(f"draft {draft_id} is {job.draft.status}; only a posted reply can be withdrawn")
+    if job.config is None:
+        raise InvalidTransition(f"source {job.source.name!r} is no longer in the config")
+    async with make_client() as client:
+        connector = connectors.get(job.source.type)(job.config.options, http=Http(client, budget=job.config.time_budget.total_seconds()))
+        if not hasattr(connector, "delete_reply"):
+            raise InvalidTransition(f"{connector.capabilities.platform or job.source.type} cannot withdraw replies through its API; remove it there by hand")
+        target = ReplyTarget(job.review.external_id, job.review.url, job.review.raw, job.review.location)
+        await connector.delete_reply(target)
+    _record(ctx, draft_id, actor, "withdrawn", DraftStatus.withdrawn, detail=f"deleted from {connector.capabilities.platform}")
+    return connector.capabilities.platform
 
 
 def mark_posted(ctx: Context, draft_id: int, *, actor: str) -> None:

@@ -76,3 +76,6 @@ class FakeReplyConnector(FakeConnector):
     async def current_reply(self, target: base.ReplyTarget) -> base.PostedReply | None:
         text = FakeReplyConnector.shown.get(target.external_id)
         return base.PostedReply(reply_id=f"reply-{target.external_id}", text=text) if text else None
+
+    async def delete_reply(self, target: base.ReplyTarget) -> bool:
+        return FakeReplyConnector.shown.pop(target.external_id, None) is not None

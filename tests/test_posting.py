@@ -147,3 +147,12 @@ def test_cli_post_and_mark_posted(make_context, fake_type, tmp_path) -> None:
     assert done.exit_code == 0 and f"draft {draft_id}: posted" in done.output
     again = run_cli(config, "drafts", "post", str(draft_id))
     assert again.exit_code == 1 and "only approved drafts are posted" in again.output
+
+
+def test_a_posted_reply_can_be_withdrawn_where_the_platform_allows(make_context, fake_type) -> None:
+    ctx, draft_id = setup(make_context, fake_type)
+    with pytest.raises(InvalidTransition, match="only a posted reply can be withdrawn"):
+        asyncio.run(posting.withdraw(ctx, draft_id, actor="owner"))
+    post(ctx)
+    assert asyncio.run(posting.withdraw(ctx, draft_id, actor="owner")) == "Fakebook"
+    assert fake_type.FakeReplyConnector.shown == {} and draft(ctx, draft_id)["status"] == "withdrawn"
