@@ -9,7 +9,10 @@
 Posting (approved -> posting -> posted | failed) is service/posting.py.
 
 Every step, refused approvals included, is written to the draft's history with who
-did it and when. The guard is re-run at approval against the current config and the
+did it and when. Only roles that may act (owners) get here (service/users.py); an
+escalated review needs an owner; with [replies] second_approver the approver must not
+be the person who last edited the text. Approval sets the time after which the reply
+may be posted (cooling-off: [replies] cooling_off after the review arrived). The guard is re-run at approval against the current config and the
 platform's limit, so neither an edit nor a changed contact can slip a bad text through.
 """
 
@@ -21,8 +24,9 @@ import connectors
 from connectors.base import ReplyLimit
 from service.context import Context
 from service.errors import InvalidTransition, NotFound, PolicyViolation
-from service.models import Draft, DraftEvent, DraftStatus, Review, Source
+from service.models import Draft, DraftEvent, DraftStatus, FollowUp, Review, Role, Source
 from service.policy import PolicyResult
+from service.users import Actor, Forbidden, require
 
 MAX_DRAFT_CHARS = 20_000
 
@@ -34,12 +38,16 @@ _ALLOWED = {
 }
 
 
-def _load(session: Session, draft_id: int) -> tuple[Draft, Source]:
+def _load(session: Session, draft_id: int, actor: Actor | str, what: str) -> tuple[Draft, Review, Source, Actor]:
+    """The draft, its review and source, once the actor is allowed to act on it."""
+    actor = require(actor, "act", what)
     draft = session.get(Draft, draft_id)
     if draft is None:
         raise NotFound(f"no draft with id {draft_id}")
     review = session.get(Review, draft.review_id)
-    return draft, session.get(Source, review.source_id)
+    if review.escalation and actor.role != Role.owner:
+        raise Forbidden(f"review {review.id} is escalated ({review.escalation}): only an owner may act on it")
+    return draft, review, session.get(Source, review.source_id), actor
 
 
 def _require(draft: Draft, action: str) -> None:
@@ -64,40 +72,79 @@ def _event(session: Session, draft: Draft, actor: str, action: str, *, text: str
     session.add(DraftEvent(draft_id=draft.id, at=draft.updated_at, actor=actor, action=action, status=draft.status, text=text, detail=detail))
 
 
-def edit(ctx: Context, draft_id: int, text: str, *, actor: str) -> PolicyResult:
+def edit(ctx: Context, draft_id: int, text: str, *, actor: Actor | str, action: str = "edited") -> PolicyResult:
     """Save the owner's text, passing or not; the verdict says whether it could be approved."""
     text = text.strip()
     if len(text) > MAX_DRAFT_CHARS:
         raise PolicyViolation(f"the reply is {len(text)} characters; drafts are limited to {MAX_DRAFT_CHARS}", [])
     with ctx.session() as session:
-        draft, source = _load(session, draft_id)
+        draft, _, source, actor = _load(session, draft_id, actor, "edit drafts")
         _require(draft, "edit")
         verdict = check_text(ctx, text, source_type=source.type)
         draft.text, draft.policy_ok, draft.policy_problems = text, verdict.ok, verdict.problems
-        draft.status, draft.edited_by, draft.updated_at = DraftStatus.drafted, actor, ctx.clock()
-        _event(session, draft, actor, "edited", text=text, detail=None if verdict.ok else "fails the policy guard: " + "; ".join(verdict.problems))
+        draft.status, draft.edited_by, draft.updated_at = DraftStatus.drafted, actor.name, ctx.clock()
+        draft.approved_by = draft.approved_at = draft.post_after = None
+        _event(session, draft, actor.name, action, text=text,
+               detail=None if verdict.ok else "fails the policy guard: " + "; ".join(verdict.problems))
     return verdict
 
 
-def approve(ctx: Context, draft_id: int, *, actor: str) -> None:
-    """Approve a draft whose text passes the guard now; PolicyViolation otherwise (and it is recorded)."""
+def regenerate(ctx: Context, draft_id: int, *, actor: Actor | str) -> PolicyResult:
+    """Replace the text with the next bundled wording (the owner did not like this one)."""
     with ctx.session() as session:
-        draft, source = _load(session, draft_id)
+        draft, review, source, _ = _load(session, draft_id, actor, "edit drafts")
+        templates = ctx.drafter.templates
+        current = templates.index(draft.template) if draft.template in templates else -1
+        template = templates[(current + 1) % len(templates)]
+        capabilities = connectors.get(source.type).capabilities if source.type in connectors.available() else None
+        made = ctx.drafter.draft(key=f"{source.name}:{review.external_id}", author=review.author,
+                                 platform=capabilities.platform if capabilities else "", limit=reply_limit(source.type),
+                                 template=template)
+    verdict = edit(ctx, draft_id, made.text, actor=actor, action="regenerated")
+    with ctx.session() as session:
+        session.get(Draft, draft_id).template = template
+    return verdict
+
+
+def approve(ctx: Context, draft_id: int, *, actor: Actor | str) -> None:
+    """Approve a draft whose text passes the guard now; PolicyViolation otherwise (and it is
+    recorded). The reply may then be posted once the cooling-off time has passed."""
+    with ctx.session() as session:
+        draft, review, source, actor = _load(session, draft_id, actor, "approve replies")
         _require(draft, "approve")
+        if ctx.config.replies.second_approver and draft.edited_by == actor.name:
+            raise Forbidden(f"{actor.name} edited draft {draft_id} last; another person must approve it (second pair of eyes)")
         verdict = check_text(ctx, draft.text, source_type=source.type)
-        draft.policy_ok, draft.policy_problems, draft.updated_at = verdict.ok, verdict.problems, ctx.clock()
+        now = ctx.clock()
+        draft.policy_ok, draft.policy_problems, draft.updated_at = verdict.ok, verdict.problems, now
         if verdict.ok:
-            draft.status = DraftStatus.approved
-            _event(session, draft, actor, "approved", text=draft.text)
+            draft.status, draft.approved_by, draft.approved_at = DraftStatus.approved, actor.name, now
+            draft.post_after = review.first_seen_at + ctx.config.replies.cooling_off
+            _event(session, draft, actor.name, "approved", text=draft.text)
         else:
-            _event(session, draft, actor, "approval refused", detail="; ".join(verdict.problems))
+            _event(session, draft, actor.name, "approval refused", detail="; ".join(verdict.problems))
     if not verdict.ok:  # raised after the commit, so the refusal stays in the history
         raise PolicyViolation(f"draft {draft_id} cannot be approved: it fails the policy guard", verdict.problems)
 
 
-def reject(ctx: Context, draft_id: int, *, actor: str, reason: str | None = None) -> None:
+def reject(ctx: Context, draft_id: int, *, actor: Actor | str, reason: str | None = None) -> None:
     with ctx.session() as session:
-        draft, _ = _load(session, draft_id)
+        draft, _, _, actor = _load(session, draft_id, actor, "reject replies")
         _require(draft, "reject")
         draft.status, draft.updated_at = DraftStatus.rejected, ctx.clock()
-        _event(session, draft, actor, "rejected", detail=reason)
+        draft.approved_by = draft.approved_at = draft.post_after = None
+        _event(session, draft, actor.name, "rejected", detail=reason)
+
+
+def record_followup(ctx: Context, draft_id: int, outcome: str, *, actor: Actor | str, note: str | None = None) -> None:
+    """What happened off-line after the reply: contacted, resolved or no answer, and a note."""
+    if outcome not in {f.value for f in FollowUp}:
+        raise InvalidTransition(f"unknown follow-up {outcome!r}; use one of: {', '.join(f.value for f in FollowUp)}")
+    with ctx.session() as session:
+        draft, _, _, actor = _load(session, draft_id, actor, "record follow-ups")
+        if draft.approved_at is None and draft.status not in (DraftStatus.posted, DraftStatus.outdated):
+            raise InvalidTransition(f"draft {draft_id} is {draft.status}; follow-ups are recorded after a reply is approved")
+        now = ctx.clock()
+        draft.followup, draft.followup_note, draft.followup_at, draft.followup_by = outcome, note, now, actor.name
+        draft.updated_at = now
+        _event(session, draft, actor.name, f"follow-up: {outcome}", detail=note)

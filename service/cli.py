@@ -20,7 +20,7 @@ from service import __version__, approvals, db, logs, output, queries, trends
 from service import config as config_module
 from service.context import Context
 from service.errors import PolicyViolation, ReviewmonError
-from service.models import DraftStatus
+from service.models import DraftStatus, FollowUp, Role
 
 TABLE_LIMIT = 50
 
@@ -36,6 +36,10 @@ DRAFT_FIELDS = ("id", "review_id", "source", "external_id", "status", "text", "p
 DRAFT_TABLE = [("id", "id", 6), ("review_id", "review", 6), ("source", "source", 16), ("status", "status", 9),
                ("policy_ok", "ok", 3), ("rating", "★", 2), ("text", "draft", 70)]
 TREND_FIELDS = ("week", "reviews", "mean_rating", "negative", "negative_share")
+FOLLOWUP_FIELDS = ("draft_id", "review_id", "source", "author", "rating", "approved_at", "status", "followup",
+                   "followup_note", "followup_at", "days_open")
+INBOX_FIELDS = ("review_id", "draft_id", "source", "platform", "rating", "author", "title", "text", "url", "location",
+                "written_at", "negative", "escalation", "triage", "draft_status", "draft_text", "policy_ok", "policy_problems")
 SOURCE_FIELDS = ("name", "type", "status", "schedule", "reviews", "last_polled_at", "last_success_at", "last_error",
                  "failure_count", "next_poll_at", "warnings")
 SOURCE_TABLE = [("name", "name", 16), ("type", "type", 12), ("status", "status", 12), ("reviews", "reviews", 7),
@@ -130,6 +134,16 @@ def poll(state: State, names: tuple[str, ...], verbose: bool) -> None:
     if failed:
         click.echo(f"reviewmon: {len(failed)} of {len(results)} sources failed: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+@cli.command()
+@click.pass_obj
+def rescore(state: State) -> None:
+    """Score and mark every stored review again (after changing [sentiment] or [escalation])."""
+    from service.ingest import rescore as rescore_all
+
+    counts = rescore_all(state.context())
+    click.echo(f"{counts.updated} reviews scored again, {counts.drafted} new drafts")
 
 
 @cli.command()
@@ -248,6 +262,125 @@ def drafts_edit(state: State, draft_id: int, text: str | None, file: Any) -> Non
     _echo_verdict(verdict.ok, verdict.problems)
     if not verdict.ok:
         sys.exit(1)
+
+
+@drafts.command("regenerate")
+@click.argument("draft_id", type=int)
+@click.pass_obj
+def drafts_regenerate(state: State, draft_id: int) -> None:
+    """Replace a draft's text with the next bundled wording."""
+    verdict = approvals.regenerate(state.context(), draft_id, actor=state.actor)
+    click.echo(f"draft {draft_id} reworded")
+    _echo_verdict(verdict.ok, verdict.problems)
+
+
+@drafts.command("followup")
+@click.argument("draft_id", type=int)
+@click.option("--outcome", required=True, type=click.Choice([f.value for f in FollowUp]))
+@click.option("--note", help="What happened, for the record.")
+@click.pass_obj
+def drafts_followup(state: State, draft_id: int, outcome: str, note: str | None) -> None:
+    """Record what happened off-line after the reply (contacted, resolved, no answer)."""
+    approvals.record_followup(state.context(), draft_id, outcome, actor=state.actor, note=note)
+    click.echo(f"draft {draft_id}: follow-up recorded ({outcome})")
+
+
+@cli.command("followups")
+@format_option
+@click.pass_obj
+def followups_command(state: State, fmt: str) -> None:
+    """Unresolved cases whose reply was approved longer ago than [replies] followup_after."""
+    ctx = state.context()
+    with ctx.session() as session:
+        rows = queries.open_followups(session, now=ctx.clock(), after=ctx.config.replies.followup_after)
+        table = [("draft_id", "draft", 6), ("source", "source", 16), ("author", "reviewer", 16), ("rating", "★", 2),
+                 ("days_open", "days", 5), ("followup", "follow-up", 10), ("followup_note", "note", 40)]
+        output.emit(rows, fmt, table_columns=table, fields=FOLLOWUP_FIELDS)
+
+
+@cli.command("inbox")
+@click.option("--source", metavar="NAME")
+@click.option("--location")
+@click.option("--rating", type=click.IntRange(1, 5))
+@click.option("--status", type=click.Choice([s.value for s in queries.INBOX_STATUSES]))
+@format_option
+@limit_option
+@click.pass_obj
+def inbox_command(state: State, source: str | None, location: str | None, rating: int | None, status: str | None,
+                  fmt: str, limit: int | None) -> None:
+    """Reviews that need an answer: escalated first, then negative, newest first."""
+    ctx = state.context()
+    with ctx.session() as session:
+        rows = queries.inbox_rows(session, now=ctx.clock(), source=source, location=location, rating=rating,
+                                  status=status, limit=_table_limit(fmt, limit))
+        table = [("draft_id", "draft", 6), ("source", "source", 12), ("rating", "★", 2), ("escalation", "escalate", 14),
+                 ("triage", "triage", 14), ("author", "reviewer", 14), ("waiting", "waiting", 10), ("text", "review", 50)]
+        output.emit(({**r, "waiting": _age(r["waiting"])} for r in rows), fmt, table_columns=table, fields=INBOX_FIELDS)
+
+
+def _age(delta: Any) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
+
+
+@cli.group()
+def users() -> None:
+    """Accounts for the web app (owner, marketer, admin)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
+@click.pass_obj
+def users_add(state: State, name: str, role: str, password_stdin: bool) -> None:
+    """Create a user; the password is prompted for (or read from stdin)."""
+    from service import users as users_module
+
+    password = _read_password(password_stdin)
+    users_module.add_user(state.context(), name, role, password)
+    click.echo(f"user {name} added ({role})")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True)
+@click.pass_obj
+def users_passwd(state: State, name: str, password_stdin: bool) -> None:
+    """Set a user's password (and lift a login lock)."""
+    from service import users as users_module
+
+    users_module.set_password(state.context(), name, _read_password(password_stdin))
+    click.echo(f"password of {name} changed")
+
+
+@users.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Enable the account again.")
+@click.pass_obj
+def users_disable(state: State, name: str, enable: bool) -> None:
+    """Stop (or allow again) a user's logins."""
+    from service import users as users_module
+
+    users_module.set_disabled(state.context(), name, not enable)
+    click.echo(f"user {name} {'enabled' if enable else 'disabled'}")
+
+
+@users.command("list")
+@format_option
+@click.pass_obj
+def users_list(state: State, fmt: str) -> None:
+    """The web app's users and their roles."""
+    from service import users as users_module
+
+    table = [("name", "name", 20), ("role", "role", 10), ("disabled", "disabled", 8), ("created_at", "created", 16)]
+    output.emit(users_module.list_users(state.context()), fmt, table_columns=table, fields=("name", "role", "disabled", "created_at", "locked_until"))
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("password", hide_input=True, confirmation_prompt=True)
 
 
 @drafts.command("approve")

@@ -101,6 +101,33 @@ class SentimentConfig(_Strict):
 
 class RepliesConfig(_Strict):
     templates_dir: Path | None = Field(default=None, description="your own reply templates; default: the bundled ones")
+    cooling_off: Duration = Field(default=timedelta(hours=1), description="a reply to a negative review is posted no sooner than this after the review arrived")
+    second_approver: bool = Field(default=False, description="the approver must not be the person who last edited the draft")
+    followup_after: Duration = Field(default=timedelta(days=7), description="approved cases without a resolved follow-up are listed after this long")
+
+
+DEFAULT_ESCALATION = {  # whole words; a trailing * matches any ending
+    "legal action": ["lawyer*", "solicitor*", "attorney*", "sue", "sued", "suing", "lawsuit*", "legal action", "small claims", "trading standards"],
+    "injury": ["injur*", "hurt", "burned", "burnt", "scald*", "cut my", "broke my", "a&e", "hospital*", "ambulance"],
+    "illness": ["food poisoning", "poison*", "sick", "vomit*", "diarrh*", "ill after", "allerg*", "anaphyla*", "epipen"],
+    "safety": ["unsafe", "dangerous", "fire hazard", "gas leak", "rat", "rats", "mouse", "mice", "cockroach*", "environmental health"],
+    "discrimination": ["racis*", "discriminat*", "sexis*", "homophob*", "transphob*", "because of my race"],
+    "harassment": ["harass*", "assault*", "groped", "threaten*", "stalk*", "inappropriate touching"],
+}
+
+
+class EscalationConfig(_Strict):
+    """Reviews that mention these go to the top and need an owner: keyword lists by reason."""
+
+    keywords: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_ESCALATION.items()})
+
+
+class WebConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key_env: EnvName | None = Field(default=None, description="signs session cookies; unset: a new key each start (everyone logs in again)")
+    login_attempts: int = Field(default=5, ge=1, description="failed logins in a row before a name is locked for lockout")
+    lockout: Duration = Field(default=timedelta(minutes=15))
 
 
 _SOURCE_KEYS = ("name", "type", "schedule", "location", "enabled", "time_budget")
@@ -160,6 +187,8 @@ class Config(_Strict):
     business: BusinessConfig
     sentiment: SentimentConfig = SentimentConfig()
     replies: RepliesConfig = RepliesConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    web: WebConfig = WebConfig()
     sources: list[SourceConfig] = []
 
     path: Path | None = Field(default=None, exclude=True)

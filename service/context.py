@@ -55,4 +55,4 @@ class Context:
 
     @cached_property
     def ingester(self) -> PageIngester:
-        return PageIngester(self.scorer, self.drafter)
+        return PageIngester(self.scorer, self.drafter, self.config.escalation.keywords)

@@ -28,7 +28,8 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from connectors.base import Capabilities, ReviewData
-from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment
+from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
+from service import marks
 from service.replies import ReplyDrafter
 from service.sentiment import SentimentScorer
 
@@ -95,11 +96,41 @@ def _content_changed(old: Review, new: dict[str, Any]) -> bool:
 
 
 class PageIngester:
-    """Holds the per-process pieces (scorer, drafter) and stores pages with them."""
+    """Holds the per-process pieces (scorer, drafter, escalation words) and stores pages with them."""
 
-    def __init__(self, scorer: SentimentScorer, drafter: ReplyDrafter):
+    def __init__(self, scorer: SentimentScorer, drafter: ReplyDrafter, escalation_words: dict[str, list[str]] | None = None):
         self.scorer = scorer
         self.drafter = drafter
+        self.escalation_words = escalation_words or {}
+
+    def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
+        """Set escalation and triage marks on new or edited rows before they are written
+        (service/marks.py). Returns (earlier review id, row's external id) pairs whose
+        earlier copy should be marked too, once the new row has its id."""
+        for row in rows:
+            row["text_hash"] = marks.text_hash(row["text"])
+            row["escalation"] = marks.escalation(row["text"], row["title"], self.escalation_words)
+        hashes = {row["text_hash"] for row in rows if row["text_hash"]}
+        known: dict[str, list[tuple[int, str | None]]] = {}
+        if hashes:
+            for review_id, digest, author in session.exec(
+                select(Review.id, Review.text_hash, Review.author).where(col(Review.text_hash).in_(hashes))
+            ):
+                known.setdefault(digest, []).append((review_id, author))
+        earlier = []
+        for row in rows:
+            twins = [i for i, author in known.get(row["text_hash"], []) if author != row["author"]]
+            first = min(twins) if twins else None
+            row["triage"] = marks.triage(row["text"], row["title"], duplicate_of=first)
+            if first is not None:
+                earlier.append((first, row["external_id"]))
+        return earlier
+
+    def _mark_earlier_copies(self, session: Session, source_id: int, earlier: list[tuple[int, str]]) -> None:
+        for first, external_id in earlier:
+            copy_id = session.exec(select(Review.id).where(Review.source_id == source_id, Review.external_id == external_id)).one()
+            session.exec(update(Review).where(Review.id == first, col(Review.triage).is_(None))
+                         .values(triage=f"the same text as review {copy_id} by another reviewer"))
 
     def ingest(self, session: Session, source: SourceInfo, reviews: list[ReviewData], now: datetime) -> PageCounts:
         rows = {}
@@ -131,16 +162,20 @@ class PageIngester:
     def _insert(self, session: Session, source: SourceInfo, rows: list[dict[str, Any]], now: datetime) -> int:
         for row in rows:
             row.update(source_id=source.id, first_seen_at=now, changed_at=now)
+        earlier = self._marks(session, rows)
         inserted = session.exec(
             insert(Review).returning(Review.id, sort_by_parameter_order=True), params=rows
         ).all()
         scored = [(review_id, row) for (review_id,), row in zip(inserted, rows, strict=True)]
+        self._mark_earlier_copies(session, source.id, earlier)
         verdicts = self._score(session, scored, now, replace=False)
         needing = [(rid, row) for rid, row in scored if verdicts[rid] and row["owner_reply"] is None]
         return self._draft(session, source, needing, now)
 
     def _update(self, session: Session, source: SourceInfo, rows_by_id: dict[int, dict[str, Any]], now: datetime) -> int:
         old_rows = {r.id: r for r in session.exec(select(Review).where(col(Review.id).in_(list(rows_by_id))))}
+        edited_rows = [row for rid, row in rows_by_id.items() if _content_changed(old_rows[rid], row)]
+        earlier = self._marks(session, edited_rows)
         revisions, rescore = [], []
         for review_id, row in rows_by_id.items():
             old = old_rows[review_id]
@@ -153,6 +188,7 @@ class PageIngester:
             session.exec(update(Review).where(Review.id == review_id).values(**row, changed_at=now))
         if revisions:
             session.exec(insert(ReviewRevision), params=revisions)
+        self._mark_earlier_copies(session, source.id, earlier)
         drafts = {d.review_id: d for d in session.exec(select(Draft).where(col(Draft.review_id).in_(list(rows_by_id))))}
         self._follow_posted_replies(session, drafts, rows_by_id, {rid for rid, _ in rescore}, now)
         if not rescore:
@@ -180,7 +216,8 @@ class PageIngester:
                                        status=draft.status, detail="the platform shows our reply"))
 
     def _score(self, session: Session, rows: list[tuple[int, dict[str, Any]]], now: datetime, *, replace: bool) -> dict[int, bool]:
-        """Score and store; returns review id -> negative."""
+        """Score and store; returns review id -> negative. Escalation marks stay only on
+        negative reviews (service/marks.py)."""
         records = []
         for review_id, row in rows:
             verdict = self.scorer.score(
@@ -195,7 +232,11 @@ class PageIngester:
                 session.exec(update(Sentiment).where(Sentiment.review_id == record["review_id"]).values(**record))
         else:
             session.exec(insert(Sentiment), params=records)
-        return {r["review_id"]: r["negative"] for r in records}
+        negative = {r["review_id"]: r["negative"] for r in records}
+        praise = [rid for rid, row in rows if row.get("escalation") and not negative[rid]]
+        if praise:
+            session.exec(update(Review).where(col(Review.id).in_(praise)).values(escalation=None))
+        return negative
 
     def _draft(self, session: Session, source: SourceInfo, rows: list[tuple[int, dict[str, Any]]], now: datetime) -> int:
         if not rows:
@@ -224,3 +265,43 @@ class PageIngester:
             ],
         )
         return len(drafts)
+
+
+def rescore(ctx: Any, *, batch: int = 500) -> PageCounts:
+    """Score and mark every stored review again, with the current thresholds and keyword
+    lists; draft a reply for any review that is now negative, unanswered and has none.
+    For after an upgrade or a change of [sentiment] or [escalation] in the config."""
+    import connectors
+
+    counts = PageCounts()
+    ingester: PageIngester = ctx.ingester
+    with ctx.session() as session:
+        sources = session.exec(select(Source)).all()
+    configured = {s.name: s for s in ctx.config.sources}
+    for source_row in sources:
+        kind = connectors.available().get(source_row.type)
+        caps = kind.capabilities if kind else Capabilities(platform="")
+        info = SourceInfo(source_row.id, source_row.name, configured[source_row.name].location if source_row.name in configured else None, caps)
+        last_id = 0
+        while True:
+            now = ctx.clock()
+            with ctx.session() as session:
+                reviews = session.exec(
+                    select(Review).where(Review.source_id == source_row.id, Review.id > last_id).order_by(Review.id).limit(batch)
+                ).all()
+                if not reviews:
+                    break
+                last_id = reviews[-1].id
+                rows = {r.id: {"external_id": r.external_id, "text": r.text, "title": r.title, "rating": r.rating,
+                               "author": r.author, "translation": r.translation, "owner_reply": r.owner_reply} for r in reviews}
+                earlier = ingester._marks(session, list(rows.values()))
+                for review_id, row in rows.items():
+                    session.exec(update(Review).where(Review.id == review_id).values(
+                        escalation=row["escalation"], triage=row["triage"], text_hash=row["text_hash"]))
+                ingester._mark_earlier_copies(session, source_row.id, earlier)
+                verdicts = ingester._score(session, list(rows.items()), now, replace=True)
+                has_draft = set(session.exec(select(Draft.review_id).where(col(Draft.review_id).in_(list(rows)))))
+                needing = [(rid, row) for rid, row in rows.items() if verdicts[rid] and row["owner_reply"] is None and rid not in has_draft]
+                counts.drafted += ingester._draft(session, info, needing, now)
+                counts.updated += len(rows)
+    return counts

@@ -113,6 +113,9 @@ class Review(SQLModel, table=True):
     excerpt: bool = Field(default=False)  # the platform gives only the start of the text (Yelp)
     language: str | None = Field(default=None, max_length=16)  # as the platform states it
     translation: str | None = Field(default=None, sa_type=sa.Text)  # the platform's English translation
+    escalation: str | None = Field(default=None, sa_type=sa.Text)  # why an owner must handle it (legal, injury, ...)
+    triage: str | None = Field(default=None, sa_type=sa.Text)  # why it looks like spam or a fake review
+    text_hash: str | None = Field(default=None, max_length=64, index=True)  # finds the same text from several reviewers
 
 
 class ReviewRevision(SQLModel, table=True):
@@ -163,6 +166,13 @@ class Draft(SQLModel, table=True):
     platform_state: str | None = Field(default=None, max_length=50)  # e.g. PENDING_PUBLISH, moderation
     post_error: str | None = Field(default=None, sa_type=sa.Text)
     confirmed_at: datetime | None = _time()  # a later poll showed our reply on the platform
+    approved_by: str | None = Field(default=None, max_length=100)
+    approved_at: datetime | None = _time()
+    post_after: datetime | None = _time()  # cooling-off: not posted before this
+    followup: str | None = Field(default=None, max_length=20)  # contacted | resolved | no answer
+    followup_note: str | None = Field(default=None, sa_type=sa.Text)
+    followup_at: datetime | None = _time()
+    followup_by: str | None = Field(default=None, max_length=100)
 
 
 class DraftEvent(SQLModel, table=True):
@@ -178,6 +188,33 @@ class DraftEvent(SQLModel, table=True):
     status: str = Field(max_length=20)
     text: str | None = Field(default=None, sa_type=sa.Text)
     detail: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class Role(StrEnum):
+    owner = "owner"  # everything: reads, edits, approves, posts, manages users
+    marketer = "marketer"  # reads reviews and trends
+    admin = "admin"  # manages users, reads
+
+
+class FollowUp(StrEnum):
+    contacted = "contacted"
+    resolved = "resolved"
+    no_answer = "no answer"
+
+
+class User(SQLModel, table=True):
+    """A person who logs in to the web app. Passwords are stored only as argon2 hashes."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = _time(nullable=False)
+    disabled: bool = Field(default=False)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = _time()
 
 
 class PollRun(SQLModel, table=True):

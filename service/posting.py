@@ -5,8 +5,9 @@
     posting (a crash cut it short) --post--> posted            (re-sent where posting is an upsert,
                                                                  otherwise read back from the platform first)
 
-Before any request the text is checked by the policy guard once more and measured
-against the platform's limit as the platform counts it. Platforms without a reply API
+Nothing is posted before its cooling-off time (set at approval). Before any request the
+text is checked by the policy guard once more and measured against the platform's
+limit as the platform counts it. Platforms without a reply API
 get the text and the review's link to post by hand; `mark_posted` records that.
 """
 
@@ -35,7 +36,7 @@ POSTABLE = {DraftStatus.approved, DraftStatus.posting, DraftStatus.failed}
 @dataclass
 class PostResult:
     draft_id: int
-    outcome: str  # posted | failed | refused | manual | would post
+    outcome: str  # posted | failed | refused | manual | waiting | would post
     message: str
     text: str
     url: str | None = None
@@ -90,6 +91,10 @@ async def _post_one(ctx: Context, job: _Job, client: object, *, actor: str, dry_
     result = PostResult(draft.id, "refused", "", draft.text, review.url)
     if draft.status not in POSTABLE:
         result.message = f"draft {draft.id} is {draft.status}; only approved drafts are posted"
+        return result
+    if draft.post_after is not None and draft.post_after > ctx.clock():
+        result.outcome = "waiting"
+        result.message = f"cooling-off: not posted before {draft.post_after:%Y-%m-%d %H:%M} UTC"
         return result
     if job.config is None:
         result.message = f"source {job.source.name!r} is no longer in the config"

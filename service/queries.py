@@ -7,15 +7,16 @@ output"), streamed so that a million reviews never sit in memory at once.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 import connectors
 from service.config import Config, SourceConfig
 from service.errors import NotFound
-from service.models import Draft, DraftEvent, PollRun, Review, ReviewRevision, Sentiment, Source
+from service.models import Draft, DraftEvent, DraftStatus, FollowUp, PollRun, Review, ReviewRevision, Sentiment, Source
 
 STREAM_BATCH = 1000
 
@@ -65,6 +66,7 @@ def review_rows(
             "sentiment": sentiment.compound if sentiment else None,
             "negative": bool(sentiment and sentiment.negative),
             "reason": sentiment.reason if sentiment else None,
+            "escalation": review.escalation, "triage": review.triage,
             "language": sentiment.language if sentiment else None,
             "revisions": revision_count,
         }
@@ -107,6 +109,9 @@ def draft_rows(
             "created_at": draft.created_at, "updated_at": draft.updated_at, "edited_by": draft.edited_by,
             "posted_at": draft.posted_at, "platform_reply_id": draft.platform_reply_id,
             "platform_state": draft.platform_state, "post_error": draft.post_error, "confirmed_at": draft.confirmed_at,
+            "approved_by": draft.approved_by, "approved_at": draft.approved_at, "post_after": draft.post_after,
+            "followup": draft.followup, "followup_note": draft.followup_note, "escalation": review_.escalation,
+            "triage": review_.triage,
             "rating": review_.rating, "author": review_.author, "review_text": review_.text, "review_url": review_.url,
         }
 
@@ -162,3 +167,71 @@ def source_rows(session: Session, config: Config) -> Iterator[dict[str, Any]]:
 
 def last_runs(session: Session, source_id: int, limit: int = 10) -> list[PollRun]:
     return list(session.exec(select(PollRun).where(PollRun.source_id == source_id).order_by(col(PollRun.id).desc()).limit(limit)))
+
+
+INBOX_STATUSES = (DraftStatus.drafted, DraftStatus.approved, DraftStatus.failed, DraftStatus.outdated)
+
+
+def inbox_rows(
+    session: Session, *, now: datetime, source: str | None = None, location: str | None = None,
+    rating: int | None = None, status: str | None = None, since: datetime | None = None,
+    until: datetime | None = None, limit: int | None = 100, offset: int = 0,
+) -> Iterator[dict[str, Any]]:
+    """Reviews that need an answer: escalated first, then negative, newest first.
+
+    A review needs an answer while its draft is not yet done with (drafted, approved,
+    failed, outdated). `status` narrows to one draft status."""
+    written = written_at()
+    query = (
+        select(Review, Source.name, Source.type, Sentiment, Draft)
+        .join(Source, Source.id == Review.source_id)
+        .join(Draft, Draft.review_id == Review.id)
+        .outerjoin(Sentiment, Sentiment.review_id == Review.id)
+        .where(col(Review.removed_at).is_(None), col(Draft.status).in_([s.value for s in INBOX_STATUSES]))
+        .order_by(col(Review.escalation).is_(None), col(Sentiment.negative).is_not(True), written.desc(), col(Review.id).desc())
+    )
+    if source:
+        query = query.where(Source.name == source)
+    if location:
+        query = query.where(Review.location == location)
+    if rating is not None:
+        query = query.where(Review.rating == rating)
+    if status:
+        query = query.where(Draft.status == status)
+    if since is not None:
+        query = query.where(written >= since)
+    if until is not None:
+        query = query.where(written < until)
+    query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    for review, source_name, source_type, sentiment, draft in session.exec(query):
+        arrived = review.created_at or review.updated_at or review.first_seen_at
+        yield {
+            "review_id": review.id, "source": source_name, "platform": source_type, "rating": review.rating,
+            "author": review.author, "title": review.title, "text": review.text, "url": review.url,
+            "location": review.location, "written_at": arrived, "waiting": now - arrived,
+            "negative": bool(sentiment and sentiment.negative), "escalation": review.escalation, "triage": review.triage,
+            "excerpt": review.excerpt, "draft_id": draft.id, "draft_status": draft.status, "draft_text": draft.text,
+            "policy_ok": draft.policy_ok, "policy_problems": list(draft.policy_problems or []),
+            "post_after": draft.post_after,
+        }
+
+
+def open_followups(session: Session, *, now: datetime, after: timedelta) -> Iterator[dict[str, Any]]:
+    """Cases whose reply was approved more than `after` ago and are not resolved yet."""
+    query = (
+        select(Draft, Review, Source.name)
+        .join(Review, Review.id == Draft.review_id)
+        .join(Source, Source.id == Review.source_id)
+        .where(col(Draft.approved_at).is_not(None), col(Draft.approved_at) <= now - after,
+               or_(col(Draft.followup).is_(None), Draft.followup != FollowUp.resolved))
+        .order_by(col(Draft.approved_at))
+    )
+    for draft, review, source_name in session.exec(query):
+        yield {
+            "draft_id": draft.id, "review_id": review.id, "source": source_name, "author": review.author,
+            "rating": review.rating, "approved_at": draft.approved_at, "status": draft.status,
+            "followup": draft.followup, "followup_note": draft.followup_note, "followup_at": draft.followup_at,
+            "days_open": (now - draft.approved_at).days,
+        }

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import connectors
 from service.cli import cli
-from service.config import BusinessConfig, DatabaseConfig, RepliesConfig, SentimentConfig, SourceConfig
+from service.config import (
+    BusinessConfig,
+    DatabaseConfig,
+    EscalationConfig,
+    RepliesConfig,
+    SentimentConfig,
+    SourceConfig,
+    WebConfig,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -15,7 +23,8 @@ EXAMPLE = (ROOT / "config.example.toml").read_text(encoding="utf-8")
 
 
 def test_every_config_key_is_documented_in_readme_and_example() -> None:
-    sections = {"database": DatabaseConfig, "business": BusinessConfig, "sentiment": SentimentConfig, "replies": RepliesConfig}
+    sections = {"database": DatabaseConfig, "business": BusinessConfig, "sentiment": SentimentConfig, "replies": RepliesConfig,
+                "escalation": EscalationConfig, "web": WebConfig}
     for section, model in sections.items():
         for key in model.model_fields:
             assert f"[{section}] {key}" in README, f"[{section}] {key} missing from README"

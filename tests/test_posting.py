@@ -15,11 +15,14 @@ from service.errors import InvalidTransition
 from tests.conftest import CONTACT, run_cli
 
 
+NO_COOLING_OFF = '\n[replies]\ncooling_off = "0s"\n'
+
+
 def setup(make_context, fake_type):
     from tests.fakeconnector import FakeSource, review
 
     FakeSource().page(review("r1", "Cold food, rude staff. Awful.", 1, author="Nora", url="https://fake.example/r1"), cursor={"n": 1})
-    ctx = make_context([{"name": "fb", "type": "fakereply"}])
+    ctx = make_context([{"name": "fb", "type": "fakereply"}], extra=NO_COOLING_OFF)
     asyncio.run(poll_module.poll(ctx))
     with ctx.session() as session:
         [draft] = queries.draft_rows(session)
@@ -107,7 +110,7 @@ def test_a_platform_without_a_reply_api_gets_the_text_and_link(make_context, fak
     from tests.fakeconnector import FakeSource, review
 
     FakeSource().page(review("r1", "Awful.", 1, url="https://fake.example/r1"), cursor={"n": 1})
-    ctx = make_context([{"name": "plain", "type": "fake"}])
+    ctx = make_context([{"name": "plain", "type": "fake"}], extra=NO_COOLING_OFF)
     asyncio.run(poll_module.poll(ctx))
     with ctx.session() as session:
         [row] = queries.draft_rows(session)
@@ -156,3 +159,23 @@ def test_a_posted_reply_can_be_withdrawn_where_the_platform_allows(make_context,
     post(ctx)
     assert asyncio.run(posting.withdraw(ctx, draft_id, actor="owner")) == "Fakebook"
     assert fake_type.FakeReplyConnector.shown == {} and draft(ctx, draft_id)["status"] == "withdrawn"
+
+
+def test_an_angry_review_waits_out_the_cooling_off_time(make_context, fake_type) -> None:
+    from datetime import timedelta
+
+    from tests.fakeconnector import FakeSource, review
+
+    FakeSource().page(review("r1", "Awful, cold and rude.", 1), cursor={"n": 1})
+    ctx = make_context([{"name": "fb", "type": "fakereply"}])  # default: 1 hour
+    asyncio.run(poll_module.poll(ctx))
+    with ctx.session() as session:
+        [row] = queries.draft_rows(session)
+    approvals.approve(ctx, row["id"], actor="owner")  # approving early is fine...
+    [result] = post(ctx)
+    assert result.outcome == "waiting" and "cooling-off" in result.message  # ...posting waits
+    assert fake_type.FakeReplyConnector.posted == []
+    real_now = ctx.clock()
+    ctx.clock = lambda: real_now + timedelta(hours=1, seconds=1)
+    [later] = post(ctx)
+    assert later.outcome == "posted"

@@ -1,0 +1,81 @@
+"""Marks that change how an owner handles a review, decided from its text alone.
+
+- escalate: a negative review that mentions legal action, injury, illness, safety,
+  discrimination or harassment (keyword lists from [escalation] in the config). Sorted
+  to the top of the inbox; only an owner may act on its draft. ("Dangerous place 😄"
+  in a five-star review is praise: the caller keeps the mark for negative reviews.)
+- triage: it looks like spam or a fake review, so the owner may report it to the
+  platform instead of replying: links or contact-for-money text, no specifics at all,
+  or the very same text posted by another reviewer.
+
+Both are recomputed whenever the review's text changes. Pure functions: the caller
+stores the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_LINK = re.compile(r"https?://|www\.", re.I)
+_SPAM = re.compile(
+    r"\b(?:dm me|whatsapp|telegram|crypto|bitcoin|earn \$?\d+|work from home|click here|visit now|promo code|cheap[- ]deals|"
+    r"followers|casino|loan)\b",
+    re.I,
+)
+GENERIC = frozenset(
+    "best place ever amazing awesome great good nice perfect excellent love loved highly recommend recommended "
+    "must visit go five stars star worst bad terrible awful horrible ok okay the a an and very so this is was it "
+    "place service food everything".split()
+)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _keyword_pattern(word: str) -> re.Pattern[str]:
+    """Whole words; a trailing * matches any ending ("harass*": harassed, harassment)."""
+    folded = _fold(word.strip())
+    prefix = folded.endswith("*")
+    core = re.escape(folded.rstrip("*")).replace(r"\ ", r"\s+")
+    return re.compile(r"(?<!\w)" + core + ("" if prefix else r"(?!\w)"))
+
+
+def escalation(text: str, title: str | None, keywords: Mapping[str, list[str]]) -> str | None:
+    """The reasons this review needs an owner, with the word that showed it, or None."""
+    body = _fold(" ".join(p for p in (title, text) if p))
+    reasons = []
+    for reason, words in keywords.items():
+        for word in words:
+            if _keyword_pattern(word).search(body):
+                reasons.append(f"{reason} ({word.rstrip('*')})")
+                break
+    return ", ".join(reasons) or None
+
+
+def text_hash(text: str) -> str | None:
+    """Identifies the same words from different reviewers (case, spacing, punctuation aside);
+    None for texts too short to mean anything when repeated."""
+    words = _WORD.findall(_fold(text))
+    if len(words) < 6:
+        return None
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
+def triage(text: str, title: str | None, *, duplicate_of: int | None = None) -> str | None:
+    """Why this review looks like spam or a fake, or None."""
+    if duplicate_of is not None:
+        return f"the same text as review {duplicate_of} by another reviewer"
+    body = " ".join(p for p in (title, text) if p)
+    if _SPAM.search(body):
+        return f"reads like spam ({_SPAM.search(body).group(0)!r})"
+    if _LINK.search(body):
+        return "contains a link"
+    words = _WORD.findall(_fold(body))
+    if 3 <= len(words) <= 12 and all(w in GENERIC for w in words) and "!" * 3 in body:
+        return "no specifics, only generic praise or abuse"
+    return None
