@@ -19,13 +19,11 @@ install: $(BIN)/reviewmon
 run: install
 	$(BIN)/reviewmon --config $(CONFIG) migrate
 	$(BIN)/reviewmon --config $(CONFIG) poll --verbose
-	@echo; echo "Negative reviews (newest first):"
-	@$(BIN)/reviewmon --config $(CONFIG) reviews list --negative --limit 10
-	@echo; echo "Drafted replies waiting for an owner:"
-	@$(BIN)/reviewmon --config $(CONFIG) drafts list --status drafted --limit 10
-	@echo; echo "Weekly trend:"
-	@$(BIN)/reviewmon --config $(CONFIG) trends
-	@echo; echo "Next: reviewmon --config $(CONFIG) drafts show ID | drafts approve ID | drafts edit ID --text '...'"
+	@echo; echo "Reviews that need an answer:"
+	@$(BIN)/reviewmon --config $(CONFIG) inbox --limit 8
+	@echo
+	@$(BIN)/reviewmon --config $(CONFIG) users first-owner owner
+	$(BIN)/reviewmon --config $(CONFIG) serve
 
 test: install
 	$(BIN)/python -m pytest

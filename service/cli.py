@@ -18,6 +18,7 @@ import click
 
 from service import __version__, approvals, db, logs, output, queries, trends
 from service import config as config_module
+from service.config import read_secret
 from service.context import Context
 from service.errors import PolicyViolation, ReviewmonError
 from service.models import DraftStatus, FollowUp, Role
@@ -134,6 +135,26 @@ def poll(state: State, names: tuple[str, ...], verbose: bool) -> None:
     if failed:
         click.echo(f"reviewmon: {len(failed)} of {len(results)} sources failed: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+@cli.command()
+@click.option("--host", help="Listen on this address (default: [web] host).")
+@click.option("--port", type=int, help="Listen on this port (default: [web] port).")
+@click.pass_obj
+def serve(state: State, host: str | None, port: int | None) -> None:
+    """Serve the web app (inbox, draft editor, trends)."""
+    import uvicorn
+
+    from service.web import create_app
+
+    ctx = state.context()
+    web = ctx.config.web
+    secret = read_secret(web.secret_key_env, key="web.secret_key_env") if web.secret_key_env else None
+    if secret is None:
+        click.echo("note: [web] secret_key_env is not set: sessions end when reviewmon restarts", err=True)
+    host, port = host or web.host, port or web.port
+    click.echo(f"reviewmon: serving http://{host}:{port}")
+    uvicorn.run(create_app(ctx, secret_key=secret), host=host, port=port, log_level="warning")
 
 
 @cli.command()
@@ -340,6 +361,20 @@ def users_add(state: State, name: str, role: str, password_stdin: bool) -> None:
     password = _read_password(password_stdin)
     users_module.add_user(state.context(), name, role, password)
     click.echo(f"user {name} added ({role})")
+
+
+@users.command("first-owner")
+@click.argument("name", default="owner")
+@click.pass_obj
+def users_first_owner(state: State, name: str) -> None:
+    """If there is no user yet, create an owner with a random password and print it."""
+    from service import users as users_module
+
+    password = users_module.first_owner(state.context(), name)
+    if password:
+        click.echo(f"first owner account created: user name {name!r}, password {password!r} (change it: reviewmon users passwd {name})")
+    else:
+        click.echo("users exist already (reviewmon users list; a new password: reviewmon users passwd NAME)")
 
 
 @users.command("passwd")

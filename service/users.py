@@ -8,6 +8,7 @@ Passwords are hashed with argon2id (argon2-cffi) and never stored or logged othe
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,6 +82,17 @@ def add_user(ctx: Context, name: str, role: str, password: str) -> User:
         session.add(user)
         session.flush()
         return user
+
+
+def first_owner(ctx: Context, name: str = "owner") -> str | None:
+    """Create an owner with a random password when there is no user at all; returns the
+    password (shown once, never stored in clear), or None when users exist."""
+    with ctx.session() as session:
+        if session.exec(select(User.id).limit(1)).first() is not None:
+            return None
+    password = secrets.token_urlsafe(12)
+    add_user(ctx, name, Role.owner, password)
+    return password
 
 
 def set_password(ctx: Context, name: str, password: str) -> None:

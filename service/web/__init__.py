@@ -1,0 +1,67 @@
+"""The web app: owners answer reviews, marketers read trends. `create_app(ctx)` builds it.
+
+Routes are thin: they read the request, call the same service functions the CLI uses,
+and render a template. No business rule lives here (see service/approvals.py,
+service/users.py, service/queries.py, service/trends.py).
+
+Safety, in one place each: sessions in signed HttpOnly SameSite=Lax cookies (Starlette's
+SessionMiddleware); a CSRF token in the session checked on every POST
+(service/web/security.py); security headers with a Content-Security-Policy that allows
+no inline script; Jinja2 autoescaping for everything shown, review text above all.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from service.context import Context
+from service.errors import InvalidTransition, NotFound, ReviewmonError
+from service.users import Forbidden
+from service.web import security
+from service.web.deps import LoginRequired
+from service.web.templating import STATIC_DIR, render
+
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def create_app(ctx: Context, *, secret_key: str | None = None) -> FastAPI:
+    from service.web import routes_auth, routes_desk, routes_trends
+
+    app = FastAPI(title="reviewmon", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = ctx
+    app.add_middleware(security.SecurityHeaders)
+    app.add_middleware(
+        SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32), session_cookie="reviewmon_session",
+        max_age=SESSION_MAX_AGE, same_site="lax", https_only=False,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(routes_auth.router)
+    app.include_router(routes_desk.router)
+    app.include_router(routes_trends.router)
+    _error_pages(app)
+    return app
+
+
+def _error_pages(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
+
+    def page(status: int, title: str):
+        async def handler(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:
+            if request.headers.get("accept", "").startswith("application/json"):
+                return JSONResponse({"error": str(exc)}, status_code=status)
+            return render(request, "error.html", {"title": title, "message": str(exc)}, status_code=status)
+
+        return handler
+
+    app.add_exception_handler(Forbidden, page(403, "Not allowed"))
+    app.add_exception_handler(security.CSRFError, page(403, "Form expired"))
+    app.add_exception_handler(NotFound, page(404, "Not found"))
+    app.add_exception_handler(InvalidTransition, page(409, "Not possible now"))
+    app.add_exception_handler(ReviewmonError, page(400, "Something is wrong"))

@@ -1,0 +1,5 @@
+"""The marketers' dashboard. Filled in by the trends work."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

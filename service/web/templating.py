@@ -1,0 +1,54 @@
+"""Jinja2 for pages, with autoescaping on for every template: whatever a platform or a
+reviewer sent is shown as text, never as markup. Templates ship inside the package."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from service import __version__
+from service.web.security import csrf_token
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(str(WEB_DIR / "templates")), autoescape=True))
+
+
+def _age(delta: timedelta | None) -> str:
+    if delta is None:
+        return ""
+    hours = delta.total_seconds() / 3600
+    if hours < 1:
+        return f"{max(0, int(hours * 60))} min"
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+templates.env.filters["age"] = _age
+templates.env.filters["when"] = _when
+templates.env.globals["version"] = __version__
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
+    """Render a page with what every page needs: the user, the CSRF token, flash messages."""
+    from service.users import actor_named
+
+    user_name = request.session.get("user")
+    actor = actor_named(request.app.state.ctx, user_name) if user_name else None
+    flash = request.session.pop("flash", None)
+    base = {"request": request, "user": actor, "csrf_token": csrf_token(request), "flash": flash}
+    return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """A message for the next page shown (after a redirect)."""
+    request.session["flash"] = {"message": message, "kind": kind}
