@@ -126,6 +126,21 @@ class PageIngester:
                 earlier.append((first, row["external_id"]))
         return earlier
 
+    @staticmethod
+    def _mark_copies_within(session: Session, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        """The same text from different reviewers on one page (a burst of fakes)."""
+        groups: dict[str, list[tuple[int, str | None]]] = {}
+        for review_id, row in rows:
+            if row["text_hash"]:
+                groups.setdefault(row["text_hash"], []).append((review_id, row["author"]))
+        for members in groups.values():
+            if len({author for _, author in members}) < 2:
+                continue
+            for review_id, author in members:
+                other = min(i for i, a in members if a != author)
+                session.exec(update(Review).where(Review.id == review_id)
+                             .values(triage=f"the same text as review {other} by another reviewer"))
+
     def _mark_earlier_copies(self, session: Session, source_id: int, earlier: list[tuple[int, str]]) -> None:
         for first, external_id in earlier:
             copy_id = session.exec(select(Review.id).where(Review.source_id == source_id, Review.external_id == external_id)).one()
@@ -168,6 +183,7 @@ class PageIngester:
         ).all()
         scored = [(review_id, row) for (review_id,), row in zip(inserted, rows, strict=True)]
         self._mark_earlier_copies(session, source.id, earlier)
+        self._mark_copies_within(session, scored)
         verdicts = self._score(session, scored, now, replace=False)
         needing = [(rid, row) for rid, row in scored if verdicts[rid] and row["owner_reply"] is None]
         return self._draft(session, source, needing, now)

@@ -1,0 +1,56 @@
+"""Escalation and triage marks: what sends a review to the top, what looks fake."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.config import DEFAULT_ESCALATION
+from service.marks import escalation, text_hash, triage
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I am talking to my solicitor about this.", "legal action (solicitor)"),
+        ("We will sue.", "legal action (sue)"),
+        ("My husband got food poisoning and was sick all night.", "illness (food poisoning)"),
+        ("My son had an allergic reaction; we ended up in A&E.", "injury (a&e), illness (allerg)"),
+        ("There was a RAT running across the floor", "safety (rat)"),
+        ("The manager made racist comments.", "discrimination (racis)"),
+        ("A waiter kept harassing my friend.", "harassment (harass)"),
+    ],
+)
+def test_serious_matters_escalate_with_the_word_that_showed_it(text: str, expected: str) -> None:
+    assert escalation(text, None, DEFAULT_ESCALATION) == expected
+
+
+@pytest.mark.parametrize("text", ["This is an issue with the menu.", "Rather slow service.", "Pursued by a very nice waiter", "Pleasant evening"])
+def test_ordinary_words_do_not_escalate(text: str) -> None:
+    assert escalation(text, None, DEFAULT_ESCALATION) is None
+
+
+def test_configured_keywords_replace_the_defaults() -> None:
+    assert escalation("The glass was chipped", None, {"safety": ["chipped"]}) == "safety (chipped)"
+    assert escalation("We will sue", None, {"safety": ["chipped"]}) is None
+
+
+def test_the_same_words_from_anyone_hash_alike() -> None:
+    a = text_hash("Best place in town, the staff were great and friendly!")
+    assert a == text_hash("best place in town the staff were GREAT and friendly")
+    assert a != text_hash("Best place in town, the staff were rude and slow!")
+    assert text_hash("Great!") is None  # too short to mean anything when repeated
+
+
+@pytest.mark.parametrize(
+    ("text", "duplicate_of", "expected"),
+    [
+        ("Earn $5000/week from home, DM me", None, "reads like spam"),
+        ("Great deals at www.cheap-stuff.example", None, "contains a link"),
+        ("Amazing amazing place!!!", None, "no specifics"),
+        ("Lovely chowder, friendly staff, a bit noisy.", 12, "the same text as review 12 by another reviewer"),
+        ("Lovely chowder, friendly staff, a bit noisy.", None, None),
+    ],
+)
+def test_triage_says_why_a_review_looks_fake(text: str, duplicate_of: int | None, expected: str | None) -> None:
+    got = triage(text, None, duplicate_of=duplicate_of)
+    assert (got is None) if expected is None else (expected in got)
