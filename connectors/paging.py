@@ -79,3 +79,17 @@ class PageGuard:
             return False
         self.pages += 1
         return True
+
+
+def latest_seen(cursor: Mapping[str, Any] | None, reviews: list[Any]) -> dict[str, Any] | None:
+    """{"latest": the newest review time seen so far}: the whole cursor of a source that
+    re-reads a short listing every time (Yelp, Tripadvisor), kept for people reading the
+    source's state."""
+    times = [r.created_at for r in reviews if r.created_at is not None]
+    try:
+        previous = timestamp((cursor or {}).get("latest"), "cursor.latest")
+    except InvalidRecord:
+        previous = None
+    if previous is not None:
+        times.append(previous)
+    return {"latest": max(times).isoformat()} if times else None

@@ -36,6 +36,7 @@ from pydantic import Field
 from connectors import base
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
 from connectors.errors import ConnectorError, NotAuthorised
+from connectors.paging import latest_seen
 from connectors.http import Http, json_body, require
 from connectors.secrets import env_secret
 
@@ -99,18 +100,6 @@ def review_from_tripadvisor(record: Mapping[str, Any], *, language: str) -> Revi
     )
 
 
-def latest_cursor(cursor: Mapping[str, Any] | None, reviews: list[ReviewData]) -> dict[str, Any] | None:
-    """{"latest": newest publication time seen so far}, for people reading the source's state."""
-    times = [r.created_at for r in reviews if r.created_at is not None]
-    try:
-        previous = base.timestamp((cursor or {}).get("latest"), "cursor.latest")
-    except InvalidRecord:
-        previous = None
-    if previous is not None:
-        times.append(previous)
-    return {"latest": max(times).isoformat()} if times else None
-
-
 class TripadvisorConnector:
     Options = TripadvisorOptions
     capabilities = Capabilities(platform="Tripadvisor", can_reply=False)
@@ -150,5 +139,5 @@ class TripadvisorConnector:
                 page.reviews.append(review_from_tripadvisor(entry, language=self.options.language))
             except InvalidRecord as exc:
                 page.errors.append(RowError(f"review {index}", str(exc), raw=base.sanitize(entry)))
-        page.cursor = latest_cursor(cursor, page.reviews)
+        page.cursor = latest_seen(cursor, page.reviews)
         yield page  # the 5 most recent reviews: never a complete listing

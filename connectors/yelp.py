@@ -41,6 +41,7 @@ from connectors import base
 from connectors.auth import ApiKey
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
 from connectors.errors import ConnectorError, RateLimited
+from connectors.paging import latest_seen
 from connectors.http import Http, json_body, require
 from connectors.secrets import env_secret
 
@@ -94,18 +95,6 @@ def review_from_yelp(record: Mapping[str, Any]) -> ReviewData:
     )
 
 
-def latest_cursor(cursor: Mapping[str, Any] | None, reviews: list[ReviewData]) -> dict[str, Any] | None:
-    """{"latest": newest review time seen so far}, for people reading the source's state."""
-    times = [r.created_at for r in reviews if r.created_at is not None]
-    try:
-        previous = base.timestamp((cursor or {}).get("latest"), "cursor.latest")
-    except InvalidRecord:
-        previous = None
-    if previous is not None:
-        times.append(previous)
-    return {"latest": max(times).isoformat()} if times else None
-
-
 class YelpConnector:
     Options = YelpOptions
     capabilities = Capabilities(platform="Yelp", can_reply=False)
@@ -149,5 +138,5 @@ class YelpConnector:
                 page.reviews.append(review_from_yelp(entry))
             except InvalidRecord as exc:
                 page.errors.append(RowError(f"review {index}", str(exc), raw=base.sanitize(entry)))
-        page.cursor = latest_cursor(cursor, page.reviews)
+        page.cursor = latest_seen(cursor, page.reviews)
         yield page  # a handful of reviews chosen by Yelp: never a complete listing
