@@ -26,7 +26,7 @@ from service.context import Context
 from service.errors import InvalidTransition, NotFound, PolicyViolation
 from service.models import Draft, DraftEvent, DraftStatus, FollowUp, Review, Role, Source
 from service.policy import PolicyResult
-from service.users import Actor, Forbidden, require
+from service.users import Actor, Forbidden, as_actor, require
 
 MAX_DRAFT_CHARS = 20_000
 
@@ -106,12 +106,17 @@ def regenerate(ctx: Context, draft_id: int, *, actor: Actor | str) -> PolicyResu
     return verdict
 
 
-def approve(ctx: Context, draft_id: int, *, actor: Actor | str) -> None:
+def approve(ctx: Context, draft_id: int, *, actor: Actor | str, seen_text: str | None = None) -> None:
     """Approve a draft whose text passes the guard now; PolicyViolation otherwise (and it is
-    recorded). The reply may then be posted once the cooling-off time has passed."""
+    recorded). The reply may then be posted once the cooling-off time has passed.
+    `seen_text`, when given, is the text the approver read: if the draft says something
+    else by now (edited since), nothing is approved (InvalidTransition)."""
     with ctx.session() as session:
         draft, review, source, actor = _load(session, draft_id, actor, "approve replies")
         _require(draft, "approve")
+        if seen_text is not None and seen_text.strip() != draft.text.strip():
+            raise InvalidTransition(f"draft {draft_id} was changed (last by {draft.edited_by or 'reviewmon'}) after you read it; "
+                                    "read the new text, then approve")
         if ctx.config.replies.second_approver and draft.edited_by == actor.name:
             raise Forbidden(f"{actor.name} edited draft {draft_id} last; another person must approve it (second pair of eyes)")
         verdict = check_text(ctx, draft.text, source_type=source.type)
@@ -148,3 +153,24 @@ def record_followup(ctx: Context, draft_id: int, outcome: str, *, actor: Actor |
         draft.followup, draft.followup_note, draft.followup_at, draft.followup_by = outcome, note, now, actor.name
         draft.updated_at = now
         _event(session, draft, actor.name, f"follow-up: {outcome}", detail=note)
+
+
+def next_steps(draft: dict, actor: Actor | str) -> frozenset[str]:
+    """What `actor` may do to `draft` (a queries.draft_rows row) now: "edit", "regenerate",
+    "approve", "reject", "post", "mark posted", "follow up". For showing only the buttons
+    that can work; each function above (and in service/posting.py) still checks for itself."""
+    from service.posting import POSTABLE  # posting imports this module
+
+    actor = as_actor(actor)
+    if not actor.can("act") or (draft["escalation"] and actor.role != Role.owner):
+        return frozenset()
+    steps = {action for action, statuses in _ALLOWED.items() if draft["status"] in statuses}
+    if "edit" in steps:
+        steps.add("regenerate")
+    if draft["status"] in POSTABLE:
+        steps.add("post")
+    if draft["status"] == DraftStatus.approved:
+        steps.add("mark posted")
+    if draft["approved_at"] is not None or draft["status"] in (DraftStatus.posted, DraftStatus.outdated):
+        steps.add("follow up")
+    return frozenset(steps)

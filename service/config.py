@@ -122,6 +122,32 @@ class EscalationConfig(_Strict):
     keywords: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_ESCALATION.items()})
 
 
+DEFAULT_TOPICS = {  # what negative reviews are about; same matching as DEFAULT_ESCALATION
+    "wait time": ["wait", "waits", "waited", "waiting", "queue*", "slow", "slowly", "delay*", "took ages", "took forever",
+                  "an hour", "minutes late"],
+    "staff": ["staff", "waiter*", "waitress*", "server", "servers", "rude*", "unfriendly", "impolite", "manager",
+              "employee*", "cashier*", "receptionist*", "attitude", "ignored us", "ignored me"],
+    "price": ["price*", "pricey", "expensive", "overpriced", "rip off", "ripoff", "rip-off", "poor value",
+              "bad value", "value for money", "cost*"],
+    "cleanliness": ["dirty", "filthy", "unclean", "not clean", "grubby", "sticky", "smell*", "stink*", "hygien*",
+                    "toilet*", "messy"],
+    "food or product quality": ["cold", "undercooked", "overcooked", "raw", "bland", "stale", "tasteless", "soggy",
+                                "greasy", "inedible", "quality", "broken", "faulty", "defective", "damaged",
+                                "crash*", "bug", "bugs", "buggy"],
+    "delivery": ["deliver*", "courier*", "takeaway", "take-away", "shipping", "shipped", "parcel*", "package",
+                 "never arrived", "arrived late"],
+    "booking": ["booking*", "booked", "reservation*", "reserved", "double-booked", "appointment*"],
+    "billing": ["bill", "bills", "billed", "billing", "charged", "overcharg*", "refund*", "receipt*", "invoice*",
+                "payment*", "card declined", "service charge"],
+}
+
+
+class TopicsConfig(_Strict):
+    """What negative reviews are about, for the trends: keyword lists by topic."""
+
+    keywords: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_TOPICS.items()})
+
+
 class WebConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -189,6 +215,7 @@ class Config(_Strict):
     replies: RepliesConfig = RepliesConfig()
     escalation: EscalationConfig = EscalationConfig()
     web: WebConfig = WebConfig()
+    topics: TopicsConfig = TopicsConfig()
     sources: list[SourceConfig] = []
 
     path: Path | None = Field(default=None, exclude=True)

@@ -6,7 +6,7 @@ Status values are plain strings (see the enums) so that adding one needs no type
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -232,3 +232,103 @@ class PollRun(SQLModel, table=True):
     drafted: int = 0
     error: str | None = Field(default=None, sa_type=sa.Text)
     problems: list[str] = Field(default_factory=list, sa_type=JSONType)
+
+
+# Trends (service/trends.py). Derived data only: every row below can be rebuilt from the
+# tables above, so there are no foreign keys into them. Triggers (migration 0004) note each
+# change to reviews, sentiments and drafts in trend_dirty, whoever makes it (poller,
+# posting, approvals, web app), in the same transaction as the change; trends.refresh()
+# recomputes what those notes touch. A SQLite migration that copies one of those three
+# tables (batch_alter_table) drops its triggers and must create them again;
+# tests/test_trends.py checks they exist at head.
+
+
+class TrendDirty(SQLModel, table=True):
+    """A review whose trend figures may have changed since trends.refresh() last ran.
+    One row per change (not per review), so a change made while a refresh runs is never
+    mistaken for one the refresh has already seen."""
+
+    __tablename__ = "trend_dirty"
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int
+
+
+class TrendReview(SQLModel, table=True):
+    """One review as the trends count it; removed reviews have none. Keyed by day first, so
+    that SQLite keeps a day's reviews together and re-adding a day reads one stretch."""
+
+    __tablename__ = "trend_reviews"
+    __table_args__ = (sa.Index("ix_trend_reviews_review_id", "review_id", unique=True), {"sqlite_with_rowid": False})
+
+    day: date = Field(primary_key=True)  # the UTC day it was written (queries.written_at)
+    review_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    source_id: int
+    location: str = Field(sa_type=sa.Text)  # "" when the review has none
+    rating: int | None = None
+    negative: bool
+    responded: bool  # an owner reply on the platform, or a draft we posted
+    # our posted reply's posted_at minus the review's written time
+    reply_seconds: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class TrendReviewTopic(SQLModel, table=True):
+    """A topic ([topics] keywords) that a negative review mentions, with the review's day,
+    source and location, so that a day's topic sums read one stretch and join nothing."""
+
+    __tablename__ = "trend_review_topics"
+    __table_args__ = (sa.Index("ix_trend_review_topics_review_id", "review_id"), {"sqlite_with_rowid": False})
+
+    day: date = Field(primary_key=True)
+    source_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    location: str = Field(primary_key=True, sa_type=sa.Text)
+    topic: str = Field(primary_key=True, sa_type=sa.Text)
+    review_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
+class TrendDay(SQLModel, table=True):
+    """The sums of trend_reviews per UTC day, source and location: what a report reads."""
+
+    __tablename__ = "trend_days"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite keeps the rows in key order: ranges read in one sweep
+
+    day: date = Field(primary_key=True)
+    source_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    location: str = Field(primary_key=True, sa_type=sa.Text)
+    reviews: int
+    rated: int
+    rating_sum: int
+    rating_1: int
+    rating_2: int
+    rating_3: int
+    rating_4: int
+    rating_5: int
+    negative: int
+    responded: int
+    replies_timed: int
+    # the reply_seconds of the day's timed replies, sorted, as little-endian int32s: medians
+    # over any period need every value, and one blob per day reads far faster than rows
+    reply_seconds: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+
+
+class TrendTopicDay(SQLModel, table=True):
+    """Negative reviews mentioning a topic, per UTC day, source and location. Keyed by topic
+    first: a report sums each topic over a range of days, one stretch per topic."""
+
+    __tablename__ = "trend_topic_days"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    topic: str = Field(primary_key=True, sa_type=sa.Text)
+    day: date = Field(primary_key=True)
+    source_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    location: str = Field(primary_key=True, sa_type=sa.Text)
+    reviews: int
+
+
+class TrendState(SQLModel, table=True):
+    """Facts about the trend tables themselves, e.g. which topic keywords tagged them."""
+
+    __tablename__ = "trend_state"
+
+    name: str = Field(primary_key=True, max_length=50)
+    value: str = Field(sa_type=sa.Text)

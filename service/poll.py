@@ -98,7 +98,20 @@ async def poll(ctx: Context, names: list[str] | None = None, *, progress: Progre
     async with make_client() as client:
         for source in chosen:
             results.append(await poll_source(ctx, source, rows[source.name].id, client=client, progress=progress))
+    refresh_trends(ctx)
     return results
+
+
+def refresh_trends(ctx: Context) -> None:
+    """Fold what this poll changed into the trend sums now, so the next dashboard load
+    does not pay for it. A failure here is logged, never fails the poll: the next report
+    refreshes anyway."""
+    from service import trends
+
+    try:
+        trends.refresh(ctx.engine, ctx.config.topics.keywords)
+    except Exception:  # noqa: BLE001 (derived data; the poll's own work is committed)
+        log.exception("could not bring the trend tables up to date; the next report will")
 
 
 async def poll_source(ctx: Context, source: SourceConfig, source_id: int, *, client: Any, progress: Progress | None = None) -> SourceResult:

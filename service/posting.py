@@ -27,6 +27,7 @@ from service.config import SourceConfig
 from service.context import Context
 from service.errors import InvalidTransition, NotFound
 from service.models import Draft, DraftEvent, DraftStatus, Review, Source
+from service.users import Actor, require
 
 log = logging.getLogger("reviewmon.posting")
 
@@ -77,8 +78,10 @@ def _record(ctx: Context, draft_id: int, actor: str, action: str, status: DraftS
                                text=fields.get("posted_text")))
 
 
-async def post(ctx: Context, draft_ids: list[int] | None = None, *, actor: str, dry_run: bool = False) -> list[PostResult]:
-    """Post the named drafts (default: every approved one); one result per draft."""
+async def post(ctx: Context, draft_ids: list[int] | None = None, *, actor: Actor | str, dry_run: bool = False) -> list[PostResult]:
+    """Post the named drafts (default: every approved one); one result per draft. Only
+    roles that may act (owners) post."""
+    actor = require(actor, "act", "post replies").name
     results = []
     async with make_client() as client:
         for job in _jobs(ctx, draft_ids):
@@ -142,8 +145,9 @@ def _posted(ctx: Context, draft: Draft, posted: connectors.base.PostedReply, act
             platform_state=posted.state, post_error=None)
 
 
-async def withdraw(ctx: Context, draft_id: int, *, actor: str) -> str:
+async def withdraw(ctx: Context, draft_id: int, *, actor: Actor | str) -> str:
     """Delete our posted reply from the platform (where its API allows it)."""
+    actor = require(actor, "act", "withdraw replies").name
     [job] = _jobs(ctx, [draft_id])
     if job.draft.status not in (DraftStatus.posted, DraftStatus.outdated):
         raise InvalidTransition(f"draft {draft_id} is {job.draft.status}; only a posted reply can be withdrawn")
@@ -159,8 +163,9 @@ async def withdraw(ctx: Context, draft_id: int, *, actor: str) -> str:
     return connector.capabilities.platform
 
 
-def mark_posted(ctx: Context, draft_id: int, *, actor: str) -> None:
+def mark_posted(ctx: Context, draft_id: int, *, actor: Actor | str) -> None:
     """Record that an owner posted an approved reply by hand (platforms without a reply API)."""
+    actor = require(actor, "act", "record posted replies").name
     with ctx.session() as session:
         draft = session.get(Draft, draft_id)
         if draft is None:

@@ -143,12 +143,24 @@ def test_drafts_show_prints_review_reply_and_verdict(config: Path) -> None:
 
 
 def test_trends_per_week(config: Path) -> None:
-    rows = json.loads(run_cli(config, "trends", "--format", "json").output)
-    assert rows == [
-        {"week": "2026-11-02", "reviews": 2, "mean_rating": 3.0, "negative": 1, "negative_share": 0.5},
-        {"week": "2026-11-09", "reviews": 1, "mean_rating": 2.0, "negative": 1, "negative_share": 1.0},
+    period = ("--from", "2026-11-02", "--to", "2026-11-15")
+    report = json.loads(run_cli(config, "trends", *period, "--format", "json").output)
+    assert [(b["bucket"], b["reviews"], b["mean_rating"], b["negative"], b["negative_share"]) for b in report["buckets"]] == [
+        ("2026-11-02", 2, 3.0, 1, 0.5),
+        ("2026-11-09", 1, 2.0, 1, 1.0),
     ]
-    assert run_cli(config, "trends", "--format", "csv").output.splitlines()[0] == "week,reviews,mean_rating,negative,negative_share"
+    assert report["totals"]["reviews"] == 3 and report["previous_period"] == {"start": "2026-10-19", "end": "2026-11-01"}
+    rows = list(csv.DictReader(io.StringIO(run_cli(config, "trends", *period, "--format", "csv").output)))
+    assert [(r["bucket"], r["reviews"], r["negative_share"]) for r in rows] == [("2026-11-02", "2", "0.5"), ("2026-11-09", "1", "1.0")]
+    assert set(rows[0]) >= {"start", "end", "mean_rating", "response_rate", "median_reply_hours"}
+    months = json.loads(run_cli(config, "trends", "--from", "2026-10-15", "--to", "2026-11-30", "--bucket", "month",
+                                "--format", "json").output)
+    assert [(b["bucket"], b["start"], b["reviews"]) for b in months["buckets"]] == [("2026-10-01", "2026-10-15", 0),
+                                                                                 ("2026-11-01", "2026-11-01", 3)]
+    table = run_cli(config, "trends", *period, "--source", "site").output
+    assert "per week" in table and "by location" in table and "topics of negative reviews" in table
+    assert run_cli(config, "trends", "--source", "nope").exit_code == 1
+    assert run_cli(config, "trends", "--from", "2026-11-15", "--to", "2026-11-02").exit_code == 2
 
 
 def test_policy_check_command(config: Path) -> None:

@@ -1,5 +1,248 @@
-"""The owners' reply desk (inbox, draft editor). Filled in by the desk work."""
+"""The owners' reply desk: the inbox, the draft editor, follow-ups.
 
-from fastapi import APIRouter
+Thin on purpose: each route reads the request, calls the service function the CLI calls
+(service/queries.py, service/approvals.py, service/posting.py) and renders a page or
+redirects (303) with a flash message. Who may do what is decided by those functions
+(they raise users.Forbidden, shown as 403); which buttons a page offers comes from
+approvals.next_steps. Every POST is CSRF-checked.
+
+    GET  /inbox                        reviews that need an answer, filtered and paged
+    GET  /drafts/{id}                  the editor (read-only for roles that may not act)
+    POST /drafts/{id}/check            the guard's verdict on a text, as JSON (static/desk.js)
+    POST /drafts/{id}/edit             save the text (form field `text`)
+    POST /drafts/{id}/regenerate       the next bundled wording
+    POST /drafts/{id}/approve          optional `seen_text` (409 if changed since); 422 with the guard's reasons
+    POST /drafts/{id}/reject           optional `reason`
+    POST /drafts/{id}/post             post now through the platform's API
+    POST /drafts/{id}/mark-posted      posted by hand
+    POST /drafts/{id}/followup         `outcome` (contacted, resolved, no answer), `note`
+    GET  /followups                    unresolved cases older than [replies] followup_after
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Body, Depends, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from service import approvals, posting, queries
+from service.errors import ConfigError, PolicyViolation
+from service.models import FollowUp
+from service.users import Actor
+from service.web.deps import allowed, current_actor, get_ctx
+from service.web.security import verify_csrf
+from service.web.templating import flash, render
 
 router = APIRouter()
+
+reader = allowed("read", "read reviews and drafts")
+# Acting routes need a logged-in user (current_actor); the service functions decide
+# whether that user may act (users.Forbidden, shown as 403).
+CSRF = [Depends(verify_csrf)]
+
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+# --- the inbox ---------------------------------------------------------------------------
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _day(value: str | None, errors: list[str], name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(f"{name}: {value!r} is not a date (YYYY-MM-DD); ignored")
+        return None
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+@router.get("/inbox")
+def inbox(
+    request: Request,
+    actor: Actor = Depends(reader),
+    source: str | None = None,
+    location: str | None = None,
+    rating: str | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = Query(50, ge=1, le=max(PAGE_SIZES)),
+    offset: int = Query(0, ge=0),
+) -> Response:
+    ctx = get_ctx(request)
+    errors: list[str] = []
+    first, last = _day(since, errors, "from"), _day(until, errors, "to")
+    filters = {
+        "source": source or None, "location": (location or "").strip() or None, "rating": _int(rating),
+        "status": status or None,
+    }
+    with ctx.session() as session:
+        rows = list(queries.inbox_rows(
+            session, now=ctx.clock(), **filters,
+            since=_midnight(first) if first else None,
+            until=_midnight(last) + timedelta(days=1) if last else None,  # "to" includes that day
+            limit=limit + 1, offset=offset,
+        ))
+    more = len(rows) > limit
+    shown = {k: v for k, v in {**filters, "since": first and first.isoformat(), "until": last and last.isoformat()}.items()
+             if v is not None}
+
+    def page(at: int) -> str:
+        return "/inbox?" + urlencode({**shown, "limit": limit, "offset": at})
+
+    return render(request, "inbox.html", {
+        "rows": rows[:limit], "filters": shown, "errors": errors, "offset": offset, "limit": limit,
+        "prev_url": page(max(0, offset - limit)) if offset else None, "next_url": page(offset + limit) if more else None,
+        "sources": [s.name for s in ctx.config.sources], "statuses": [s.value for s in queries.INBOX_STATUSES],
+        "page_sizes": PAGE_SIZES, "filtered": bool(shown),
+    })
+
+
+# --- the draft editor -------------------------------------------------------------------
+
+
+def _source_type(request: Request, source_name: str) -> str | None:
+    """The source's type, for its platform's length limit (as `reviewmon policy check --source`)."""
+    try:
+        return get_ctx(request).config.source(source_name).type
+    except ConfigError:  # no longer configured: the default limit applies
+        return None
+
+
+def _editor(request: Request, actor: Actor, draft_id: int, *, status_code: int = 200, **extra: Any) -> Response:
+    ctx = get_ctx(request)
+    with ctx.session() as session:
+        draft = queries.draft(session, draft_id)
+        review = queries.review(session, draft["review_id"])
+    source_type = _source_type(request, draft["source"])
+    text = extra.pop("text", None)
+    verdict = approvals.check_text(ctx, draft["text"], source_type=source_type)
+    return render(request, "draft.html", {
+        "draft": draft, "review": review, "verdict": verdict, "source_type": source_type,
+        "steps": approvals.next_steps(draft, actor), "text": draft["text"] if text is None else text,
+        "outcomes": [f.value for f in FollowUp], **extra,
+    }, status_code=status_code)
+
+
+def _back(draft_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
+
+
+@router.get("/drafts/{draft_id}")
+def draft_page(request: Request, draft_id: int, actor: Actor = Depends(reader)) -> Response:
+    return _editor(request, actor, draft_id)
+
+
+@router.post("/drafts/{draft_id}/check", dependencies=CSRF)
+def check(request: Request, draft_id: int, text: str = Body(..., embed=True), actor: Actor = Depends(reader)) -> JSONResponse:
+    ctx = get_ctx(request)
+    with ctx.session() as session:
+        draft = queries.draft(session, draft_id)
+    verdict = approvals.check_text(ctx, text, source_type=_source_type(request, draft["source"]))
+    return JSONResponse({"ok": verdict.ok, "problems": verdict.problems})
+
+
+def _lf(text: str) -> str:
+    """Browsers send a form's line breaks as CRLF; the reply keeps plain newlines."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@router.post("/drafts/{draft_id}/edit", dependencies=CSRF)
+def edit(request: Request, draft_id: int, text: str = Form(""), actor: Actor = Depends(current_actor)) -> Response:
+    text = _lf(text)
+    try:
+        verdict = approvals.edit(get_ctx(request), draft_id, text, actor=actor)
+    except PolicyViolation as exc:  # too long to keep: nothing saved, the text stays in the box
+        return _editor(request, actor, draft_id, status_code=422, text=text, error=str(exc), error_problems=exc.problems)
+    if verdict.ok:
+        flash(request, "Saved. The text passes the policy guard.")
+    else:
+        flash(request, "Saved, but the policy guard would refuse it: " + "; ".join(verdict.problems), "warn")
+    return _back(draft_id)
+
+
+@router.post("/drafts/{draft_id}/regenerate", dependencies=CSRF)
+def regenerate(request: Request, draft_id: int, actor: Actor = Depends(current_actor)) -> Response:
+    verdict = approvals.regenerate(get_ctx(request), draft_id, actor=actor)
+    flash(request, "Replaced with another wording." if verdict.ok
+          else "Replaced with another wording, which the policy guard refuses: " + "; ".join(verdict.problems),
+          "ok" if verdict.ok else "warn")
+    return _back(draft_id)
+
+
+@router.post("/drafts/{draft_id}/approve", dependencies=CSRF)
+def approve(request: Request, draft_id: int, seen_text: str | None = Form(None),
+            actor: Actor = Depends(current_actor)) -> Response:
+    """`seen_text`: the text on the approver's page (the editor sends it), so that a text
+    changed by someone else in the meantime is not approved unread."""
+    try:
+        approvals.approve(get_ctx(request), draft_id, actor=actor, seen_text=None if seen_text is None else _lf(seen_text))
+    except PolicyViolation as exc:
+        return _editor(request, actor, draft_id, status_code=422, error=str(exc), error_problems=exc.problems)
+    flash(request, "Approved. Post it now, or it can be posted once the cooling-off time has passed.")
+    return _back(draft_id)
+
+
+@router.post("/drafts/{draft_id}/reject", dependencies=CSRF)
+def reject(request: Request, draft_id: int, reason: str = Form(""), actor: Actor = Depends(current_actor)) -> Response:
+    approvals.reject(get_ctx(request), draft_id, actor=actor, reason=reason.strip() or None)
+    flash(request, f"Draft {draft_id} rejected.")
+    return RedirectResponse("/inbox", status_code=303)
+
+
+MANUAL = "This platform takes no replies through its API here: copy the reply, post it yourself on the review's page, then press “Mark posted”."
+
+
+@router.post("/drafts/{draft_id}/post", dependencies=CSRF)
+async def post_now(request: Request, draft_id: int, actor: Actor = Depends(current_actor)) -> Response:
+    [result] = await posting.post(get_ctx(request), [draft_id], actor=actor)
+    if result.outcome == "posted":
+        flash(request, result.message[:1].upper() + result.message[1:] + ".")
+    elif result.outcome == "manual":
+        flash(request, MANUAL, "warn")
+    elif result.outcome == "waiting":
+        flash(request, f"Not posted yet: {result.message}.", "warn")
+    else:
+        flash(request, f"Not posted ({result.outcome}): {result.message}", "error")
+    return _back(draft_id)
+
+
+@router.post("/drafts/{draft_id}/mark-posted", dependencies=CSRF)
+def mark_posted(request: Request, draft_id: int, actor: Actor = Depends(current_actor)) -> Response:
+    posting.mark_posted(get_ctx(request), draft_id, actor=actor)
+    flash(request, "Recorded as posted by hand.")
+    return _back(draft_id)
+
+
+@router.post("/drafts/{draft_id}/followup", dependencies=CSRF)
+def followup(request: Request, draft_id: int, outcome: str = Form(""), note: str = Form(""),
+             actor: Actor = Depends(current_actor)) -> Response:
+    approvals.record_followup(get_ctx(request), draft_id, outcome, actor=actor, note=note.strip() or None)
+    flash(request, f"Follow-up recorded: {outcome}.")
+    return _back(draft_id)
+
+
+# --- follow-ups -------------------------------------------------------------------------
+
+
+@router.get("/followups")
+def followups(request: Request, actor: Actor = Depends(reader)) -> Response:
+    ctx = get_ctx(request)
+    after = ctx.config.replies.followup_after
+    with ctx.session() as session:
+        rows = list(queries.open_followups(session, now=ctx.clock(), after=after))
+    return render(request, "followups.html", {"rows": rows, "after": after})

@@ -1,5 +1,76 @@
-"""The marketers' dashboard. Filled in by the trends work."""
+"""The marketers' dashboard and its CSV export: thin calls to service/trends.py."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+
+from service import trends
+from service.errors import ReviewmonError
+from service.trend_export import FIELDS, csv_rows
+from service.users import Actor
+from service.web.deps import allowed, get_ctx
+from service.web.templating import render
 
 router = APIRouter()
+reader = allowed("read", "read trends")
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ReviewmonError(f"{name} must be a date like 2026-11-01, not {value[:20]!r}") from None
+
+
+def _period(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    bucket = q.get("bucket") or "week"
+    if bucket not in trends.BUCKETS:
+        raise ReviewmonError(f"bucket must be one of {', '.join(trends.BUCKETS)}")
+    end = _date(q.get("to"), "to") or datetime.now(timezone.utc).date()
+    start = _date(q.get("from"), "from") or trends.default_start(end, bucket)
+    return {"start": start, "end": end, "bucket": bucket, "source": q.get("source") or None, "location": q.get("location") or None}
+
+
+def _report(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    ctx = get_ctx(request)
+    period = _period(request)
+    with ctx.session() as session:
+        report = trends.report(session, topics=ctx.config.topics.keywords, **period)
+    return period, report.to_dict()
+
+
+def _choices(request: Request) -> dict[str, list[str]]:
+    with get_ctx(request).session() as session:
+        return trends.filter_choices(session)
+
+
+@router.get("/trends")
+def dashboard(request: Request, actor: Actor = Depends(reader)) -> Response:
+    period, report = _report(request)
+    return render(request, "trends.html", {"period": period, "report": report, "export_query": request.url.query, **_choices(request)})
+
+
+@router.get("/trends.csv")
+def export(request: Request, actor: Actor = Depends(reader)) -> StreamingResponse:
+    period, report = _report(request)
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in csv_rows(report):
+            writer.writerow(row)
+        yield buffer.getvalue()
+
+    name = f"reviewmon-trends-{period['start']}-{period['end']}.csv"
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,186 @@
+/* reviewmon reply desk: the policy guard's verdict as you type, and "copy reply".
+   Loaded with <script src> (the Content-Security-Policy allows no inline script).
+   Everything from the server is put on the page with textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 300;
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  /* --- the guard's verdict as you type ------------------------------------------ */
+
+  function setupChecker() {
+    var textarea = document.getElementById("reply-text");
+    if (!textarea || textarea.tagName !== "TEXTAREA" || !textarea.dataset.checkUrl) {
+      return;
+    }
+    var verdict = document.getElementById("verdict");
+    var summary = document.getElementById("verdict-summary");
+    var list = document.getElementById("verdict-problems");
+    var approve = document.getElementById("approve-button");
+    var hint = document.getElementById("approve-hint");
+    var counter = document.getElementById("reply-count");
+    var saved = "saved" in textarea.dataset ? textarea.dataset.saved : textarea.defaultValue;
+    var timer = null;
+    var sequence = 0;
+    var lastOk = approve ? !approve.disabled : false;
+
+    function count() {
+      if (counter) {
+        var n = Array.from(textarea.value).length;
+        counter.textContent = "(" + n + " character" + (n === 1 ? "" : "s") + ")";
+      }
+    }
+
+    function unsaved() {
+      return textarea.value !== saved;
+    }
+
+    /* The approve button follows the guard's verdict on the text as typed. Approval is
+       for the saved text (the form sends the text this page showed, and the server
+       refuses a text changed since), so with unsaved changes it asks to save first. */
+    function updateApprove() {
+      if (hint) {
+        hint.hidden = !unsaved();
+      }
+      if (approve) {
+        approve.disabled = !lastOk;
+        approve.title = lastOk ? "" : "The text fails the policy guard";
+      }
+    }
+
+    if (approve && approve.form) {
+      approve.form.addEventListener("submit", function (event) {
+        if (unsaved()) {
+          event.preventDefault();
+          if (hint) {
+            hint.hidden = false;
+            hint.classList.add("is-urgent");
+          }
+          var save = document.querySelector("#edit-form button[type=submit]");
+          if (save) {
+            save.focus();
+          }
+        }
+      });
+    }
+
+    function show(ok, problems, note) {
+      lastOk = ok;
+      verdict.classList.toggle("is-ok", ok);
+      verdict.classList.toggle("is-bad", !ok);
+      summary.textContent = note || (ok ? "Passes: it acknowledges the reviewer and invites contact, nothing more."
+                                        : "Would be refused:");
+      while (list.firstChild) {
+        list.removeChild(list.firstChild);
+      }
+      problems.forEach(function (problem) {
+        var item = document.createElement("li");
+        item.textContent = String(problem);
+        list.appendChild(item);
+      });
+      updateApprove();
+    }
+
+    function check() {
+      var mine = ++sequence;
+      verdict.classList.add("is-checking");
+      fetch(textarea.dataset.checkUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          "Accept": "application/json",
+          "X-CSRF-Token": csrfToken()
+        },
+        body: JSON.stringify({ text: textarea.value })
+      }).then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      }).then(function (data) {
+        if (mine === sequence) {
+          show(Boolean(data.ok), Array.isArray(data.problems) ? data.problems : []);
+        }
+      }).catch(function () {
+        if (mine === sequence) {
+          show(false, [], "Could not check the text just now (are you still logged in?). Saving checks it too.");
+        }
+      }).then(function () {
+        if (mine === sequence) {
+          verdict.classList.remove("is-checking");
+        }
+      });
+    }
+
+    textarea.addEventListener("input", function () {
+      count();
+      updateApprove();
+      window.clearTimeout(timer);
+      timer = window.setTimeout(check, DEBOUNCE_MS);
+    });
+    count();
+    updateApprove();
+  }
+
+  /* --- copy the reply ---------------------------------------------------------- */
+
+  function selectText(element) {
+    if (typeof element.select === "function") {
+      element.focus();
+      element.select();
+      return;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  function setupCopy() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var selector = button.getAttribute("data-copy");
+      var source = document.querySelector(selector);
+      var status = document.querySelector('[data-copy-status="' + selector + '"]');
+      if (!source) {
+        return;
+      }
+      function say(message) {
+        if (status) {
+          status.textContent = message;
+        }
+      }
+      button.addEventListener("click", function () {
+        var text = "value" in source ? source.value : source.textContent;
+        function fallback() {
+          selectText(source);
+          say("Selected: press Ctrl+C (⌘C on a Mac) to copy.");
+        }
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(function () {
+            say("Copied.");
+          }, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
+  }
+
+  function start() {
+    setupChecker();
+    setupCopy();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

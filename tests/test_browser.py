@@ -1,0 +1,159 @@
+"""The web app in a real browser: Debian's Chromium driven by Playwright.
+
+Skipped, with the reason, where Chromium is not installed (.ci/run installs it). The
+tests write screenshots of the inbox, the draft editor and the dashboard to
+screenshots/ (README, "Web app") for a person to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from service import db, users
+from service import config as config_module
+from service import poll as poll_module
+from service.context import Context
+from tests.conftest import CONTACT, write_config
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+OWNER, MARKETER, PASSWORD = "maria", "sam", "correct horse battery"
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (make test installs it)")
+expect = playwright_api.expect
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does it)"),
+    pytest.mark.slow,
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    import uvicorn
+
+    from service.web import create_app
+
+    folder = tmp_path_factory.mktemp("browser")
+    path = write_config(folder, f"sqlite:///{folder / 'reviewmon.db'}", [{"name": "sample", "type": "sample"}],
+                        extra='\n[replies]\ncooling_off = "0s"\n')
+    ctx = Context.open(config_module.load(path), check_schema=False)
+    db.migrate(ctx.engine)
+    asyncio.run(poll_module.poll(ctx))
+    users.add_user(ctx, OWNER, "owner", PASSWORD)
+    users.add_user(ctx, MARKETER, "marketer", PASSWORD)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
+
+
+def log_in(page, base: str, name: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{base}/inbox**")
+
+
+def test_owner_fixes_a_draft_the_guard_rejects_and_approves_it(live_server, page) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    log_in(page, live_server, OWNER)
+    page.screenshot(path=str(SCREENSHOTS / "inbox.png"))  # the first screenful: what an owner sees first
+    first = page.locator("a[href^='/drafts/']").first
+    href = first.get_attribute("href")
+    page.goto(live_server + href)
+
+    editor = page.locator("textarea[name=text]")
+    editor.fill("Sorry about that, but we were busy. We will refund you in full: call 555 0100.")
+    approve = page.locator("#approve-button")
+    expect(approve).to_be_disabled()
+    page.get_by_text("compensation", exact=False).first.wait_for()
+    page.click("#edit-form button[type=submit]")
+    assert page.locator("text=argues, blames or makes excuses").count() >= 1
+    assert approve.is_disabled()
+
+    good = f"Hi, we are sorry to read this. Please email us at {CONTACT} so our manager can talk with you."
+    page.locator("textarea[name=text]").fill(good)
+    expect(page.locator("#approve-button")).to_be_enabled()
+    page.click("#edit-form button[type=submit]")
+    page.click("#approve-button")
+    page.wait_for_load_state()
+    history = page.content()
+    assert "approved" in history and OWNER in history
+    page.screenshot(path=str(SCREENSHOTS / "draft-editor.png"), full_page=True)
+    assert page.console_errors == []
+
+
+def test_a_marketer_reads_but_cannot_approve(live_server, page) -> None:
+    log_in(page, live_server, MARKETER)
+    href = page.locator("a[href^='/drafts/']").first.get_attribute("href")
+    page.goto(live_server + href)
+    assert page.locator("#approve-button").count() == 0  # read-only for marketers
+    status = page.evaluate(
+        """async (url) => {
+            const token = document.querySelector('meta[name=csrf-token]').content;
+            const r = await fetch(url, {method: 'POST', headers: {'X-CSRF-Token': token}});
+            return r.status;
+        }""",
+        f"{live_server}{href}/approve",
+    )
+    assert status == 403
+
+
+def test_dashboard_charts_render_and_csv_exports(live_server, page) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    log_in(page, live_server, MARKETER)
+    page.goto(f"{live_server}/trends?from=2026-01-01&to=2026-11-30&bucket=week")
+    canvases = page.locator("canvas")
+    expect(canvases.first).to_be_visible()
+    assert canvases.count() >= 5
+    page.wait_for_timeout(300)
+    for index in range(canvases.count()):  # Chart.js sizes each canvas when it draws
+        box = canvases.nth(index).bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 100
+    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("text=Export CSV")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("section,label,reviews")
+    assert page.console_errors == []
