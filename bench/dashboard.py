@@ -212,6 +212,49 @@ def time_reports(engine, end: date) -> dict[int, tuple[int, float, float, float]
     return rows
 
 
+def page_ms(path: Path, end: date) -> dict[int, float]:
+    """The whole dashboard page as a browser gets it: GET /trends through the web app,
+    logged in (session check, report, filter menus, template), median of RUNS loads."""
+    import asyncio
+    import re
+
+    import httpx
+
+    from service import config as config_module
+    from service import users
+    from service.context import Context
+    from service.web import create_app
+
+    ctx = Context(config=config_module.parse({"database": {"url": f"sqlite:///{path}"},
+                                              "business": {"name": "Bench", "contact": "hi@bench.example"}}),
+                  engine=db.make_engine(f"sqlite:///{path}"))
+    if users.actor_named(ctx, "bench") is None:
+        users.add_user(ctx, "bench", "marketer", "bench-password-1")
+
+    async def run() -> dict[int, float]:
+        transport = httpx.ASGITransport(app=create_app(ctx))
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', (await client.get("/login")).text).group(1)
+            await client.post("/login", data={"username": "bench", "password": "bench-password-1", "csrf_token": token})
+            timings = {}
+            for days in (90, 365):
+                url = f"/trends?from={end - timedelta(days=days - 1)}&to={end}&bucket=week"
+                assert (await client.get(url)).status_code == 200
+                samples = []
+                for _ in range(RUNS):
+                    started = time.perf_counter()
+                    response = await client.get(url)
+                    samples.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200
+                timings[days] = statistics.median(samples)
+            return timings
+
+    try:
+        return asyncio.run(run())
+    finally:
+        ctx.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reviews", type=int, default=1_000_000)
@@ -228,6 +271,7 @@ def main() -> None:
         first = trends.refresh(engine, DEFAULT_TOPICS)
         first_s = time.perf_counter() - started
         rows = time_reports(engine, end)
+        pages = page_ms(path, end)
         simulate_poll(engine, end)
         poll_ms = median_ms(lambda: trends.refresh(engine, DEFAULT_TOPICS), runs=1)
         started = time.perf_counter()
@@ -245,6 +289,7 @@ def main() -> None:
     for label, index in (("report() ms", 1), ("  its SQL on the trend tables ms", 2),
                          ("plain GROUP BY on the reviews ms (3 runs)", 3)):
         print(f"{label:46} {rows[90][index]:>10.1f} {rows[365][index]:>10.1f}")
+    print(f"{'dashboard page, GET /trends logged in, ms':46} {pages[90]:>10.1f} {pages[365]:>10.1f}")
     what = "full rebuild" if first.full else "incremental"
     print(f"{'first refresh (after the bulk load) s':46} {first_s:>10.1f}   ({first.reviews:,} reviews, {what})")
     print(f"{'refresh after a poll (500 new, 50 posted) ms':46} {poll_ms:>10.1f}")
