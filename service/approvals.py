@@ -63,6 +63,12 @@ def reply_limit(source_type: str) -> ReplyLimit | None:
         return None
 
 
+def platform_takes_replies(source_type: str | None) -> bool:
+    """Whether replies to this source can be posted through its platform's API."""
+    connector = connectors.available().get(source_type or "")
+    return bool(connector and connector.capabilities.can_reply)
+
+
 def check_text(ctx: Context, text: str, *, source_type: str | None = None) -> PolicyResult:
     """The policy verdict on `text` as a reply on a source of `source_type`."""
     return ctx.drafter.check(text, reply_limit(source_type) if source_type else None)
@@ -155,7 +161,7 @@ def record_followup(ctx: Context, draft_id: int, outcome: str, *, actor: Actor |
         _event(session, draft, actor.name, f"follow-up: {outcome}", detail=note)
 
 
-def next_steps(draft: dict, actor: Actor | str) -> frozenset[str]:
+def next_steps(draft: dict, actor: Actor | str, *, can_reply: bool = True) -> frozenset[str]:
     """What `actor` may do to `draft` (a queries.draft_rows row) now: "edit", "regenerate",
     "approve", "reject", "post", "mark posted", "follow up". For showing only the buttons
     that can work; each function above (and in service/posting.py) still checks for itself."""
@@ -167,7 +173,7 @@ def next_steps(draft: dict, actor: Actor | str) -> frozenset[str]:
     steps = {action for action, statuses in _ALLOWED.items() if draft["status"] in statuses}
     if "edit" in steps:
         steps.add("regenerate")
-    if draft["status"] in POSTABLE:
+    if draft["status"] in POSTABLE and can_reply:  # no reply API: the "by hand" path only
         steps.add("post")
     if draft["status"] == DraftStatus.approved:
         steps.add("mark posted")

@@ -440,7 +440,9 @@ async def test_post_now_and_by_hand_then_follow_up(desk: Desk) -> None:
         for draft_id in (api, by_hand):
             assert (await client.post(f"/drafts/{draft_id}/approve", data={"csrf_token": csrf})).status_code == 303
         page = (await client.get(f"/drafts/{by_hand}")).text
-        assert f'action="/drafts/{by_hand}/post"' in page and f'action="/drafts/{by_hand}/mark-posted"' in page
+        # No reply API on that platform: only the by-hand path is offered.
+        assert f'action="/drafts/{by_hand}/post"' not in page and f'action="/drafts/{by_hand}/mark-posted"' in page
+        assert f'action="/drafts/{api}/post"' in (await client.get(f"/drafts/{api}")).text
         assert 'data-copy="#reply-copy"' in page and 'href="https://plain.example/rtl"' in page
 
         posted = await client.post(f"/drafts/{api}/post", data={"csrf_token": csrf})

@@ -133,7 +133,7 @@ def _editor(request: Request, actor: Actor, draft_id: int, *, status_code: int =
     verdict = approvals.check_text(ctx, draft["text"], source_type=source_type)
     return render(request, "draft.html", {
         "draft": draft, "review": review, "verdict": verdict, "source_type": source_type,
-        "steps": approvals.next_steps(draft, actor), "text": draft["text"] if text is None else text,
+        "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(source_type)), "text": draft["text"] if text is None else text,
         "outcomes": [f.value for f in FollowUp], **extra,
     }, status_code=status_code)
 
