@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging.config
 import os
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from alembic import context
 
 config = context.config
 target_metadata = SQLModel.metadata

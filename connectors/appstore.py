@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import Field
 
 from connectors import base
-from connectors.http import Http, json_body
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
 from connectors.errors import BadResponse
+from connectors.http import Http, json_body
 
 MAX_PAGES = 10
 

@@ -49,7 +49,17 @@ from pydantic import Field, field_validator
 
 from connectors import base
 from connectors.auth import AppStoreConnectKey
-from connectors.base import Capabilities, Duration, InvalidRecord, Page, PostedReply, ReplyLimit, ReplyTarget, ReviewData, RowError
+from connectors.base import (
+    Capabilities,
+    Duration,
+    InvalidRecord,
+    Page,
+    PostedReply,
+    ReplyLimit,
+    ReplyTarget,
+    ReviewData,
+    RowError,
+)
 from connectors.errors import AuthError, BadResponse, RateLimited, ReplyRejected
 from connectors.http import Http, json_body, require
 from connectors.paging import PageGuard, SyncPlan

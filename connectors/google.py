@@ -43,7 +43,15 @@ from pydantic import Field, field_validator
 from connectors import base
 from connectors.auth import OAuthRefreshToken
 from connectors.base import (
-    Capabilities, Duration, InvalidRecord, Page, PostedReply, ReplyLimit, ReplyTarget, ReviewData, RowError,
+    Capabilities,
+    Duration,
+    InvalidRecord,
+    Page,
+    PostedReply,
+    ReplyLimit,
+    ReplyTarget,
+    ReviewData,
+    RowError,
 )
 from connectors.errors import ConnectorError, NotAuthorised, ReplyRejected
 from connectors.http import Http, json_body, require

@@ -55,7 +55,15 @@ from pydantic import Field
 from connectors import base
 from connectors.auth import GoogleServiceAccount
 from connectors.base import (
-    Capabilities, Duration, InvalidRecord, Page, PostedReply, ReplyLimit, ReplyTarget, ReviewData, RowError,
+    Capabilities,
+    Duration,
+    InvalidRecord,
+    Page,
+    PostedReply,
+    ReplyLimit,
+    ReplyTarget,
+    ReviewData,
+    RowError,
 )
 from connectors.errors import ReplyRejected
 from connectors.http import Http, json_body, require

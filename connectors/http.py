@@ -25,7 +25,14 @@ from typing import Any, Protocol
 import httpx
 import stamina
 
-from connectors.errors import AuthError, BadResponse, ConnectorError, NotAuthorised, RateLimited, TransientError
+from connectors.errors import (
+    AuthError,
+    BadResponse,
+    ConnectorError,
+    NotAuthorised,
+    RateLimited,
+    TransientError,
+)
 from connectors.secrets import redact
 
 USER_AGENT = "reviewmon/{version} (+https://github.com/reviewmon/reviewmon)"

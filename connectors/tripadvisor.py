@@ -36,8 +36,8 @@ from pydantic import Field
 from connectors import base
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
 from connectors.errors import ConnectorError, NotAuthorised
-from connectors.paging import latest_seen
 from connectors.http import Http, json_body, require
+from connectors.paging import latest_seen
 from connectors.secrets import env_secret
 
 IP_HINT = "Tripadvisor refuses keys that are not restricted to the calling server's IP address; check the key's IP allow-list"

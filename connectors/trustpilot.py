@@ -46,7 +46,17 @@ from pydantic import Field
 
 from connectors import base
 from connectors.auth import ApiKey, OAuthRefreshToken
-from connectors.base import Capabilities, Duration, InvalidRecord, Page, PostedReply, ReplyLimit, ReplyTarget, ReviewData, RowError
+from connectors.base import (
+    Capabilities,
+    Duration,
+    InvalidRecord,
+    Page,
+    PostedReply,
+    ReplyLimit,
+    ReplyTarget,
+    ReviewData,
+    RowError,
+)
 from connectors.errors import AuthError, BadResponse, ReplyRejected
 from connectors.http import Http, json_body, require
 from connectors.paging import PageGuard, SyncPlan

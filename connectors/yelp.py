@@ -41,8 +41,8 @@ from connectors import base
 from connectors.auth import ApiKey
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
 from connectors.errors import ConnectorError, RateLimited
-from connectors.paging import latest_seen
 from connectors.http import Http, json_body, require
+from connectors.paging import latest_seen
 from connectors.secrets import env_secret
 
 

@@ -168,7 +168,6 @@ def serve(state: State, host: str | None, port: int | None) -> None:
 def rescore(state: State) -> None:
     """Score and mark every stored review again (after changing [sentiment] or [escalation])."""
     from service.ingest import rescore as rescore_all
-
     from service.poll import refresh_trends
 
     ctx = state.context()

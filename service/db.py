@@ -14,13 +14,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from alembic import command
 from service.errors import NotMigrated
 from service.resources import migrations_dir
 

@@ -28,8 +28,8 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from connectors.base import Capabilities, ReviewData
-from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
 from service import marks
+from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
 from service.replies import ReplyDrafter
 from service.sentiment import SentimentScorer
 

@@ -16,7 +16,17 @@ from sqlmodel import Session, col, select
 import connectors
 from service.config import Config, SourceConfig
 from service.errors import NotFound
-from service.models import Draft, DraftEvent, DraftStatus, FollowUp, PollRun, Review, ReviewRevision, Sentiment, Source
+from service.models import (
+    Draft,
+    DraftEvent,
+    DraftStatus,
+    FollowUp,
+    PollRun,
+    Review,
+    ReviewRevision,
+    Sentiment,
+    Source,
+)
 
 STREAM_BATCH = 1000
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from apscheduler.triggers.cron import CronTrigger
 
 from connectors.base import DURATION_PATTERN, parse_duration
+
 MIN_INTERVAL = timedelta(seconds=30)
 
 

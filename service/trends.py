@@ -46,7 +46,21 @@ from itertools import groupby
 from typing import Any, Literal
 
 from sqlalchemy import (
-    BigInteger, Date, Integer, Select, and_, bindparam, case, cast, delete, extract, func, insert, or_, select, update,
+    BigInteger,
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    extract,
+    func,
+    insert,
+    or_,
+    select,
+    update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
@@ -55,7 +69,16 @@ from service import marks
 from service.config import DEFAULT_TOPICS
 from service.errors import NotFound
 from service.models import (
-    Draft, DraftStatus, Review, Sentiment, Source, TrendDay, TrendDirty, TrendReview, TrendReviewTopic, TrendState,
+    Draft,
+    DraftStatus,
+    Review,
+    Sentiment,
+    Source,
+    TrendDay,
+    TrendDirty,
+    TrendReview,
+    TrendReviewTopic,
+    TrendState,
     TrendTopicDay,
 )
 from service.queries import written_at

@@ -10,8 +10,8 @@ import pytest
 import respx
 
 from connectors.appstore import AppStoreFeedConnector, AppStoreOptions
-from connectors.http import Http, make_client
 from connectors.errors import BadResponse, NotAuthorised, RateLimited, TransientError
+from connectors.http import Http, make_client
 from tests.appstore_feed import APP_ID, BASE, app_metadata_entry, entry, feed, page_path
 
 

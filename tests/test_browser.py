@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from service import db, users
 from service import config as config_module
+from service import db, users
 from service import poll as poll_module
 from service.context import Context
 from tests.conftest import CONTACT, write_config

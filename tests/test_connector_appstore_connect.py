@@ -20,8 +20,22 @@ from connectors.errors import AuthError, BadResponse, RateLimited, ReplyRejected
 from connectors.http import Http, make_client
 from connectors.secrets import MissingCredential
 from tests.appstore_connect_api import (
-    APP_ID, BASE, ISSUER_ID, KEY_ENV, KEY_ID, REVIEWS_PATH, created, error, next_link, page, posted, private_key_pem,
-    rate_header, response, review, review_id,
+    APP_ID,
+    BASE,
+    ISSUER_ID,
+    KEY_ENV,
+    KEY_ID,
+    REVIEWS_PATH,
+    created,
+    error,
+    next_link,
+    page,
+    posted,
+    private_key_pem,
+    rate_header,
+    response,
+    review,
+    review_id,
 )
 
 PEM = private_key_pem()

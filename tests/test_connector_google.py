@@ -16,8 +16,22 @@ from connectors.google import GoogleBusinessConnector, GoogleOptions, split_tran
 from connectors.http import Http, make_client
 from connectors.secrets import MissingCredential
 from tests.google_api import (
-    ACCOUNT, BASE, ENV, LOCATION, OTHER_LOCATION, T0, TOKEN_URL, error, listing, original_first, quota_zero, reply_path,
-    review, review_reply, reviews_path, translated,
+    ACCOUNT,
+    BASE,
+    ENV,
+    LOCATION,
+    OTHER_LOCATION,
+    T0,
+    TOKEN_URL,
+    error,
+    listing,
+    original_first,
+    quota_zero,
+    reply_path,
+    review,
+    review_reply,
+    reviews_path,
+    translated,
 )
 
 ENV_NAMES = {"client_id_env": "GBP_CLIENT_ID", "client_secret_env": "GBP_CLIENT_SECRET", "refresh_token_env": "GBP_REFRESH_TOKEN"}

@@ -18,7 +18,17 @@ from connectors.errors import AuthError, BadResponse, NotAuthorised, ReplyReject
 from connectors.googleplay import GooglePlayConnector, GooglePlayOptions
 from connectors.http import Http, make_client
 from tests.googleplay_api import (
-    APP_PATH, BASE, PACKAGE, T0, TOKEN_URL, google_error, listing, reply_result, review, review_id, service_account_file,
+    APP_PATH,
+    BASE,
+    PACKAGE,
+    T0,
+    TOKEN_URL,
+    google_error,
+    listing,
+    reply_result,
+    review,
+    review_id,
+    service_account_file,
     token_answer,
 )
 

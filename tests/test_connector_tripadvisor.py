@@ -13,7 +13,15 @@ from connectors.errors import AuthError, BadResponse, ConnectorError, NotAuthori
 from connectors.http import Http, make_client
 from connectors.secrets import MissingCredential
 from connectors.tripadvisor import TripadvisorConnector, TripadvisorOptions
-from tests.yelp_tripadvisor_api import TA_BASE, TA_KEY, TA_LOCATION, TA_PATH, ta_owner_response, ta_review, ta_reviews
+from tests.yelp_tripadvisor_api import (
+    TA_BASE,
+    TA_KEY,
+    TA_LOCATION,
+    TA_PATH,
+    ta_owner_response,
+    ta_review,
+    ta_reviews,
+)
 
 URL = TA_BASE + TA_PATH
 IP_REFUSAL = {"Message": "User is not authorized to access this resource"}

@@ -19,7 +19,17 @@ from connectors.http import Http, make_client
 from connectors.secrets import MissingCredential
 from connectors.trustpilot import TrustpilotConnector, TrustpilotOptions
 from tests.trustpilot_api import (
-    BASE, BUSINESS_UNIT, BUSINESS_USER, LISTING_PATH, TOKEN_PATH, error, listing, review, review_id, token, when,
+    BASE,
+    BUSINESS_UNIT,
+    BUSINESS_USER,
+    LISTING_PATH,
+    TOKEN_PATH,
+    error,
+    listing,
+    review,
+    review_id,
+    token,
+    when,
 )
 
 KEY, SECRET, REFRESH = "tp-key-0123456789", "tp-secret-abcdefgh", "tp-refresh-zyxwvuts"

@@ -14,7 +14,15 @@ from connectors.errors import AuthError, BadResponse, ConnectorError, RateLimite
 from connectors.http import Http, make_client
 from connectors.secrets import MissingCredential
 from connectors.yelp import YelpConnector, YelpOptions
-from tests.yelp_tripadvisor_api import YELP_BASE, YELP_BUSINESS, YELP_KEY, YELP_PATH, yelp_error, yelp_review, yelp_reviews
+from tests.yelp_tripadvisor_api import (
+    YELP_BASE,
+    YELP_BUSINESS,
+    YELP_KEY,
+    YELP_PATH,
+    yelp_error,
+    yelp_review,
+    yelp_reviews,
+)
 
 URL = YELP_BASE + YELP_PATH
 

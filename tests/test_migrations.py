@@ -4,12 +4,12 @@ they build exactly what the models describe."""
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers the tables)
+from alembic import command
 from service import db
 from service.errors import NotMigrated
 

@@ -14,7 +14,6 @@ from service import poll as poll_module
 from service.errors import InvalidTransition
 from tests.conftest import CONTACT, run_cli
 
-
 NO_COOLING_OFF = '\n[replies]\ncooling_off = "0s"\n'
 
 

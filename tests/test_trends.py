@@ -21,7 +21,16 @@ from service import poll as poll_module
 from service.config import DEFAULT_TOPICS
 from service.errors import NotFound
 from service.models import (
-    Draft, Review, Sentiment, Source, TrendDay, TrendDirty, TrendReview, TrendReviewTopic, TrendState, TrendTopicDay,
+    Draft,
+    Review,
+    Sentiment,
+    Source,
+    TrendDay,
+    TrendDirty,
+    TrendReview,
+    TrendReviewTopic,
+    TrendState,
+    TrendTopicDay,
 )
 from tests.conftest import write_jsonl
 

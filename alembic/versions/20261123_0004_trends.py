@@ -16,6 +16,7 @@ triggers: such a migration must create them again (tests/test_trends.py checks).
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "0004"
