@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 
 from connectors.base import Capabilities, Connector, Page, ReviewData, RowError
 
-__all__ = ["Capabilities", "Connector", "Page", "ReviewData", "RowError", "available", "get"]
+__all__ = ["Capabilities", "Connector", "Page", "ReviewData", "RowError", "available", "capabilities_of", "get"]
 
 
 @cache
@@ -43,6 +43,13 @@ def available() -> dict[str, type[Connector]]:
     for ep in entry_points(group="reviewmon.connectors"):
         found.setdefault(ep.name, ep.load())
     return found
+
+
+def capabilities_of(type_name: str | None) -> Capabilities:
+    """What a source type's platform allows (replies, limits, retention), without building
+    a connector. A type no longer installed allows nothing."""
+    connector = available().get(type_name or "")
+    return connector.capabilities if connector is not None else Capabilities(platform="")
 
 
 def get(type_name: str) -> type[Connector]:

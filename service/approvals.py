@@ -56,17 +56,14 @@ def _require(draft: Draft, action: str) -> None:
                                 if action != "edit" else f"draft {draft.id} is {draft.status} and can no longer be edited")
 
 
-def reply_limit(source_type: str) -> ReplyLimit | None:
-    try:
-        return connectors.get(source_type).capabilities.reply_limit
-    except KeyError:  # a source type no longer installed: the default limit applies
-        return None
+def reply_limit(source_type: str | None) -> ReplyLimit | None:
+    """The platform's limit; None (the guard's default) for a type no longer installed."""
+    return connectors.capabilities_of(source_type).reply_limit
 
 
 def platform_takes_replies(source_type: str | None) -> bool:
     """Whether replies to this source can be posted through its platform's API."""
-    connector = connectors.available().get(source_type or "")
-    return bool(connector and connector.capabilities.can_reply)
+    return connectors.capabilities_of(source_type).can_reply
 
 
 def check_text(ctx: Context, text: str, *, source_type: str | None = None) -> PolicyResult:
@@ -102,10 +99,9 @@ def regenerate(ctx: Context, draft_id: int, *, actor: Actor | str) -> PolicyResu
         templates = ctx.drafter.templates
         current = templates.index(draft.template) if draft.template in templates else -1
         template = templates[(current + 1) % len(templates)]
-        capabilities = connectors.get(source.type).capabilities if source.type in connectors.available() else None
+        capabilities = connectors.capabilities_of(source.type)
         made = ctx.drafter.draft(key=f"{source.name}:{review.external_id}", author=review.author,
-                                 platform=capabilities.platform if capabilities else "", limit=reply_limit(source.type),
-                                 template=template)
+                                 platform=capabilities.platform, limit=capabilities.reply_limit, template=template)
     verdict = edit(ctx, draft_id, made.text, actor=actor, action="regenerated")
     with ctx.session() as session:
         session.get(Draft, draft_id).template = template

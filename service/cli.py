@@ -168,11 +168,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
 def rescore(state: State) -> None:
     """Score and mark every stored review again (after changing [sentiment] or [escalation])."""
     from service.ingest import rescore as rescore_all
-    from service.poll import refresh_trends
-
-    ctx = state.context()
-    counts = rescore_all(ctx)
-    refresh_trends(ctx)
+    counts = rescore_all(state.context())
     click.echo(f"{counts.updated} reviews scored again, {counts.drafted} new drafts")
 
 

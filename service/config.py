@@ -186,6 +186,13 @@ class SourceConfig(_Strict):
         common = {k: v for k, v in data.items() if k in _SOURCE_KEYS}
         return {**common, "options": {k: v for k, v in data.items() if k not in _SOURCE_KEYS}}
 
+    def connect(self, client: Any) -> Any:
+        """This source's connector on the shared HTTP client, within its time budget. May
+        raise AuthError at once when a credential it needs is not set."""
+        from connectors.http import Http
+
+        return connectors.get(self.type)(self.options, http=Http(client, budget=self.time_budget.total_seconds()))
+
     @field_validator("schedule", mode="before")
     @classmethod
     def _schedule(cls, value: Any) -> Any:

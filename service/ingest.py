@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
+import connectors
 from connectors.base import Capabilities, ReviewData
 from service import marks
 from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
@@ -287,16 +288,13 @@ def rescore(ctx: Any, *, batch: int = 500) -> PageCounts:
     """Score and mark every stored review again, with the current thresholds and keyword
     lists; draft a reply for any review that is now negative, unanswered and has none.
     For after an upgrade or a change of [sentiment] or [escalation] in the config."""
-    import connectors
-
     counts = PageCounts()
     ingester: PageIngester = ctx.ingester
     with ctx.session() as session:
         sources = session.exec(select(Source)).all()
     configured = {s.name: s for s in ctx.config.sources}
     for source_row in sources:
-        kind = connectors.available().get(source_row.type)
-        caps = kind.capabilities if kind else Capabilities(platform="")
+        caps = connectors.capabilities_of(source_row.type)
         info = SourceInfo(source_row.id, source_row.name, configured[source_row.name].location if source_row.name in configured else None, caps)
         last_id = 0
         while True:
@@ -320,4 +318,9 @@ def rescore(ctx: Any, *, batch: int = 500) -> PageCounts:
                 needing = [(rid, row) for rid, row in rows.items() if verdicts[rid] and row["owner_reply"] is None and rid not in has_draft]
                 counts.drafted += ingester._draft(session, info, needing, now)
                 counts.updated += len(rows)
+    from service import (
+        trends,  # trends reads what ingest writes; imported late to keep ingest light
+    )
+
+    trends.refresh_quietly(ctx.engine, ctx.config.topics.keywords)
     return counts

@@ -1,7 +1,7 @@
 """Poll sources: the one orchestrator between connectors and the database.
 
     for each source (all enabled ones, or those named):
-        connector = connectors.get(type)(options, http=Http(client, budget))
+        connector = source.connect(client)                  # its type's connector, in its time budget
         for page in connector.fetch(saved cursor):          # HTTP or file, no database
             in one transaction:
                 ingest the page's reviews                   # upsert, revisions, sentiment, drafts
@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-import connectors
 from connectors.base import Page, RowError
 from connectors.errors import AuthError, ConnectorError, NotAuthorised
-from connectors.http import Http, make_client
+from connectors.http import make_client
+from service import trends
 from service.config import SourceConfig
 from service.context import Context
 from service.ingest import PageCounts, SourceInfo
@@ -98,20 +98,8 @@ async def poll(ctx: Context, names: list[str] | None = None, *, progress: Progre
     async with make_client() as client:
         for source in chosen:
             results.append(await poll_source(ctx, source, rows[source.name].id, client=client, progress=progress))
-    refresh_trends(ctx)
+    trends.refresh_quietly(ctx.engine, ctx.config.topics.keywords)
     return results
-
-
-def refresh_trends(ctx: Context) -> None:
-    """Fold what this poll changed into the trend sums now, so the next dashboard load
-    does not pay for it. A failure here is logged, never fails the poll: the next report
-    refreshes anyway."""
-    from service import trends
-
-    try:
-        trends.refresh(ctx.engine, ctx.config.topics.keywords)
-    except Exception:  # noqa: BLE001 (derived data; the poll's own work is committed)
-        log.exception("could not bring the trend tables up to date; the next report will")
 
 
 async def poll_source(ctx: Context, source: SourceConfig, source_id: int, *, client: Any, progress: Progress | None = None) -> SourceResult:
@@ -124,7 +112,7 @@ async def poll_source(ctx: Context, source: SourceConfig, source_id: int, *, cli
         run_id = run.id
         cursor = session.get(Source, source_id).cursor
     try:
-        connector = connectors.get(source.type)(source.options, http=Http(client, budget=source.time_budget.total_seconds()))
+        connector = source.connect(client)
         info = SourceInfo(source_id, source.name, source.location, connector.capabilities)
         seen: set[str] = set()
         async for page in connector.fetch(cursor):

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 import connectors
 from connectors.base import ReplyTarget
 from connectors.errors import ConnectorError
-from connectors.http import Http, make_client
+from connectors.http import make_client
 from service import approvals
 from service.config import SourceConfig
 from service.context import Context
@@ -107,7 +107,7 @@ async def _post_one(ctx: Context, job: _Job, client: object, *, actor: str, dry_
         result.message = "fails the policy guard: " + "; ".join(verdict.problems)
         return result
     try:
-        connector = connectors.get(job.source.type)(job.config.options, http=Http(client, budget=job.config.time_budget.total_seconds()))
+        connector = job.config.connect(client)
     except ConnectorError as exc:
         result.outcome, result.message = "failed", str(exc)
         return result
@@ -154,7 +154,7 @@ async def withdraw(ctx: Context, draft_id: int, *, actor: Actor | str) -> str:
     if job.config is None:
         raise InvalidTransition(f"source {job.source.name!r} is no longer in the config")
     async with make_client() as client:
-        connector = connectors.get(job.source.type)(job.config.options, http=Http(client, budget=job.config.time_budget.total_seconds()))
+        connector = job.config.connect(client)
         if not hasattr(connector, "delete_reply"):
             raise InvalidTransition(f"{connector.capabilities.platform or job.source.type} cannot withdraw replies through its API; remove it there by hand")
         target = ReplyTarget(job.review.external_id, job.review.url, job.review.raw, job.review.location)

@@ -143,7 +143,7 @@ def source_warnings(source: SourceConfig | None) -> list[str]:
     warnings = []
     if not source.enabled:
         warnings.append("disabled in the config")
-    retention = getattr(connectors.get(source.type).capabilities, "retention", None)
+    retention = connectors.capabilities_of(source.type).retention
     gap = source.schedule.longest_gap()
     if retention is not None and gap > retention:
         warnings.append(

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import sys
 from array import array
@@ -82,6 +83,8 @@ from service.models import (
     TrendTopicDay,
 )
 from service.queries import written_at
+
+log = logging.getLogger("reviewmon.trends")
 
 Bucket = Literal["day", "week", "month"]
 BUCKETS: tuple[str, ...] = ("day", "week", "month")
@@ -796,6 +799,16 @@ def report(
         by_location=_group_figures(now_cells, then_cells, replies, by="location", name=lambda key: key or None),
         topics=_topic_figures(now_topics, then_topics, lexicon, current.negative),
     )
+
+
+def refresh_quietly(engine: Engine, topics: Mapping[str, Sequence[str]] | None = None) -> None:
+    """refresh() right after a change (a poll, a rescore), so the next dashboard load does
+    not pay for it. A failure is logged, never raised: the sums are derived data and the
+    next report refreshes anyway."""
+    try:
+        refresh(engine, topics)
+    except Exception:  # noqa: BLE001 (the caller's own work is committed already)
+        log.exception("could not bring the trend tables up to date; the next report will")
 
 
 def filter_choices(session: Session) -> dict[str, list[str]]:
