@@ -164,6 +164,47 @@ class WebConfig(_Strict):
     lockout: Duration = Field(default=timedelta(minutes=15))
 
 
+class PollConfig(_Strict):
+    """How sources are polled: how many at once, how due times are spread, how failures back off."""
+
+    concurrency: int = Field(default=16, ge=1, le=1000, description="sources one process polls at once")
+    per_host: int = Field(default=4, ge=1, le=100, description="requests in flight to one platform host, per process")
+    jitter: Duration = Field(default=timedelta(minutes=5), description="at most this (and a tenth of the schedule's gap) is added to each due time")
+    max_backoff: Duration = Field(default=timedelta(hours=6), description="a failing source waits at most this long between tries (or its schedule's gap, if longer)")
+    tick: Duration = Field(default=timedelta(seconds=15), description="how often `serve` and `worker` look for due sources")
+    lease_grace: Duration = Field(default=timedelta(minutes=2), description="a claim lasts the source's time_budget plus this; then another process may take it")
+
+
+ALERT_EVENTS = ("negative", "escalated", "source_failing", "source_recovered", "drafts_waiting", "daily_report", "weekly_report")
+
+
+class AlertChannelConfig(_Strict):
+    """Where alerts go: an apprise URL (mailto://, slack://, json://, ...) read from an
+    environment variable, since such URLs hold passwords and tokens."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    url_env: EnvName
+    events: list[Literal[ALERT_EVENTS]] = Field(default_factory=lambda: ["negative", "escalated", "source_failing", "source_recovered", "drafts_waiting"])  # type: ignore[valid-type]
+    digest: Duration | None = Field(default=None, description="group alerts over this window into one message; unset: one message each")
+
+
+class AlertsConfig(_Strict):
+    source_failures: int = Field(default=3, ge=1, description="alert when a source fails this many polls in a row")
+    drafts_waiting: Duration = Field(default=timedelta(hours=24), description="alert when a draft has waited this long for an owner")
+    max_age: Duration = Field(default=timedelta(days=3), description="reviews written longer ago than this raise no alert when first seen (a first poll, a backfill)")
+    attempts: int = Field(default=8, ge=1, description="delivery tries before an alert is recorded as failed")
+    report_at: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="UTC time of day the daily and weekly reports go out")
+    channels: list[AlertChannelConfig] = []
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, channels: list[AlertChannelConfig]) -> list[AlertChannelConfig]:
+        names = [c.name for c in channels]
+        if len(names) != len(set(names)):
+            raise ValueError("two alert channels have the same name")
+        return channels
+
+
 _SOURCE_KEYS = ("name", "type", "schedule", "location", "enabled", "time_budget")
 
 
@@ -231,6 +272,8 @@ class Config(_Strict):
     escalation: EscalationConfig = EscalationConfig()
     web: WebConfig = WebConfig()
     topics: TopicsConfig = TopicsConfig()
+    poll: PollConfig = PollConfig()
+    alerts: AlertsConfig = AlertsConfig()
     sources: list[SourceConfig] = []
 
     path: Path | None = Field(default=None, exclude=True)

@@ -85,8 +85,13 @@ class Source(SQLModel, table=True):
     last_success_at: datetime | None = _time()
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     failure_count: int = Field(default=0)
-    next_poll_at: datetime | None = _time()
+    next_poll_at: datetime | None = _time(index=True)
     status: str = Field(default=SourceStatus.ok, max_length=30)
+    failing_since: datetime | None = _time()  # the first failure of the current run of failures
+    lease_owner: str | None = Field(default=None, max_length=100)  # the process polling it now (see service/claims.py)
+    lease_until: datetime | None = _time()  # after this the lease is void: its process is presumed dead
+    backfill_cursor: dict[str, Any] | None = Field(default=None, sa_type=JSONType)  # where an unfinished backfill resumes
+    backfill_done_at: datetime | None = _time()
 
 
 class Review(SQLModel, table=True):
@@ -232,6 +237,39 @@ class PollRun(SQLModel, table=True):
     drafted: int = 0
     error: str | None = Field(default=None, sa_type=sa.Text)
     problems: list[str] = Field(default_factory=list, sa_type=JSONType)
+
+
+class AlertStatus(StrEnum):
+    pending = "pending"  # waiting to be sent (or to be retried at next_attempt_at)
+    sending = "sending"  # a process is delivering it now (until lease_until)
+    sent = "sent"
+    failed = "failed"  # gave up after the last attempt; kept with its error
+
+
+class Alert(SQLModel, table=True):
+    """One message for one channel: an outbox row, written in the same transaction as the
+    event it reports, so an event is never lost and (unique channel + key) never told twice."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (sa.UniqueConstraint("channel", "key", name="uq_alerts_channel_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=100)
+    event: str = Field(max_length=30)
+    key: str = Field(max_length=200)  # what makes it once-only, e.g. "review:42"
+    title: str = Field(sa_type=sa.Text)
+    body: str = Field(sa_type=sa.Text)
+    body_html: str | None = Field(default=None, sa_type=sa.Text)
+    review_id: int | None = Field(default=None, foreign_key="reviews.id", index=True)
+    source_id: int | None = Field(default=None, foreign_key="sources.id")
+    status: str = Field(default=AlertStatus.pending, max_length=20, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _time(nullable=False)
+    next_attempt_at: datetime | None = _time()
+    lease_until: datetime | None = _time()
+    sent_at: datetime | None = _time()
+    batch: str | None = Field(default=None, max_length=100)  # alerts sent together in one digest message
 
 
 # Trends (service/trends.py). Derived data only: every row below can be rebuilt from the
