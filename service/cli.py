@@ -107,23 +107,32 @@ def migrate(state: State) -> None:
 
 
 @cli.command()
-@click.option("--source", "names", multiple=True, metavar="NAME", help="Poll only this source (repeatable).")
+@click.option("--source", "names", multiple=True, metavar="NAME", help="Poll this source now, due or not (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Poll every enabled source now, due or not.")
 @click.option("-v", "--verbose", is_flag=True, help="Print a summary line per source even when not on a terminal.")
 @click.pass_obj
-def poll(state: State, names: tuple[str, ...], verbose: bool) -> None:
-    """Fetch new and changed reviews from the sources.
+def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) -> None:
+    """Fetch new and changed reviews from the sources that are due (or those named).
 
-    Quiet on success when run unattended (cron); failures go to stderr and make the
-    exit code 1. The other sources are still polled.
+    Made for cron: safe to start while another poll or a worker runs (each source is
+    polled by one process at a time; the others are left to it), quiet on success when
+    run unattended, failures to stderr with exit code 1. The other sources are still polled.
     """
     from service import poll as poll_module
     from service.progress import poll_progress
 
+    if names and everything:
+        raise click.UsageError("give --source or --all, not both")
     ctx = state.context()
     with poll_progress(enabled=sys.stderr.isatty()) as progress:
-        results = asyncio.run(poll_module.poll(ctx, list(names) or None, progress=progress))
+        results = asyncio.run(poll_module.poll(ctx, list(names) or None, due_only=not (names or everything), progress=progress))
     show = verbose or sys.stdout.isatty()
+    if show and not results:
+        click.echo("no source is due (see `reviewmon sources` for when each one is; --all polls them now)")
     for result in results:
+        if result.busy:
+            click.echo(f"{result.name}: skipped, another process is polling it ({result.busy})", err=not show)
+            continue
         if show:
             c = result.counts
             click.echo(
@@ -144,11 +153,38 @@ def poll(state: State, names: tuple[str, ...], verbose: bool) -> None:
 
 
 @cli.command()
+@click.pass_obj
+def worker(state: State) -> None:
+    """Run the scheduler alone: poll sources as they fall due, send alerts (no web app).
+
+    Start as many as you like, on one machine or several, on one PostgreSQL database:
+    they share the due sources. Stops cleanly on SIGTERM or Ctrl-C.
+    """
+    from service.worker import run_until_stopped
+
+    ctx = state.context()
+    click.echo(f"reviewmon: worker started for {len(ctx.config.sources)} sources (Ctrl-C to stop)", err=True)
+    asyncio.run(_until_signalled(lambda stop: run_until_stopped(ctx, stop)))
+
+
+async def _until_signalled(main: Any) -> None:
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await main(stop)
+
+
+@cli.command()
 @click.option("--host", help="Listen on this address (default: [web] host).")
 @click.option("--port", type=int, help="Listen on this port (default: [web] port).")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True, help="Also poll sources as they fall due and send alerts, as `reviewmon worker` does.")
 @click.pass_obj
-def serve(state: State, host: str | None, port: int | None) -> None:
-    """Serve the web app (inbox, draft editor, trends)."""
+def serve(state: State, host: str | None, port: int | None, scheduler: bool) -> None:
+    """Serve the web app (inbox, draft editor, trends, /healthz, /metrics) and, unless
+    --no-scheduler, the scheduler."""
     import uvicorn
 
     from service.web import create_app
@@ -160,7 +196,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
         click.echo("note: [web] secret_key_env is not set: sessions end when reviewmon restarts", err=True)
     host, port = host or web.host, port or web.port
     click.echo(f"reviewmon: serving http://{host}:{port}")
-    uvicorn.run(create_app(ctx, secret_key=secret), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(ctx, secret_key=secret, scheduler=scheduler), host=host, port=port, log_level="warning")
 
 
 @cli.command()

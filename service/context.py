@@ -41,8 +41,8 @@ class Context:
         self.engine.dispose()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        with db.session_scope(self.engine) as session:
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        with db.session_scope(self.engine, write=write) as session:
             yield session
 
     @cached_property

@@ -1,44 +1,53 @@
 """Poll sources: the one orchestrator between connectors and the database.
 
-    for each source (all enabled ones, or those named):
+    claim the sources to poll (service/claims.py): due ones, or those named
+    for each claimed source, concurrently ([poll] concurrency; per-host limits in the client):
         connector = source.connect(client)                  # its type's connector, in its time budget
         for page in connector.fetch(saved cursor):          # HTTP or file, no database
             in one transaction:
                 ingest the page's reviews                   # upsert, revisions, sentiment, drafts
+                queue alerts for new negative reviews       # the outbox (service/alerts/)
                 save page.cursor (if the page has one)      # so a crash loses and doubles nothing
                 if the page ends a full listing: mark reviews it did not contain as removed
-        record the outcome (and the source's health) on the source and its poll run
+        record the outcome, the source's health and its next due time; give the claim back
 
-A source that fails is recorded with its error and does not stop the others. The CLI
-(`reviewmon poll`), the scheduler and the web app all call `poll()`.
+A source that fails or overruns its time budget is recorded with its error and does not
+hold up the others. Database work runs on worker threads (one on SQLite, whose writers
+take turns anyway), so a page being stored never stalls the other sources' requests.
+The CLI (`reviewmon poll`), the scheduler (service/worker.py) and the web app all call `poll()`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from connectors.base import Page, RowError
 from connectors.errors import AuthError, ConnectorError, NotAuthorised
-from connectors.http import make_client
-from service import trends
+from connectors.http import PoliteTransport, make_client
+from service import claims, metrics, trends
 from service.config import SourceConfig
 from service.context import Context
 from service.ingest import PageCounts, SourceInfo
 from service.models import PollRun, PollStatus, Review, Source, SourceStatus
+from service.schedule import next_due
 
 log = logging.getLogger("reviewmon.poll")
 
 MAX_PROBLEMS_KEPT = 100
 MAX_RAW_KEPT = 2000
+T = TypeVar("T")
 
 Progress = Callable[[str, int], None]
 """Called with (source name, records just processed) after each stored page."""
@@ -56,6 +65,8 @@ class SourceResult:
     counts: PageCounts = field(default_factory=PageCounts)
     problems: list[RowError] = field(default_factory=list)
     seconds: float = 0.0
+    busy: str | None = None  # not polled: this other process holds the source
+    next_poll_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +74,7 @@ class SourceResult:
             "inserted": self.counts.inserted, "updated": self.counts.updated,
             "unchanged": self.counts.unchanged, "rejected": self.rejected, "removed": self.removed,
             "drafted": self.counts.drafted, "seconds": round(self.seconds, 3),
+            "next_poll_at": self.next_poll_at.isoformat() if self.next_poll_at else None,
         }
 
 
@@ -74,77 +86,203 @@ def status_for(error: Exception) -> SourceStatus:
     return SourceStatus.failing
 
 
-def sync_sources(ctx: Context) -> dict[str, Source]:
-    """Make sure every configured source has its row; returns rows by name."""
+def sync_sources(ctx: Context) -> dict[str, int]:
+    """Make sure every configured source has its row (several processes may try at
+    once: insert-if-absent); returns source ids by name."""
     now = ctx.clock()
-    with ctx.session() as session:
+    with ctx.session(write=True) as session:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        for source in ctx.config.sources:
+            session.exec(
+                dialect.insert(Source)
+                .values(name=source.name, type=source.type, created_at=now, failure_count=0, status=SourceStatus.ok)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
         rows = {s.name: s for s in session.exec(select(Source))}
         for source in ctx.config.sources:
-            row = rows.get(source.name)
-            if row is None:
-                row = rows[source.name] = Source(name=source.name, type=source.type, created_at=now)
-                session.add(row)
-            elif row.type != source.type:
-                row.type, row.cursor = source.type, None  # another kind of source: the old cursor means nothing
-        session.flush()
-    return rows
+            row = rows[source.name]
+            if row.type != source.type:  # another kind of source: the old cursor means nothing
+                session.exec(update(Source).where(Source.id == row.id).values(type=source.type, cursor=None))
+    return {name: row.id for name, row in rows.items()}
 
 
-async def poll(ctx: Context, names: list[str] | None = None, *, progress: Progress | None = None) -> list[SourceResult]:
-    """Poll the named sources (default: every enabled one); one result per source."""
-    chosen = [ctx.config.source(n) for n in names] if names else [s for s in ctx.config.sources if s.enabled]
-    rows = sync_sources(ctx)
-    results = []
-    async with make_client() as client:
-        for source in chosen:
-            results.append(await poll_source(ctx, source, rows[source.name].id, client=client, progress=progress))
-    trends.refresh_quietly(ctx.engine, ctx.config.topics.keywords)
+class Poller:
+    """One poll round of one process: claims, then polls what it claimed, concurrently."""
+
+    def __init__(self, ctx: Context, *, owner: str | None = None, progress: Progress | None = None):
+        self.ctx = ctx
+        self.owner = owner or claims.process_id()
+        self.progress = progress
+        sqlite_db = ctx.engine.dialect.name == "sqlite"
+        # SQLite has one writer at a time: one database thread per process, no lock spinning.
+        self.db = ThreadPoolExecutor(1 if sqlite_db else min(8, ctx.config.poll.concurrency), thread_name_prefix="reviewmon-db")
+
+    async def in_db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.db, fn, *args)
+
+    def close(self) -> None:
+        self.db.shutdown(wait=True)
+
+    async def run(self, names: list[str] | None = None, *, due_only: bool = False) -> list[SourceResult]:
+        config = self.ctx.config
+        chosen = [config.source(n).name for n in names] if names else [s.name for s in config.sources if s.enabled]
+        await self.in_db(sync_sources, self.ctx)
+        claimed = await self.in_db(lambda: claims.claim(self.ctx, self.owner, chosen, due_only=due_only, limit=len(chosen)))
+        results = []
+        if names:  # asked for by name: say which ones another process is polling right now
+            got = {c.name for c in claimed}
+            busy = await self.in_db(claims.holders, self.ctx, [n for n in chosen if n not in got])
+            results += [SourceResult(name, busy=holder) for name, holder in busy.items()]
+        limit = asyncio.Semaphore(config.poll.concurrency)
+        async with make_client(transport=PoliteTransport(config.poll.per_host)) as client:
+
+            async def one(claim: claims.Claim) -> SourceResult:
+                async with limit:
+                    return await self.poll_source(config.source(claim.name), claim, client)
+
+            results += await asyncio.gather(*(one(c) for c in claimed))
+        if claimed:
+            await self.in_db(trends.refresh_quietly, self.ctx.engine, config.topics.keywords)
+        return results
+
+    async def poll_source(self, source: SourceConfig, claim: claims.Claim, client: Any) -> SourceResult:
+        result = SourceResult(source.name)
+        started = time.monotonic()
+        try:
+            run_id, cursor = await self.in_db(self._start, claim.source_id)
+        except Exception as exc:  # the database is down or full: nothing was started, nothing to finish
+            log.exception("cannot start polling %s", source.name)
+            result.ok, result.error, result.status = False, f"database error: {type(exc).__name__}: {exc}", SourceStatus.failing
+            return result
+        try:
+            async with asyncio.timeout((claim.lease_until - self.ctx.clock()).total_seconds() - 5):
+                await self._read(source, claim, client, cursor, result)
+        except TimeoutError:
+            result.ok, result.status = False, SourceStatus.failing
+            result.error = f"took longer than its time budget ({source.time_budget}); stopped, the pages stored so far are kept"
+        except ConnectorError as exc:
+            result.ok, result.error, result.status = False, str(exc), status_for(exc)
+        except Exception as exc:  # a bug or a database fault must not stop the other sources
+            log.exception("unexpected error polling %s", source.name)
+            result.ok, result.error, result.status = False, f"unexpected error: {type(exc).__name__}: {exc}", SourceStatus.failing
+        result.seconds = time.monotonic() - started
+        try:
+            await self.in_db(self._finish, source, claim, run_id, result)
+        except Exception as exc:
+            log.exception("cannot record the poll of %s", source.name)
+            result.ok, result.error = False, f"{result.error or 'polled'}; then could not record it: {type(exc).__name__}: {exc}"
+        metrics.POLLS.labels(outcome="ok" if result.ok else "failed").inc()
+        metrics.POLL_SECONDS.observe(result.seconds)
+        log.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", source.name,
+                "polled" if result.ok else f"failed: {result.error}", extra=result.as_dict())
+        return result
+
+    async def _read(self, source: SourceConfig, claim: claims.Claim, client: Any, cursor: Any, result: SourceResult) -> None:
+        connector = source.connect(client)
+        info = SourceInfo(claim.source_id, source.name, source.location, connector.capabilities)
+        seen: set[str] = set()
+        async for page in connector.fetch(cursor):
+            await self.in_db(self._store_page, info, page, result, seen, claim.first_poll)
+            if self.progress:
+                self.progress(source.name, len(page.reviews) + len(page.errors))
+
+    def _start(self, source_id: int) -> tuple[int, Any]:
+        with self.ctx.session(write=True) as session:
+            run = PollRun(source_id=source_id, started_at=self.ctx.clock(), status=PollStatus.running)
+            session.add(run)
+            session.flush()
+            return run.id, session.get(Source, source_id).cursor
+
+    def _store_page(self, info: SourceInfo, page: Page, result: SourceResult, seen: set[str], first_poll: bool) -> None:
+        ctx = self.ctx
+        now = ctx.clock()
+        seen.update(r.external_id for r in page.reviews)
+        with ctx.session(write=True) as session:
+            counts = ctx.ingester.ingest(session, info, page.reviews, now) if page.reviews else PageCounts()
+            if ctx.config.alerts.channels and (counts.inserted or counts.updated):
+                from service.alerts import enqueue
+
+                enqueue.reviews_arrived(session, ctx.config, source_id=info.id, stored_at=now, baseline=first_poll)
+            if page.cursor is not None:
+                session.exec(update(Source).where(Source.id == info.id).values(cursor=page.cursor))
+            removed = _mark_removed(session, info.id, seen, now) if page.complete else 0
+        result.counts.add(counts)
+        result.removed += removed
+        result.fetched += len(page.reviews) + len(page.errors)
+        result.rejected += len(page.errors)
+        result.problems += page.errors
+        metrics.REVIEWS_INGESTED.labels(source=info.name, kind="inserted").inc(counts.inserted)
+        metrics.REVIEWS_INGESTED.labels(source=info.name, kind="updated").inc(counts.updated)
+        for problem in page.errors:
+            log.info("%s: skipped %s", info.name, problem, extra={"source": info.name, "where": problem.where, "raw": _raw(problem.raw)})
+
+    def _finish(self, source: SourceConfig, claim: claims.Claim, run_id: int, result: SourceResult) -> None:
+        ctx = self.ctx
+        now = ctx.clock()
+        problems = [
+            {"where": p.where, "message": p.message, "raw": _raw(p.raw)} for p in result.problems[:MAX_PROBLEMS_KEPT]
+        ]
+        with ctx.session(write=True) as session:
+            run = session.get(PollRun, run_id)
+            run.finished_at = now
+            run.status = PollStatus.ok if result.ok else PollStatus.failed
+            run.error = result.error
+            run.fetched, run.rejected = result.fetched, result.rejected
+            run.inserted, run.updated, run.drafted = result.counts.inserted, result.counts.updated, result.counts.drafted
+            run.problems = problems
+            row = session.get(Source, claim.source_id)
+            streak, failing_since = row.failure_count, row.failing_since
+            row.last_polled_at = now
+            row.status = result.status
+            if result.ok:
+                row.last_success_at, row.last_error, row.failure_count, row.failing_since = now, None, 0, None
+            else:
+                row.last_error, row.failure_count = result.error, row.failure_count + 1
+                row.failing_since = row.failing_since or now
+            row.next_poll_at = next_due(
+                source.schedule, now, key=source.name, jitter_cap=ctx.config.poll.jitter,
+                failures=row.failure_count, max_backoff=ctx.config.poll.max_backoff,
+            )
+            result.next_poll_at = row.next_poll_at
+            if row.lease_owner == self.owner:
+                row.lease_owner, row.lease_until = None, None
+            session.flush()
+            if ctx.config.alerts.channels:
+                from service.alerts import enqueue
+
+                if not result.ok:
+                    enqueue.source_failed(session, ctx.config, row, now)
+                elif streak and failing_since is not None:
+                    enqueue.source_recovered(session, ctx.config, row, failing_since, streak, now)
+
+
+async def poll(ctx: Context, names: list[str] | None = None, *, due_only: bool = False,
+               progress: Progress | None = None, owner: str | None = None) -> list[SourceResult]:
+    """Poll the named sources (default: every enabled one; with `due_only`, those of them
+    that are due). Sources another process is polling are skipped (named ones are
+    reported with `busy`). Queued alerts are delivered afterwards."""
+    poller = Poller(ctx, owner=owner, progress=progress)
+    try:
+        results = await poller.run(names, due_only=due_only)
+        if ctx.config.alerts.channels:
+            await poller.in_db(deliver_alerts, ctx)
+    finally:
+        poller.close()
     return results
 
 
-async def poll_source(ctx: Context, source: SourceConfig, source_id: int, *, client: Any, progress: Progress | None = None) -> SourceResult:
-    result = SourceResult(source.name)
-    started = time.monotonic()
-    with ctx.session() as session:
-        run = PollRun(source_id=source_id, started_at=ctx.clock(), status=PollStatus.running)
-        session.add(run)
-        session.flush()
-        run_id = run.id
-        cursor = session.get(Source, source_id).cursor
+def deliver_alerts(ctx: Context) -> None:
+    """Queue alerts about waiting drafts and due reports, then send what is due. Never
+    raises: an alert that cannot be sent is recorded and tried again later."""
+    from service.alerts import deliver, enqueue, reports
+
     try:
-        connector = source.connect(client)
-        info = SourceInfo(source_id, source.name, source.location, connector.capabilities)
-        seen: set[str] = set()
-        async for page in connector.fetch(cursor):
-            _store_page(ctx, info, page, result, seen)
-            if progress:
-                progress(source.name, len(page.reviews) + len(page.errors))
-    except ConnectorError as exc:
-        result.ok, result.error, result.status = False, str(exc), status_for(exc)
-    except Exception as exc:  # a bug or a database fault must not stop the other sources
-        log.exception("unexpected error polling %s", source.name)
-        result.ok, result.error, result.status = False, f"unexpected error: {type(exc).__name__}: {exc}", SourceStatus.failing
-    result.seconds = time.monotonic() - started
-    _finish(ctx, source, source_id, run_id, result)
-    log.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", source.name, "polled" if result.ok else f"failed: {result.error}", extra=result.as_dict())
-    return result
-
-
-def _store_page(ctx: Context, info: SourceInfo, page: Page, result: SourceResult, seen: set[str]) -> None:
-    now = ctx.clock()
-    seen.update(r.external_id for r in page.reviews)
-    with ctx.session() as session:
-        counts = ctx.ingester.ingest(session, info, page.reviews, now) if page.reviews else PageCounts()
-        if page.cursor is not None:
-            session.exec(update(Source).where(Source.id == info.id).values(cursor=page.cursor))
-        removed = _mark_removed(session, info.id, seen, now) if page.complete else 0
-    result.counts.add(counts)
-    result.removed += removed
-    result.fetched += len(page.reviews) + len(page.errors)
-    result.rejected += len(page.errors)
-    result.problems += page.errors
-    for problem in page.errors:
-        log.info("%s: skipped %s", info.name, problem, extra={"source": info.name, "where": problem.where, "raw": _raw(problem.raw)})
+        with ctx.session(write=True) as session:
+            enqueue.waiting_drafts(session, ctx.config, ctx.clock())
+        reports.enqueue_due_reports(ctx, ctx.clock())
+        deliver.deliver_due(ctx)
+    except Exception:
+        log.exception("alerts could not be queued or delivered; they will be tried again")
 
 
 def _mark_removed(session: Session, source_id: int, seen: set[str], now: datetime) -> int:
@@ -162,26 +300,3 @@ def _mark_removed(session: Session, source_id: int, seen: set[str], now: datetim
 def _raw(raw: Any) -> str:
     text = json.dumps(raw, ensure_ascii=False, default=str)
     return text if len(text) <= MAX_RAW_KEPT else text[:MAX_RAW_KEPT] + "…"
-
-
-def _finish(ctx: Context, source: SourceConfig, source_id: int, run_id: int, result: SourceResult) -> None:
-    now = ctx.clock()
-    problems = [
-        {"where": p.where, "message": p.message, "raw": _raw(p.raw)} for p in result.problems[:MAX_PROBLEMS_KEPT]
-    ]
-    with ctx.session() as session:
-        run = session.get(PollRun, run_id)
-        run.finished_at = now
-        run.status = PollStatus.ok if result.ok else PollStatus.failed
-        run.error = result.error
-        run.fetched, run.rejected = result.fetched, result.rejected
-        run.inserted, run.updated, run.drafted = result.counts.inserted, result.counts.updated, result.counts.drafted
-        run.problems = problems
-        row = session.get(Source, source_id)
-        row.last_polled_at = now
-        row.next_poll_at = source.schedule.next_after(now)
-        row.status = result.status
-        if result.ok:
-            row.last_success_at, row.last_error, row.failure_count = now, None, 0
-        else:
-            row.last_error, row.failure_count = result.error, row.failure_count + 1

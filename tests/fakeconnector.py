@@ -9,6 +9,7 @@ of the FakeSource named by their `script` option.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -37,6 +38,11 @@ class FakeSource:
         self.steps.append(error)
         return self
 
+    def wait(self, seconds: float) -> FakeSource:
+        """A slow platform: the next page comes `seconds` later."""
+        self.steps.append(seconds)
+        return self
+
 
 class FakeOptions(base.Options):
     script: str = "default"
@@ -54,6 +60,9 @@ class FakeConnector:
         for step in self.source.steps:
             if isinstance(step, BaseException):
                 raise step
+            if isinstance(step, float | int):
+                await asyncio.sleep(step)
+                continue
             yield step
 
 

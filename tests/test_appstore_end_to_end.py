@@ -25,7 +25,7 @@ def test_polls_every_page_from_a_local_server_and_stops_early_next_time(tmp_path
 
         # One new review arrives at the top of page 1.
         server.serve_json(page_path(1), feed([entry(-1, rating=1, text="Crashes on launch.")] + [entry(i) for i in range(49)]))
-        second = run_cli(config, "poll", "--verbose")
+        second = run_cli(config, "poll", "--all", "--verbose")
         assert second.exit_code == 0, second.output
         assert "1 new" in second.output
         assert [server.hits[page_path(n)] for n in range(1, 5)] == [2, 1, 1, 1]  # stopped after page 1

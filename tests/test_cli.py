@@ -47,6 +47,8 @@ def test_poll_is_quiet_on_success_when_unattended(config: Path) -> None:
     result = run_cli(config, "poll")
     assert result.exit_code == 0 and result.output == ""
     verbose = run_cli(config, "poll", "--verbose")
+    assert "no source is due" in verbose.output  # the first poll set its next due time
+    verbose = run_cli(config, "poll", "--all", "--verbose")
     assert "site: ok, 0 read" in verbose.output
 
 
@@ -173,7 +175,7 @@ def test_policy_check_command(config: Path) -> None:
 def test_unattended_logs_are_one_json_object_per_line(config: Path, tmp_path: Path) -> None:
     rows = [*ROWS, '{"id": "broken"', {"id": "a4", "text": "New one.", "rating": 4}]
     write_jsonl(tmp_path / "reviews.jsonl", rows)
-    result = run_cli(config, "--log-level", "info", "--log-format", "json", "poll")
+    result = run_cli(config, "--log-level", "info", "--log-format", "json", "poll", "--all")
     assert result.exit_code == 0
     records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     skipped = [r for r in records if r["message"].startswith("site: skipped")]

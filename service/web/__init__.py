@@ -13,6 +13,8 @@ no inline script; Jinja2 autoescaping for everything shown, review text above al
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -29,11 +31,28 @@ from service.web.templating import STATIC_DIR, render
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
-def create_app(ctx: Context, *, secret_key: str | None = None) -> FastAPI:
+def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool = False) -> FastAPI:
+    """The web app; with `scheduler`, it also runs the poll scheduler (service/worker.py)
+    on its own event loop for as long as it serves."""
     from service.web import routes_auth, routes_desk, routes_trends
 
-    app = FastAPI(title="reviewmon", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not scheduler:
+            yield
+            return
+        from service.worker import Worker
+
+        worker = app.state.worker = Worker(ctx)
+        await worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+
+    app = FastAPI(title="reviewmon", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.ctx = ctx
+    app.state.worker = None
     app.add_middleware(security.SecurityHeaders)
     app.add_middleware(
         SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32), session_cookie="reviewmon_session",

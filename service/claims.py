@@ -1,0 +1,120 @@
+"""Claiming sources: a source is polled by one process at a time, without locking the world.
+
+A process claims a source by writing its name and a lease expiry on the source's row,
+in one short transaction:
+
+    PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED     (other claimers skip the rows, never wait)
+    SQLite:     BEGIN IMMEDIATE                        (claimers take turns for a few milliseconds)
+
+The lease lasts the source's time budget plus [poll] lease_grace: a poll cannot run
+longer (service/poll.py times it out), so a lease still held after that belongs to a
+process that died, and the source may be claimed again. Sooner, when the holder ran on
+this machine and its process is gone (a cron poll killed a minute ago need not block
+the next one). Whatever a dead process stored
+is safe to read again: pages are upserts keyed by the platform's review id.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+
+from service.config import SourceConfig
+from service.context import Context
+from service.models import PollRun, PollStatus, Source
+
+
+def process_id() -> str:
+    """Who holds a lease: host, pid and a random tag (pids are reused after a restart)."""
+    return f"{_host()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def _host() -> str:
+    return socket.gethostname()[:60]
+
+
+def _gone(owner: str) -> bool:
+    """True when `owner` was a process on this machine that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != _host() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # runs, as another user
+        return False
+    return False
+
+
+@dataclass(frozen=True)
+class Claim:
+    source_id: int
+    name: str
+    lease_until: datetime
+    first_poll: bool  # never polled successfully: its reviews are history, not news
+
+
+def lease_for(ctx: Context, source: SourceConfig):
+    return source.time_budget + ctx.config.poll.lease_grace
+
+
+def claim(ctx: Context, owner: str, names: list[str], *, due_only: bool, limit: int) -> list[Claim]:
+    """Claim up to `limit` of the named sources that no live process holds (and, with
+    `due_only`, whose due time has come), most overdue first."""
+    if not names or limit <= 0:
+        return []
+    now = ctx.clock()
+    with ctx.session() as session:
+        held = session.exec(
+            select(Source.id, Source.lease_owner).where(col(Source.name).in_(names), col(Source.lease_until) >= now)
+        ).all()
+    orphaned = [source_id for source_id, owner in held if owner and _gone(owner)]
+    query = (
+        select(Source.id, Source.name, Source.last_success_at)
+        .where(col(Source.name).in_(names), or_(col(Source.lease_until).is_(None), col(Source.lease_until) < now,
+                                                col(Source.id).in_(orphaned)))
+        .order_by(col(Source.next_poll_at).asc().nulls_first(), col(Source.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it and has BEGIN IMMEDIATE
+    )
+    if due_only:
+        query = query.where(or_(col(Source.next_poll_at).is_(None), col(Source.next_poll_at) <= now))
+    claims = []
+    with ctx.session(write=True) as session:
+        for source_id, name, last_success_at in session.exec(query).all():
+            until = now + lease_for(ctx, ctx.config.source(name))
+            session.exec(update(Source).where(Source.id == source_id).values(lease_owner=owner, lease_until=until))
+            # a poll run still "running" under a lease we could take was cut short by its process's death
+            session.exec(
+                update(PollRun)
+                .where(PollRun.source_id == source_id, PollRun.status == PollStatus.running)
+                .values(status=PollStatus.failed, finished_at=now, error="interrupted: the polling process stopped")
+            )
+            claims.append(Claim(source_id, name, until, first_poll=last_success_at is None))
+    return claims
+
+
+def release(ctx: Context, source_id: int, owner: str) -> None:
+    """Give a lease back (only if we still hold it)."""
+    with ctx.session(write=True) as session:
+        session.exec(
+            update(Source).where(Source.id == source_id, Source.lease_owner == owner).values(lease_owner=None, lease_until=None)
+        )
+
+
+def holders(ctx: Context, names: list[str]) -> dict[str, str]:
+    """Sources among `names` that another process holds right now: name -> holder."""
+    now = ctx.clock()
+    with ctx.session() as session:
+        rows = session.exec(
+            select(Source.name, Source.lease_owner).where(col(Source.name).in_(names), col(Source.lease_until) >= now)
+        ).all()
+    return {name: owner for name, owner in rows if owner}

@@ -1,0 +1,115 @@
+"""The real `reviewmon poll` program under cron's worst habits: started twice at once,
+and killed with SIGKILL at random moments. Nothing the platform served is lost, and
+nothing is stored twice."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from service import config as config_module
+from service import db
+from service.context import Context
+from service.models import Draft, PollRun, Review, Sentiment
+from tests.conftest import write_config, write_jsonl
+
+REVIEWMON = str(Path(sys.executable).parent / "reviewmon")
+
+TEXTS = [
+    "Lovely food and friendly staff, we will be back.",
+    "Waited an hour, the food was cold and the waiter was rude.",
+    "It was fine.",
+    "Terrible service, never again.",
+    "Great value and a cosy room.",
+]
+
+
+def rows(prefix: str, n: int) -> list[dict]:
+    return [{"id": f"{prefix}{i}", "text": TEXTS[i % len(TEXTS)] + f" ({i})", "rating": 1 + i % 5} for i in range(n)]
+
+
+def open_ctx(config: Path) -> Context:
+    return Context.open(config_module.load(config))
+
+
+def totals(config: Path) -> dict[str, int]:
+    ctx = open_ctx(config)
+    try:
+        with ctx.session() as session:
+            return {
+                "reviews": session.exec(select(func.count()).select_from(Review)).one(),
+                "distinct": session.exec(select(func.count(func.distinct(Review.external_id)))).one(),
+                "sentiments": session.exec(select(func.count()).select_from(Sentiment)).one(),
+                "negative": session.exec(select(func.count()).select_from(Sentiment).where(Sentiment.negative)).one(),
+                "drafts": session.exec(select(func.count()).select_from(Draft)).one(),
+                "drafted reviews": session.exec(select(func.count(func.distinct(Draft.review_id)))).one(),
+                "runs": session.exec(select(func.count()).select_from(PollRun)).one(),
+            }
+    finally:
+        ctx.close()
+
+
+def cli(config: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "REVIEWMON_CONFIG": str(config)}
+    return subprocess.Popen([REVIEWMON, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def migrate(config: Path) -> None:
+    ctx = Context.open(config_module.load(config), check_schema=False)
+    db.migrate(ctx.engine)
+    ctx.close()
+
+
+def test_two_cron_polls_started_together_on_sqlite_both_succeed_and_store_each_review_once(tmp_path: Path) -> None:
+    sources = []
+    for name in ("north", "south", "east", "west"):
+        write_jsonl(tmp_path / f"{name}.jsonl", rows(name, 600))
+        sources.append({"name": name, "type": "file", "path": f"{name}.jsonl", "page_size": 100})
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'reviewmon.db'}", sources)
+    migrate(config)
+    first, second = cli(config, "poll"), cli(config, "poll")
+    outputs = [p.communicate(timeout=120) for p in (first, second)]
+    assert (first.returncode, second.returncode) == (0, 0), outputs
+    assert all(out == "" for out, _ in outputs)  # quiet on success, unattended
+    counts = totals(config)
+    assert counts["reviews"] == counts["distinct"] == counts["sentiments"] == 2400
+    assert counts["drafts"] == counts["drafted reviews"] == counts["negative"]
+    assert counts["runs"] == 4  # each source polled by exactly one of the two
+
+
+@pytest.mark.parametrize("kills", [6])
+def test_sigkill_at_random_moments_never_loses_or_doubles_a_review(tmp_path: Path, database_url: str, kills: int) -> None:
+    write_jsonl(tmp_path / "big.jsonl", rows("big", 2500))
+    write_jsonl(tmp_path / "small.jsonl", rows("small", 300))
+    config = write_config(tmp_path, database_url, [
+        {"name": "big", "type": "file", "path": "big.jsonl", "page_size": 50},
+        {"name": "small", "type": "file", "path": "small.jsonl", "page_size": 50},
+    ])
+    migrate(config)
+    rng = random.Random(20261123)
+    seen = []
+    for _ in range(kills):
+        process = cli(config, "poll", "--all")
+        time.sleep(rng.uniform(0.6, 3.0))  # start-up takes about half a second
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        counts = totals(config)
+        assert counts["reviews"] == counts["distinct"] == counts["sentiments"]  # whole pages or nothing
+        assert counts["drafts"] == counts["drafted reviews"]
+        seen.append(counts["reviews"])
+    assert any(0 < n < 2800 for n in seen), seen  # at least one kill landed in the middle of a poll
+    final = cli(config, "poll", "--all")
+    out, err = final.communicate(timeout=120)
+    assert final.returncode == 0, err
+    counts = totals(config)
+    assert counts["reviews"] == counts["distinct"] == counts["sentiments"] == 2800
+    assert counts["drafts"] == counts["drafted reviews"] == counts["negative"]
