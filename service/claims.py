@@ -20,7 +20,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
@@ -118,3 +118,12 @@ def holders(ctx: Context, names: list[str]) -> dict[str, str]:
             select(Source.name, Source.lease_owner).where(col(Source.name).in_(names), col(Source.lease_until) >= now)
         ).all()
     return {name: owner for name, owner in rows if owner}
+
+
+def renew(ctx: Context, source_id: int, owner: str, lease: timedelta) -> bool:
+    """Extend our lease (a long backfill renews it after every page); False if we lost it."""
+    with ctx.session(write=True) as session:
+        result = session.exec(
+            update(Source).where(Source.id == source_id, Source.lease_owner == owner).values(lease_until=ctx.clock() + lease)
+        )
+        return result.rowcount == 1
