@@ -153,8 +153,9 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
 
 
 @cli.command()
+@click.option("--metrics-port", type=int, metavar="PORT", help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
 @click.pass_obj
-def worker(state: State) -> None:
+def worker(state: State, metrics_port: int | None) -> None:
     """Run the scheduler alone: poll sources as they fall due, send alerts (no web app).
 
     Start as many as you like, on one machine or several, on one PostgreSQL database:
@@ -163,6 +164,13 @@ def worker(state: State) -> None:
     from service.worker import run_until_stopped
 
     ctx = state.context()
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from service import health, metrics
+
+        metrics.REGISTRY.register(health.DatabaseCollector(ctx))
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.REGISTRY)
     click.echo(f"reviewmon: worker started for {len(ctx.config.sources)} sources (Ctrl-C to stop)", err=True)
     asyncio.run(_until_signalled(lambda stop: run_until_stopped(ctx, stop)))
 

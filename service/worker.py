@@ -49,6 +49,10 @@ class Worker:
     def owner(self) -> str:
         return self.poller.owner
 
+    @property
+    def is_running(self) -> bool:
+        return self.scheduler is not None and self.scheduler.running and not self.stopping
+
     async def start(self) -> None:
         config = self.ctx.config
         self.client = make_client(transport=PoliteTransport(config.poll.per_host))

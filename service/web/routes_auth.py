@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import text
+from fastapi.responses import RedirectResponse, Response
 
 from service.users import LoginFailed, authenticate
 from service.web.deps import get_ctx
@@ -19,16 +18,6 @@ def _safe_next(path: str | None) -> str:
     if not path or not path.startswith("/") or path.startswith("//") or "\\\\" in path:
         return "/inbox"
     return path
-
-
-@router.get("/healthz", include_in_schema=False)
-def healthz(request: Request) -> JSONResponse:
-    try:
-        with get_ctx(request).engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 (the monitor needs a clear answer, not a trace)
-        return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
-    return JSONResponse({"status": "ok"})
 
 
 @router.get("/")
