@@ -58,6 +58,7 @@ SOURCE_TABLE = [("name", "name", 16), ("type", "type", 12), ("status", "status",
 class State:
     config_path: str | None
     actor: str
+    log_level: str | None = None  # as given on the command line; None: each command's default
     _ctx: Context | None = field(default=None, repr=False)
 
     def context(self, *, check_schema: bool = True) -> Context:
@@ -85,13 +86,13 @@ def _table_limit(fmt: str, limit: int | None) -> int | None:
 @click.version_option(__version__, prog_name="reviewmon")
 @click.option("--config", "config_path", metavar="PATH", help="Config file (default: $REVIEWMON_CONFIG, else ./config.toml).")
 @click.option("--user", "actor", default=_default_actor, show_default="$REVIEWMON_USER or your login", help="Who is acting, for the drafts' history.")
-@click.option("--log-level", type=click.Choice(logs.LEVELS), default="warning", show_default=True, help="info: one line per polled source and per skipped row.")
+@click.option("--log-level", type=click.Choice(logs.LEVELS), help="info: one line per polled source and per skipped row. Default: warning; info for serve and worker.")
 @click.option("--log-format", type=click.Choice(logs.FORMATS), default="auto", show_default=True, help="auto: text on a terminal, JSON lines otherwise.")
 @click.pass_context
 def cli(click_ctx: click.Context, config_path: str | None, actor: str, log_level: str, log_format: str) -> None:
     """Watch what customers say about a business online, and answer well."""
-    logs.configure(log_level, log_format)
-    state = State(config_path=config_path, actor=actor)
+    logs.configure(log_level or "warning", log_format)
+    state = State(config_path=config_path, actor=actor, log_level=log_level)
     click_ctx.obj = state
     click_ctx.call_on_close(lambda: state._ctx and state._ctx.close())
 
@@ -163,6 +164,7 @@ def worker(state: State, metrics_port: int | None) -> None:
     """
     from service.worker import run_until_stopped
 
+    _long_running_logs(state)
     ctx = state.context()
     if metrics_port:
         from prometheus_client import start_http_server
@@ -173,6 +175,12 @@ def worker(state: State, metrics_port: int | None) -> None:
         start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.REGISTRY)
     click.echo(f"reviewmon: worker started for {len(ctx.config.sources)} sources (Ctrl-C to stop)", err=True)
     asyncio.run(_until_signalled(lambda stop: run_until_stopped(ctx, stop)))
+
+
+def _long_running_logs(state: State) -> None:
+    """A service's log is its record: one line per poll of a source unless told otherwise."""
+    if state.log_level is None:
+        logs.set_level("info")
 
 
 async def _until_signalled(main: Any) -> None:
@@ -197,6 +205,7 @@ def serve(state: State, host: str | None, port: int | None, scheduler: bool) -> 
 
     from service.web import create_app
 
+    _long_running_logs(state)
     ctx = state.context()
     web = ctx.config.web
     secret = read_secret(web.secret_key_env, key="web.secret_key_env") if web.secret_key_env else None

@@ -27,4 +27,8 @@ def configure(level: str = "warning", fmt: str = "auto") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
+    set_level(level)
+
+
+def set_level(level: str) -> None:
     logging.getLogger("reviewmon").setLevel(level.upper())
