@@ -48,10 +48,10 @@ FOLLOWUP_FIELDS = ("draft_id", "review_id", "source", "author", "rating", "appro
 INBOX_FIELDS = ("review_id", "draft_id", "source", "platform", "rating", "author", "title", "text", "url", "location",
                 "written_at", "negative", "escalation", "triage", "draft_status", "draft_text", "policy_ok", "policy_problems")
 SOURCE_FIELDS = ("name", "type", "status", "schedule", "reviews", "last_polled_at", "last_success_at", "last_error",
-                 "failure_count", "next_poll_at", "warnings")
+                 "failure_count", "failing_since", "next_poll_at", "polling_by", "backfill", "warnings")
 SOURCE_TABLE = [("name", "name", 16), ("type", "type", 12), ("status", "status", 12), ("reviews", "reviews", 7),
                 ("last_success_at", "last success", 16), ("failure_count", "fails", 5), ("next_poll_at", "next poll", 16),
-                ("last_error", "last error", 40), ("warnings", "warnings", 40)]
+                ("polling_by", "polling now", 14), ("last_error", "last error", 40), ("warnings", "warnings", 40)]
 
 
 @dataclass

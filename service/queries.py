@@ -26,6 +26,7 @@ from service.models import (
     ReviewRevision,
     Sentiment,
     Source,
+    utcnow,
 )
 
 STREAM_BATCH = 1000
@@ -171,8 +172,18 @@ def source_rows(session: Session, config: Config) -> Iterator[dict[str, Any]]:
             "reviews": counts.get(source.id, 0) if source else 0,
             "last_polled_at": source and source.last_polled_at, "last_success_at": source and source.last_success_at,
             "last_error": source and source.last_error, "failure_count": source.failure_count if source else 0,
-            "next_poll_at": source and source.next_poll_at, "warnings": source_warnings(settings),
+            "next_poll_at": source and source.next_poll_at, "failing_since": source and source.failing_since,
+            "polling_by": source.lease_owner if source and source.lease_until and source.lease_until > utcnow() else None,
+            "backfill": _backfill_state(source), "warnings": source_warnings(settings),
         }
+
+
+def _backfill_state(source: Source | None) -> str | None:
+    if source is None:
+        return None
+    if source.backfill_cursor is not None:
+        return "unfinished: `reviewmon backfill` resumes it"
+    return f"done {source.backfill_done_at:%Y-%m-%d %H:%M}" if source.backfill_done_at else None
 
 
 def last_runs(session: Session, source_id: int, limit: int = 10) -> list[PollRun]:
