@@ -127,3 +127,11 @@ def renew(ctx: Context, source_id: int, owner: str, lease: timedelta) -> bool:
             update(Source).where(Source.id == source_id, Source.lease_owner == owner).values(lease_until=ctx.clock() + lease)
         )
         return result.rowcount == 1
+
+
+def make_due(ctx: Context, name: str) -> None:
+    """"Poll now" from the web app: the source becomes due, and the next scheduler tick
+    or cron poll takes it (a web request does not wait for a poll)."""
+    ctx.config.source(name)  # ConfigError for a name the config does not have
+    with ctx.session(write=True) as session:
+        session.exec(update(Source).where(Source.name == name).values(next_poll_at=ctx.clock()))

@@ -1,0 +1,34 @@
+"""The sources page: each source's health (the same rows as `reviewmon sources`), and
+"Poll now" for owners, which makes a source due for the scheduler or the next cron poll
+(`reviewmon poll --source NAME` polls it at once from a shell)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from service import claims, queries
+from service.users import Actor, require
+from service.web.deps import allowed, current_actor, get_ctx
+from service.web.security import verify_csrf
+from service.web.templating import flash, render
+
+router = APIRouter()
+reader = allowed("read", "read the sources' health")
+
+
+@router.get("/sources")
+def sources(request: Request, actor: Actor = Depends(reader)) -> Response:
+    ctx = get_ctx(request)
+    with ctx.session() as session:
+        rows = list(queries.source_rows(session, ctx.config))
+    scheduler = request.app.state.worker is not None
+    return render(request, "sources.html", {"rows": rows, "scheduler": scheduler, "can_act": actor.can("act")})
+
+
+@router.post("/sources/{name}/poll-now", dependencies=[Depends(verify_csrf)])
+def poll_now(name: str, request: Request, actor: Actor = Depends(current_actor)) -> RedirectResponse:
+    require(actor, "act", "ask for a poll")
+    claims.make_due(get_ctx(request), name)
+    flash(request, f"{name} is due now: it is polled at the scheduler's next tick (or the next cron poll).")
+    return RedirectResponse("/sources", status_code=303)
