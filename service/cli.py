@@ -184,7 +184,10 @@ def _long_running_logs(state: State) -> None:
 
 
 async def _until_signalled(main: Any) -> None:
+    import faulthandler
     import signal
+
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack: what is it doing?
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -5,7 +5,8 @@ web server's).
 Due times live in the database, not in this process, so any number of workers on any
 number of machines share the work: every [poll] tick each worker claims as many due
 sources as it has free slots (service/claims.py) and polls them in the background; a
-slow source holds one slot, never the tick. APScheduler runs the periodic jobs, each
+slow source holds one slot, never the tick; a finished poll frees its slot for the next
+due source at once. Alerts are delivered at every tick too. APScheduler runs the periodic jobs, each
 with max_instances=1 and coalescing, so a late job never piles up.
 
 Stopping (SIGTERM, Ctrl-C): no new claims; polls under way get `STOP_GRACE` seconds to
@@ -31,7 +32,6 @@ from service.poll import Poller, deliver_alerts
 log = logging.getLogger("reviewmon.worker")
 
 STOP_GRACE = 30.0
-ALERTS_EVERY = timedelta(minutes=1)
 TRENDS_EVERY = timedelta(minutes=1)
 
 
@@ -44,6 +44,8 @@ class Worker:
         self.polled_since_refresh = False
         self.scheduler: AsyncIOScheduler | None = None
         self.client: Any = None
+        self.claiming = asyncio.Lock()
+        self.more_due = False  # the last claim filled every free slot: more may be waiting
 
     @property
     def owner(self) -> str:
@@ -57,11 +59,12 @@ class Worker:
         config = self.ctx.config
         self.client = make_client(transport=PoliteTransport(config.poll.per_host))
         await self.poller.in_db(self._sync)
+        await self.poller.in_db(lambda: self.ctx.ingester)  # load VADER and the templates before the first page
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc)
         every = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         self.scheduler.add_job(self.tick, IntervalTrigger(seconds=config.poll.tick.total_seconds()), id="poll", next_run_time=self.ctx.clock(), **every)
         if config.alerts.channels:
-            self.scheduler.add_job(self.alerts, IntervalTrigger(seconds=ALERTS_EVERY.total_seconds()), id="alerts", **every)
+            self.scheduler.add_job(self.alerts, IntervalTrigger(seconds=config.poll.tick.total_seconds()), id="alerts", **every)
         self.scheduler.add_job(self.refresh_trends, IntervalTrigger(seconds=TRENDS_EVERY.total_seconds()), id="trends", **every)
         self.scheduler.start()
         log.info("worker %s started: %d sources, tick %s", self.owner, len(config.sources), config.poll.tick,
@@ -74,25 +77,31 @@ class Worker:
 
     async def tick(self) -> None:
         """Claim due sources for the free slots and poll them in the background."""
-        if self.stopping:
+        if self.stopping or self.claiming.locked():
             return
-        free = self.ctx.config.poll.concurrency - len(self.running)
-        names = [s.name for s in self.ctx.config.sources if s.enabled]
-        try:
-            claimed = await self.poller.in_db(lambda: claims.claim(self.ctx, self.owner, names, due_only=True, limit=free))
-        except Exception:
-            log.exception("could not claim due sources; trying again at the next tick")
-            return
-        for claim in claimed:
-            task = asyncio.create_task(self._poll(claim), name=f"poll {claim.name}")
-            self.running[task] = claim
-            task.add_done_callback(self.running.pop)
+        async with self.claiming:
+            free = self.ctx.config.poll.concurrency - len(self.running)
+            if free <= 0:
+                return
+            names = [s.name for s in self.ctx.config.sources if s.enabled]
+            try:
+                claimed = await self.poller.in_db(lambda: claims.claim(self.ctx, self.owner, names, due_only=True, limit=free))
+            except Exception:
+                log.exception("could not claim due sources; trying again at the next tick")
+                return
+            self.more_due = len(claimed) == free
+            for claim in claimed:
+                task = asyncio.create_task(self._poll(claim), name=f"poll {claim.name}")
+                self.running[task] = claim
+                task.add_done_callback(self.running.pop)
 
     async def _poll(self, claim: claims.Claim) -> None:
         try:
             await self.poller.poll_source(self.ctx.config.source(claim.name), claim, self.client)
         finally:
             self.polled_since_refresh = True
+        if self.more_due:  # a slot is free and sources are waiting: don't wait for the tick
+            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.tick()))
 
     async def alerts(self) -> None:
         await self.poller.in_db(deliver_alerts, self.ctx)
