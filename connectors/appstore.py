@@ -8,6 +8,9 @@ it, so a poll can stop once a page reaches entries older than the newest one it 
 last time. The feed sometimes answers with no entries at all, so an empty first page is
 asked for once more before it is believed. A storefront without the app answers 404:
 that is an empty source, not a failure. See shared/platform-apis.md section 2a.
+
+Backfill: pages 1 to 10 (the feed's limit), resumable at the next page number; older
+reviews than those ~500 are not in the feed at all.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from connectors import base
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
 from connectors.errors import BadResponse
 from connectors.http import Http, json_body
+from connectors.paging import BACKFILL_DONE, backfill_done, resume_page
 
 MAX_PAGES = 10
 
@@ -81,7 +85,9 @@ def _entries(body: Any) -> list[Any]:
 
 class AppStoreFeedConnector:
     Options = AppStoreOptions
-    capabilities = Capabilities(platform="the App Store")
+    capabilities = Capabilities(platform="the App Store",
+                                history=f"only the {MAX_PAGES * 50} or so most recent reviews of the storefront "
+                                        f"(the feed stops at page {MAX_PAGES})")
 
     def __init__(self, options: AppStoreOptions, *, http: Http):
         self.options = options
@@ -119,6 +125,22 @@ class AppStoreFeedConnector:
                 return
             yield page
         yield Page(cursor={"latest": newest.isoformat()} if newest else None)
+
+    async def backfill(self, resume: Mapping[str, Any] | None) -> AsyncIterator[Page]:
+        """Pages 1 to 10 (all the feed has), or from `resume` ({"page": the next page})."""
+        if backfill_done(resume):
+            return
+        for number in range(resume_page(resume), MAX_PAGES + 1):
+            entries = await self._read_page(number)
+            if number == 1 and entries == []:
+                entries = await self._read_page(number)  # the feed is sometimes empty for a moment
+            page = self._page(number, entries)[0] if entries else Page()
+            last = not entries or number == MAX_PAGES
+            page.cursor = dict(BACKFILL_DONE) if last else {"page": number + 1}
+            yield page
+            if last:
+                return
+        yield Page(cursor=dict(BACKFILL_DONE))  # resumed past the last page
 
     def _page(self, number: int, entries: list[Any]) -> tuple[Page, datetime | None]:
         page = Page()

@@ -13,6 +13,11 @@ reviews are noticed. `owner_reply` is the response body whether its state is
 PUBLISHED or PENDING_PUBLISH (the state stays in `raw`). `raw` is the review as a
 one-review JSON:API document: {"data": review, "included": [its response]}.
 
+Backfill: the whole listing, newest first, following `links.next`; the resume cursor is
+the next link of the last page stored. How long Apple honours a `cursor` is undocumented:
+a resumed link that Apple refuses (400 or 404) reads the listing again from its start.
+An exhausted hourly limit stops a backfill as it stops a poll, after the page is stored.
+
 Replies: POST /v1/customerReviewResponses creates or replaces the one response a
 review may have (posting again is safe); `delete_reply` removes it.
 
@@ -37,6 +42,7 @@ Not verified (coded defensively):
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
@@ -62,13 +68,14 @@ from connectors.base import (
 )
 from connectors.errors import AuthError, BadResponse, RateLimited, ReplyRejected
 from connectors.http import Http, json_body, require
-from connectors.paging import PageGuard, SyncPlan
+from connectors.paging import BACKFILL_DONE, PageGuard, SyncPlan, backfill_done, backfill_guard, resume_page
 from connectors.secrets import env_secret
 
 APPLE_API = "https://api.appstoreconnect.apple.com"
 REVIEW_TYPE, RESPONSE_TYPE = "customerReviews", "customerReviewResponses"
 REFUSALS = (400, 404, 409, 422)
 _HOUR_REMAINING = re.compile(r"user-hour-rem:(\d+)")
+log = logging.getLogger("reviewmon.connectors.appstoreconnect")
 
 
 class AppStoreConnectOptions(base.Options):
@@ -146,6 +153,10 @@ def review_to_data(review: Any, included: Mapping[tuple[str, str], Any], *, app_
     )
 
 
+class _Refused(Exception):
+    """A status the caller allowed came back (see AppStoreConnectConnector._read)."""
+
+
 def _posted(response: httpx.Response, text: str) -> PostedReply:
     """What Apple said about the response it took; a 2xx we cannot read still succeeded."""
     try:
@@ -161,7 +172,8 @@ def _posted(response: httpx.Response, text: str) -> PostedReply:
 
 class AppStoreConnectConnector:
     Options = AppStoreConnectOptions
-    capabilities = Capabilities(platform="the App Store", can_reply=True, reply_limit=ReplyLimit(5970, "characters"), reply_upsert=True)
+    capabilities = Capabilities(platform="the App Store", can_reply=True, reply_limit=ReplyLimit(5970, "characters"), reply_upsert=True,
+                                history="every written review of the app (ratings without a review are not listed)")
 
     def __init__(self, options: AppStoreConnectOptions, *, http: Http):
         self.options = options
@@ -186,10 +198,13 @@ class AppStoreConnectConnector:
                 f"links.next points away from the App Store Connect API: {link[:100]!r}")
         return link
 
-    async def _read(self, url: str, params: dict[str, Any] | None) -> tuple[list[Any], dict[tuple[str, str], Any], str | None, int | None]:
+    async def _read(self, url: str, params: dict[str, Any] | None, *, allow: tuple[int, ...] = ()
+                    ) -> tuple[list[Any], dict[tuple[str, str], Any], str | None, int | None]:
         """One page: its reviews, its included resources by (type, id), the next link,
-        and the hourly requests left."""
-        response = await self.http.request("GET", url, params=params)
+        and the hourly requests left. A status in `allow` raises _Refused."""
+        response = await self.http.request("GET", url, params=params, allow=allow)
+        if response.status_code in allow:
+            raise _Refused(f"{response.status_code}: {self.http.reason(response)}")
         body = json_body(response)
         require(isinstance(body, Mapping) and isinstance(body.get("data", []), list), "the reviews page has no 'data' list")
         included = {(str(r.get("type")), str(r.get("id"))): r for r in body.get("included") or [] if isinstance(r, Mapping)}
@@ -227,6 +242,45 @@ class AppStoreConnectConnector:
             page.cursor, page.complete = plan.cursor_after(newest, complete=complete), complete
             yield page
             return
+
+    async def backfill(self, resume: Mapping[str, Any] | None) -> AsyncIterator[Page]:
+        """The whole listing from its start, or from `resume` ({"page", "next"}: the next
+        link saved after the last page stored), to its end."""
+        if backfill_done(resume):
+            return
+        guard = backfill_guard()
+        url, params = self.first_request()
+        number, resuming = 1, False
+        saved = resume.get("next") if resume else None
+        if isinstance(saved, str) and saved:
+            try:
+                url, params, number, resuming = self._trusted(saved), None, resume_page(resume), True
+                guard.seen_tokens.add(saved)
+            except BadResponse:  # base_url changed since: the saved link is not ours to follow
+                log.warning("the saved next link is not on %s: reading the listing again from its first page", self.base)
+        while True:
+            try:
+                reviews, included, link, left = await self._read(url, params, allow=(400, 404) if resuming else ())
+            except _Refused as refused:
+                log.warning("App Store Connect refused the saved next link of page %d (%s): reading the listing again "
+                            "from its first page (reviews read twice are stored once)", number, refused)
+                (url, params), number, guard = self.first_request(), 1, backfill_guard()
+                continue
+            finally:
+                resuming = False
+            page, _ = self._page(number, reviews, included)
+            if link and not guard.next_page(link):
+                page.errors.append(guard.stopped)
+                link = None
+            page.cursor = {"page": number + 1, "next": link} if link else dict(BACKFILL_DONE)
+            yield page
+            if not link:
+                return
+            if left == 0:
+                raise RateLimited("App Store Connect: this API key's hourly request limit is used up "
+                                  f"(X-Rate-Limit user-hour-rem:0) after page {number}; run the backfill again "
+                                  "in an hour to resume there")
+            url, params, number = link, None, number + 1
 
     def _page(self, number: int, reviews: list[Any], included: Mapping[tuple[str, str], Any]) -> tuple[Page, datetime | None]:
         page = Page()

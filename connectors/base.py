@@ -67,6 +67,9 @@ class Capabilities:
     reply_limit: ReplyLimit | None = None
     reply_upsert: bool = True  # posting again replaces, so a retry after a crash is safe
     retention: timedelta | None = None  # the platform lists reviews only this long after a change
+    history: str | None = None
+    """How far back the platform lets a backfill reach, for `reviewmon backfill` to say; on
+    a connector without backfill(), why there is none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,12 @@ class Connector(Protocol):
         async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply
     and, when posting twice is not safe (capabilities.reply_upsert is False),
         async def current_reply(self, target: ReplyTarget) -> PostedReply | None
+
+    Connectors whose platform lists a source's whole history also have
+        def backfill(self, resume: Mapping[str, Any] | None) -> AsyncIterator[Page]
+    which reads that history from the start (or from `resume`) to the end. Each page's
+    cursor is where a backfill resumes once that page is stored; the last page's is
+    paging.BACKFILL_DONE. A backfill never sets `complete` (it marks nothing removed).
     """
 
     Options: ClassVar[type[Options]]

@@ -8,6 +8,10 @@ rows around it still land.
 
 The whole file is read on every poll, so an edit anywhere in it is seen. Its SHA-256
 is the cursor: an unchanged file is skipped without parsing.
+
+Backfill: the whole file from its first line, a page of `page_size` reviews at a time;
+the resume cursor is the last line stored and the file's SHA-256, so an interrupted
+backfill goes on after that line, or starts again from the top if the file has changed.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -26,8 +31,11 @@ from pydantic import Field
 from connectors import base
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
 from connectors.errors import BadResponse, ConnectorError
+from connectors.paging import BACKFILL_DONE, backfill_done, resume_page
 
 _CSV_FIELD_LIMIT = base.MAX_TEXT_CHARS * 4 + 1
+HISTORY = "the whole file"
+log = logging.getLogger("reviewmon.connectors.file")
 
 
 class FileOptions(base.Options):
@@ -134,11 +142,11 @@ def _csv_records(stream: io.BufferedIOBase) -> Iterator[tuple[int, Mapping[str, 
 
 class FileConnector:
     Options: ClassVar = FileOptions
-    capabilities = Capabilities(platform="")
+    capabilities = Capabilities(platform="", history=HISTORY)
 
     def __init__(self, options: FileOptions, **_: Any):
         self.options = options
-        self.capabilities = Capabilities(platform=options.platform)
+        self.capabilities = Capabilities(platform=options.platform, history=HISTORY)
 
     def _format(self) -> str:
         if self.options.format != "auto":
@@ -177,6 +185,40 @@ class FileConnector:
                     yield page
                     page = Page()
             page.cursor = {"sha256": hashing.digest.hexdigest()}
+            yield page
+
+    async def backfill(self, resume: Mapping[str, Any] | None) -> AsyncIterator[Page]:
+        """The whole file, from the top or from the line after `resume`'s ({"line", "sha256"})."""
+        if backfill_done(resume):
+            return
+        path = self.options.path
+        try:
+            digest = await asyncio.to_thread(file_digest, path)
+            handle = path.open("rb")
+        except OSError as exc:
+            raise ConnectorError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        after = resume_page(resume, "line")
+        if after and resume.get("sha256") != digest:
+            log.warning("%s has changed since the backfill stopped after line %d: reading it again from the top", path, after)
+            after = 0
+        records = _csv_records if self._format() == "csv" else _jsonl_records
+        seen: dict[str, int] = {}
+        with handle:
+            page = Page()
+            for number, record in records(handle):
+                if number <= after:  # stored before the interruption; only its id is remembered
+                    if not isinstance(record, RowError):
+                        self._add(Page(), number, record, seen)
+                    continue
+                if isinstance(record, RowError):
+                    page.errors.append(record)
+                else:
+                    self._add(page, number, record, seen)
+                if len(page.reviews) >= self.options.page_size:
+                    page.cursor = {"line": number, "sha256": digest}
+                    yield page
+                    page = Page()
+            page.cursor = dict(BACKFILL_DONE)
             yield page
 
     @staticmethod

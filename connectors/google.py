@@ -9,6 +9,11 @@ all locations are read and the poll is complete. The cursor keeps one mark per l
 ({"latest", "full_sync_at", "locations": {id: time}}), so a location added later is read in
 full at once. A listing with an unreadable review is not complete: unreadable is not removed.
 
+Backfill: every page of every location, locations in the order configured, newest change
+first; the resume cursor names the location and the pageToken of the next page. Google
+answers a page token it no longer takes with 400 INVALID_ARGUMENT (how long tokens live is
+undocumented): a resumed backfill then reads that location again from its first page.
+
 Replies: PUT /v4/{review name}/reply creates or replaces the owner reply (an upsert, so a
 retry after a crash is safe), at most 4096 UTF-8 bytes; DELETE removes it; 400/404/409 is
 ReplyRejected with Google's reason. Google moderates replies after they are taken.
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -55,7 +61,7 @@ from connectors.base import (
 )
 from connectors.errors import ConnectorError, NotAuthorised, ReplyRejected
 from connectors.http import Http, json_body, require
-from connectors.paging import PageGuard, SyncPlan
+from connectors.paging import BACKFILL_DONE, PageGuard, SyncPlan, backfill_done, backfill_guard, resume_page
 from connectors.secrets import env_secret
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
@@ -66,6 +72,7 @@ _REVIEW_NAME = re.compile(r"^accounts/([^/]+)/locations/([^/]+)/reviews/([^/]+)$
 _TRANSLATED, _ORIGINAL = r"\(Translated by Google\)\s*(?P<translation>.*?)", r"\(Original\)\s*(?P<original>.*?)"
 _TRANSLATED_FIRST = re.compile(rf"^{_TRANSLATED}\n\s*{_ORIGINAL}$", re.S)
 _ORIGINAL_FIRST = re.compile(rf"^{_ORIGINAL}\n\s*{_TRANSLATED}$", re.S)
+log = logging.getLogger("reviewmon.connectors.google")
 
 
 def _plain_id(value: str, prefix: str) -> str:
@@ -199,7 +206,8 @@ class _LocationRead:
 
 class GoogleBusinessConnector:
     Options = GoogleOptions
-    capabilities = Capabilities(platform="Google", can_reply=True, reply_limit=REPLY_LIMIT, reply_upsert=True)
+    capabilities = Capabilities(platform="Google", can_reply=True, reply_limit=REPLY_LIMIT, reply_upsert=True,
+                                history="every review of each location (Google lists them all)")
 
     def __init__(self, options: GoogleOptions, *, http: Http):
         self.options = options
@@ -265,12 +273,68 @@ class GoogleBusinessConnector:
             if not token:
                 return
 
-    async def _list(self, location: str, token: str | None) -> Any:
+    async def backfill(self, resume: Mapping[str, Any] | None) -> AsyncIterator[Page]:
+        """Every page of every location, from `resume` ({"location", "page", "page_token"}:
+        the page to read next) or the start. A resume point in a location that is no longer
+        configured starts again from the first location."""
+        if backfill_done(resume):
+            return
+        locations = self.options.location_ids
+        start, token, number = 0, None, 1
+        if resume and resume.get("location") in locations:
+            start = locations.index(resume["location"])
+            token = resume.get("page_token") if isinstance(resume.get("page_token"), str) else None
+            number = resume_page(resume) if token else 1
+        elif resume:
+            log.warning("Google: the backfill was to resume in location %s, which is no longer configured; "
+                        "starting again from the first location", str(resume.get("location"))[:40])
+        for index in range(start, len(locations)):
+            following = locations[index + 1] if index + 1 < len(locations) else None
+            async for page in self._backfill_location(locations[index], token, number, following):
+                yield page
+            token, number = None, 1
+
+    async def _backfill_location(self, location: str, token: str | None, number: int, following: str | None) -> AsyncIterator[Page]:
+        read = _LocationRead(location, mark=None, stop_before=None)
+        guard = backfill_guard()
+        if token:
+            guard.seen_tokens.add(token)
+        resuming = token is not None
+        while True:
+            body = await self._list(location, token, resumed=resuming)
+            resuming = False
+            if body is None:  # the saved token has expired: this location from its first page
+                log.warning("Google no longer takes the saved page token of location %s (page %d): reading that "
+                            "location again from its first page (reviews read twice are stored once)", location, number)
+                token, number, guard = None, 1, backfill_guard()
+                continue
+            page, _ = self._page(read, number, body)
+            token = body.get("nextPageToken") if isinstance(body.get("nextPageToken"), str) and body["nextPageToken"] else None
+            if token and not guard.next_page(token):
+                page.errors.append(RowError(guard.stopped.where, f"location {location}: {guard.stopped.message}"))
+                token = None
+            if token:
+                page.cursor = {"location": location, "page": number + 1, "page_token": token}
+            elif following:
+                page.cursor = {"location": following, "page": 1, "page_token": None}
+            else:
+                page.cursor = dict(BACKFILL_DONE)
+            yield page
+            if not token:
+                return
+            number += 1
+
+    async def _list(self, location: str, token: str | None, *, resumed: bool = False) -> Any:
+        """One page of a location's listing. With `resumed` (a page token saved by an earlier
+        backfill), None when Google refuses the token (400): it has expired."""
         url = f"{self._base}/v4/accounts/{self.options.account_id}/locations/{location}/reviews"
         params = {"pageSize": self.options.page_size, "orderBy": "updateTime desc"}
         if token:
             params["pageToken"] = token
-        response = await self._request("GET", url, params=params, allow=(404,))
+        response = await self._request("GET", url, params=params, allow=(400, 404) if resumed else (404,))
+        if response.status_code == 400:
+            log.info("Google refused a saved page token of location %s: %s", location, self.http.reason(response))
+            return None
         if response.status_code == 404:
             raise ConnectorError(self.http.redact(
                 f"Google knows no location {location} under account {self.options.account_id} (404: "

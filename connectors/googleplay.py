@@ -24,6 +24,10 @@ in other languages: `originalText` then holds the reviewer's words (stored as th
 and `userComment.text` the translation. `reviewerLanguage` is the device's language,
 not necessarily the review's. Timestamps are {"seconds": "<int as a string>", "nanos"}.
 
+Backfill: reads the whole listing page by page like a full poll, resumable at the saved
+page token (a token Google refuses with 400 reads the listing again from its start). It
+reaches no further back than a poll: about the last 7 days.
+
 Replies: `POST …/reviews/{id}:reply` with {"replyText": ...}; replying again replaces
 the reply, so a retry after a crash is safe. Google strips HTML tags and refuses
 replies over 350 characters (400, its reason is passed on); a 403 means the service
@@ -43,6 +47,7 @@ See shared/platform-apis.md section 3.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -67,10 +72,11 @@ from connectors.base import (
 )
 from connectors.errors import ReplyRejected
 from connectors.http import Http, json_body, require
-from connectors.paging import PageGuard, SyncPlan
+from connectors.paging import BACKFILL_DONE, PageGuard, SyncPlan, backfill_done, backfill_guard, resume_page
 
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 PACKAGE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+$"
+log = logging.getLogger("reviewmon.connectors.googleplay")
 
 
 class GooglePlayOptions(base.Options):
@@ -201,6 +207,8 @@ class GooglePlayConnector:
     capabilities = Capabilities(
         platform="Google Play", can_reply=True, reply_limit=ReplyLimit(350, "characters"), reply_upsert=True,
         retention=timedelta(days=7),
+        history="only reviews written or changed in about the last 7 days: Google lists no older ones "
+                "(Play Console's CSV export has the rest)",
     )
 
     def __init__(self, options: GooglePlayOptions, *, http: Http):
@@ -212,13 +220,55 @@ class GooglePlayConnector:
     def app_url(self) -> str:
         return f"{self.options.base_url.rstrip('/')}/androidpublisher/v3/applications/{self.options.package_name}"
 
-    async def _read_page(self, token: str | None) -> tuple[list[Any], str | None]:
+    async def _list(self, token: str | None, *, allow: tuple[int, ...] = ()) -> Any:
         params: dict[str, Any] = {"maxResults": self.options.max_results}
         if token:
             params["token"] = token
         if self.options.translation_language:
             params["translationLanguage"] = self.options.translation_language
-        return _reviews_and_next(json_body(await self.http.request("GET", f"{self.app_url}/reviews", params=params)))
+        return await self.http.request("GET", f"{self.app_url}/reviews", params=params, allow=allow)
+
+    async def _read_page(self, token: str | None) -> tuple[list[Any], str | None]:
+        return _reviews_and_next(json_body(await self._list(token)))
+
+    async def _resume_page(self, token: str) -> tuple[list[Any], str | None] | None:
+        """The page a token saved by an earlier backfill names; None when Google refuses
+        the token (400): it has expired."""
+        response = await self._list(token, allow=(400,))
+        if response.status_code == 400:
+            log.info("Google Play refused a saved page token: %s", self.http.reason(response))
+            return None
+        return _reviews_and_next(json_body(response))
+
+    async def backfill(self, resume: Mapping[str, Any] | None) -> AsyncIterator[Page]:
+        """Every page Google lists (about a week), from the start or from `resume`
+        ({"page", "token"}: the next page)."""
+        if backfill_done(resume):
+            return
+        guard = backfill_guard()
+        token = resume.get("token") if resume and isinstance(resume.get("token"), str) else None
+        number = resume_page(resume) if token else 1
+        resuming = token is not None
+        if token:
+            guard.seen_tokens.add(token)
+        while True:
+            answer = await self._resume_page(token) if resuming and token else await self._read_page(token)
+            resuming = False
+            if answer is None:
+                log.warning("Google Play no longer takes the saved page token of page %d: reading the listing again "
+                            "from its first page (reviews read twice are stored once)", number)
+                token, number, guard = None, 1, backfill_guard()
+                continue
+            records, token = answer
+            page, _ = self._page(number, records)
+            if token is not None and not guard.next_page(token):
+                page.errors.append(guard.stopped)
+                token = None
+            page.cursor = {"page": number + 1, "token": token} if token else dict(BACKFILL_DONE)
+            yield page
+            if token is None:
+                return
+            number += 1
 
     async def fetch(self, cursor: Mapping[str, Any] | None) -> AsyncIterator[Page]:
         """Pages newest-first until the end, the known reviews, or a PageGuard stop.

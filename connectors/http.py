@@ -163,6 +163,11 @@ class Http:
     def remaining(self) -> float:
         return self._deadline - self._clock()
 
+    def restart_budget(self) -> None:
+        """Give the source its whole time budget again: a backfill, which may take hours,
+        spends one budget per page (as it holds its lease one budget at a time)."""
+        self._deadline = self._clock() + self.budget
+
     async def get_json(self, url: str, **kwargs: Any) -> Any:
         return json_body(await self.request("GET", url, **kwargs))
 

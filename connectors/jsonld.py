@@ -64,6 +64,8 @@ MAX_EXTRA_PAGES = 50
 REVIEW_TYPES = {"Review", "UserReview", "CriticReview"}
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 HASH_VERSION = "jsonld-1"  # part of the cursor hash: a new mapping re-reads once
+HISTORY = ("a page shows only the reviews on it now, and every poll already reads all of them; "
+           "earlier reviews are not published in it")
 HttpUrl = Annotated[str, Field(pattern=r"^https?://\S+$")]
 
 
@@ -244,12 +246,12 @@ class _Poll:
 
 class JsonLdConnector:
     Options: ClassVar = JsonLdOptions
-    capabilities = Capabilities(platform="")
+    capabilities = Capabilities(platform="", history=HISTORY)
 
     def __init__(self, options: JsonLdOptions, *, http: Http):
         self.options = options
         self.http = http
-        self.capabilities = Capabilities(platform=options.platform)
+        self.capabilities = Capabilities(platform=options.platform, history=HISTORY)
 
     async def fetch(self, cursor: Mapping[str, Any] | None) -> AsyncIterator[Page]:
         poll = _Poll(self.options.max_reviews)

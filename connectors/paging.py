@@ -9,6 +9,10 @@ platform from looping: a page-count ceiling and a check for repeated page tokens
 
 The cursor saved for a source: {"latest": ISO time of the newest change seen,
 "full_sync_at": ISO time of the last complete listing}.
+
+A backfill (`reviewmon backfill`) reads a listing from its first page to its last,
+whatever is stored; its pages carry resume cursors instead, and `backfill_guard` keeps
+only the repeated-token check.
 """
 
 from __future__ import annotations
@@ -79,6 +83,29 @@ class PageGuard:
             return False
         self.pages += 1
         return True
+
+
+BACKFILL_MAX_PAGES = 100_000
+"""A backfill reads to the end of the listing; this only stops a platform that pages forever."""
+
+BACKFILL_DONE: dict[str, Any] = {"done": True}
+"""The resume cursor of a backfill's last page: nothing is left to read."""
+
+
+def backfill_guard() -> PageGuard:
+    """The PageGuard of a backfill: no ceiling worth the name, the repeated-token check kept."""
+    return PageGuard(BACKFILL_MAX_PAGES)
+
+
+def backfill_done(resume: Mapping[str, Any] | None) -> bool:
+    return bool(resume) and resume.get("done") is True
+
+
+def resume_page(resume: Mapping[str, Any] | None, key: str = "page") -> int:
+    """The page (or line) number a resume cursor names; 1 (0 for lines) when absent or unreadable."""
+    value = (resume or {}).get(key)
+    first = 1 if key == "page" else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= first else first
 
 
 def latest_seen(cursor: Mapping[str, Any] | None, reviews: list[Any]) -> dict[str, Any] | None:

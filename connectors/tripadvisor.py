@@ -102,7 +102,8 @@ def review_from_tripadvisor(record: Mapping[str, Any], *, language: str) -> Revi
 
 class TripadvisorConnector:
     Options = TripadvisorOptions
-    capabilities = Capabilities(platform="Tripadvisor", can_reply=False)
+    capabilities = Capabilities(platform="Tripadvisor", can_reply=False,
+                                history="the Content API lists only the 5 most recent reviews of a location, never older ones")
 
     def __init__(self, options: TripadvisorOptions, *, http: Http):
         self.options = options

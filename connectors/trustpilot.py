@@ -18,6 +18,10 @@ full listing (`full_sync_every`, default daily). Only that full listing, read to
 end, is `complete`, so only it lets the service mark reviews that vanished as removed.
 (The documented `orderBy` values sort by creation time or by stars, never by update time.)
 
+Backfill: every page from page 1 (or the saved page number) until a page comes back
+empty or without a next-page link. Page numbers do not expire; a review added while a
+backfill runs shifts the later ones a place down, so one may be read twice (stored once).
+
 Replies: `POST /v1/private/reviews/{id}/reply` with `{"authorBusinessUserId", "message"}`
 and a business-user bearer token from the refresh-token grant (HTTP Basic with the API
 key and secret). Whether a second reply replaces or duplicates the first is not
@@ -59,7 +63,7 @@ from connectors.base import (
 )
 from connectors.errors import AuthError, BadResponse, ReplyRejected
 from connectors.http import Http, json_body, require
-from connectors.paging import PageGuard, SyncPlan
+from connectors.paging import BACKFILL_DONE, PageGuard, SyncPlan, backfill_done, backfill_guard, resume_page
 from connectors.secrets import env_secret
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -127,7 +131,8 @@ def _reviews_and_next_link(body: Any) -> tuple[list[Any], str | None]:
 
 class TrustpilotConnector:
     Options = TrustpilotOptions
-    capabilities = Capabilities(platform="Trustpilot", can_reply=True, reply_limit=ReplyLimit(2000, "characters"), reply_upsert=False)
+    capabilities = Capabilities(platform="Trustpilot", can_reply=True, reply_limit=ReplyLimit(2000, "characters"), reply_upsert=False,
+                                history="every public service review of the business unit")
 
     def __init__(self, options: TrustpilotOptions, *, http: Http):
         self.options = options
@@ -186,6 +191,26 @@ class TrustpilotConnector:
             page.cursor = plan.cursor_after(newest, complete=page.complete)
             yield page
             return
+
+    async def backfill(self, resume: Mapping[str, Any] | None) -> AsyncIterator[Page]:
+        """Every page of the listing from page 1, or from `resume` ({"page": the next page})."""
+        if backfill_done(resume):
+            return
+        guard = backfill_guard()
+        number = resume_page(resume)
+        while True:
+            params = {"perPage": self.options.per_page, "page": number, "orderBy": "createdat.desc"}
+            records, next_link = _reviews_and_next_link(await self.http.get_json(self.listing_url, params=params))
+            page, _ = self._page(number, records)
+            more = bool(records) and next_link is not None
+            if more and not guard.next_page(next_link):
+                page.errors.append(guard.stopped)
+                more = False
+            page.cursor = {"page": number + 1} if more else dict(BACKFILL_DONE)
+            yield page
+            if not more:
+                return
+            number += 1
 
     def _page(self, number: int, records: list[Any]) -> tuple[Page, datetime | None]:
         """The page's reviews and row errors, and the oldest creation time on it."""

@@ -97,7 +97,9 @@ def review_from_yelp(record: Mapping[str, Any]) -> ReviewData:
 
 class YelpConnector:
     Options = YelpOptions
-    capabilities = Capabilities(platform="Yelp", can_reply=False)
+    capabilities = Capabilities(platform="Yelp", can_reply=False,
+                                history="Yelp's API shows only a few review excerpts of its own choosing (3 on base "
+                                        "plans), never a business's earlier reviews")
 
     def __init__(self, options: YelpOptions, *, http: Http):
         self.options = options

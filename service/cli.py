@@ -153,6 +153,44 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
         sys.exit(1)
 
 
+@cli.command("backfill")
+@click.option("--source", "name", required=True, metavar="NAME", help="The source whose history to read.")
+@click.option("--restart", is_flag=True, help="Start again from the beginning instead of resuming an interrupted backfill.")
+@click.pass_obj
+def backfill_command(state: State, name: str, restart: bool) -> None:
+    """Read a source's whole history, as far back as its platform lists it.
+
+    Resumable: run it again after an interruption (a crash, Ctrl-C, an error) and it goes
+    on after the last page it stored. No alerts are sent for the history it brings in.
+    Refused (exit 1) for platforms that show only a few recent reviews, and while another
+    process is polling the source.
+    """
+    from service import backfill as backfill_module
+    from service.progress import poll_progress
+
+    ctx = state.context()
+    with poll_progress(enabled=sys.stderr.isatty()) as progress:
+        result = asyncio.run(backfill_module.backfill(ctx, name, progress=progress, restart=restart))
+    if result.history:
+        click.echo(f"{name}: reaches {result.history}")
+    c = result.counts
+    started = backfill_module.describe(result.resumed_from) if result.resumed_from else "the start"
+    click.echo(
+        f"{name}: {'done' if result.ok else 'STOPPED'}, from {started}: {result.pages} pages, {result.fetched} read, "
+        f"{c.inserted} new, {c.updated} changed, {c.unchanged} unchanged, {result.rejected} rejected, "
+        f"{c.drafted} drafted ({result.seconds:.1f}s)"
+    )
+    for problem in result.problems[:20]:
+        click.echo(f"{name}: skipped {output.visible(problem)}", err=True)
+    if len(result.problems) > 20:
+        click.echo(f"{name}: ... and {len(result.problems) - 20} more rows skipped", err=True)
+    if not result.ok:
+        click.echo(f"{name}: backfill stopped: {output.visible(result.error)}", err=True)
+        click.echo(f"{name}: run `reviewmon backfill --source {name}` again to resume at "
+                   f"{backfill_module.describe(result.resume_at)}", err=True)
+        sys.exit(1)
+
+
 @cli.command()
 @click.option("--metrics-port", type=int, metavar="PORT", help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
 @click.pass_obj

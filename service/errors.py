@@ -10,6 +10,8 @@ the CLI uses:
   - NotFound (1): no such draft, review or source
   - InvalidTransition (1): a draft cannot move to the asked status from where it is
   - PolicyViolation (1): a reply text fails the policy guard
+  - SourceBusy (1): another process is polling the source right now
+  - NotBackfillable (1): the source's platform does not list its history
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ class NotFound(ReviewmonError):
 
 
 class InvalidTransition(ReviewmonError):
+    pass
+
+
+class SourceBusy(ReviewmonError):
+    pass
+
+
+class NotBackfillable(ReviewmonError):
     pass
 
 
