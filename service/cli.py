@@ -202,7 +202,7 @@ def worker(state: State, metrics_port: int | None) -> None:
     """
     from service.worker import run_until_stopped
 
-    _long_running_logs(state)
+    _long_running(state)
     ctx = state.context()
     if metrics_port:
         from prometheus_client import start_http_server
@@ -215,17 +215,19 @@ def worker(state: State, metrics_port: int | None) -> None:
     asyncio.run(_until_signalled(lambda stop: run_until_stopped(ctx, stop)))
 
 
-def _long_running_logs(state: State) -> None:
-    """A service's log is its record: one line per poll of a source unless told otherwise."""
-    if state.log_level is None:
-        logs.set_level("info")
-
-
-async def _until_signalled(main: Any) -> None:
+def _long_running(state: State) -> None:
+    """For `serve` and `worker`. A service's log is its record: one line per poll of a
+    source unless told otherwise; and `kill -USR1 PID` prints every thread's stack."""
     import faulthandler
     import signal
 
-    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack: what is it doing?
+    if state.log_level is None:
+        logs.set_level("info")
+    faulthandler.register(signal.SIGUSR1)
+
+
+async def _until_signalled(main: Any) -> None:
+    import signal
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -246,7 +248,7 @@ def serve(state: State, host: str | None, port: int | None, scheduler: bool) -> 
 
     from service.web import create_app
 
-    _long_running_logs(state)
+    _long_running(state)
     ctx = state.context()
     web = ctx.config.web
     secret = read_secret(web.secret_key_env, key="web.secret_key_env") if web.secret_key_env else None
