@@ -31,6 +31,7 @@ test: install
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/poll_many.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info reviewmon.db*
