@@ -124,24 +124,33 @@ class Poller:
         self.db.shutdown(wait=True)
 
     async def run(self, names: list[str] | None = None, *, due_only: bool = False) -> list[SourceResult]:
+        """Claim as many sources as there are free slots, poll them, and claim more as
+        slots free up, until none is left: a second process started meanwhile takes its
+        share instead of finding everything claimed by the first."""
         config = self.ctx.config
         chosen = [config.source(n).name for n in names] if names else [s.name for s in config.sources if s.enabled]
         await self.in_db(sync_sources, self.ctx)
-        claimed = await self.in_db(lambda: claims.claim(self.ctx, self.owner, chosen, due_only=due_only, limit=len(chosen)))
-        results = []
-        if names:  # asked for by name: say which ones another process is polling right now
-            got = {c.name for c in claimed}
-            busy = await self.in_db(claims.holders, self.ctx, [n for n in chosen if n not in got])
-            results += [SourceResult(name, busy=holder) for name, holder in busy.items()]
-        limit = asyncio.Semaphore(config.poll.concurrency)
+        warm = asyncio.ensure_future(self.in_db(_warm_up, self.ctx))  # load VADER and the language model meanwhile
+        results: list[SourceResult] = []
+        done: set[str] = set()  # polled by this round (a source falls due again only after a poll)
+        running: set[asyncio.Task[SourceResult]] = set()
         async with make_client(transport=PoliteTransport(config.poll.per_host)) as client:
-
-            async def one(claim: claims.Claim) -> SourceResult:
-                async with limit:
-                    return await self.poll_source(config.source(claim.name), claim, client)
-
-            results += await asyncio.gather(*(one(c) for c in claimed))
-        if claimed:
+            while True:
+                free = config.poll.concurrency - len(running)
+                wanted = [n for n in chosen if n not in done]
+                claimed = await self.in_db(lambda: claims.claim(self.ctx, self.owner, wanted, due_only=due_only, limit=free)) if free and wanted else []
+                for claim in claimed:
+                    done.add(claim.name)
+                    running.add(asyncio.ensure_future(self.poll_source(config.source(claim.name), claim, client)))
+                if not running:
+                    break
+                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                results += [task.result() for task in finished]
+        await warm
+        if names:  # asked for by name: say which ones another process is polling right now
+            busy = await self.in_db(claims.holders, self.ctx, [n for n in chosen if n not in done])
+            results += [SourceResult(name, busy=holder) for name, holder in busy.items()]
+        if done:
             await self.in_db(trends.refresh_quietly, self.ctx.engine, config.topics.keywords)
         return results
 
@@ -283,6 +292,13 @@ def deliver_alerts(ctx: Context) -> None:
         deliver.deliver_due(ctx)
     except Exception:
         log.exception("alerts could not be queued or delivered; they will be tried again")
+
+
+def _warm_up(ctx: Context) -> None:
+    from service import language
+
+    ctx.ingester  # noqa: B018 (builds VADER and the reply templates)
+    language.detect("warming up the language model before the first page arrives")
 
 
 def _mark_removed(session: Session, source_id: int, seen: set[str], now: datetime) -> int:

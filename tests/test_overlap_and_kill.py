@@ -98,8 +98,12 @@ def test_sigkill_at_random_moments_never_loses_or_doubles_a_review(tmp_path: Pat
     rng = random.Random(20261123)
     seen = []
     for _ in range(kills):
+        before = totals(config)["reviews"]
         process = cli(config, "poll", "--all")
-        time.sleep(rng.uniform(0.6, 3.0))  # start-up takes about half a second
+        deadline = time.monotonic() + 20
+        while totals(config)["reviews"] == before and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # wait until it is storing pages...
+        time.sleep(rng.uniform(0.0, 0.5))  # ...then kill it at a random moment
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         counts = totals(config)
