@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -54,35 +56,62 @@ class Auth(Protocol):
     def secrets(self) -> Iterable[str]: ...
 
 
+LANE: ContextVar[str | None] = ContextVar("reviewmon_http_lane", default=None)
+"""The source a request is made for (set by the poller around each source's poll)."""
+LANE_CONNECTIONS = 2  # a source reads its pages one after another: one connection, and one spare
+
+
 class PoliteTransport(httpx.AsyncBaseTransport):
     """At most `per_host` requests in flight to any one host; connect errors retried.
 
-    One connection pool per host, each as large as `per_host` and keeping that many
-    connections alive: httpcore's pool does work in proportion to the requests waiting
-    on it for every request it assigns, so one shared pool for hundreds of concurrent
-    sources spends more CPU on bookkeeping than on the requests (bench/poll_many.py)."""
+    Connections are pooled per host *and per source* (the `LANE` of the request): each
+    source reads its pages in sequence over its own kept-alive connection. httpcore's pool
+    does work in proportion to the connections and waiting requests it holds for every
+    request it assigns, so one pool shared by hundreds of concurrent sources spent ten
+    times more CPU on bookkeeping than on the requests (bench/poll_many.py). Requests
+    outside a lane (posting replies) share one pool per host."""
 
     def __init__(self, per_host: int = PER_HOST):
         self._per_host = per_host
-        self._pools: dict[str, httpx.AsyncHTTPTransport] = {}
+        self._ssl = httpx.create_ssl_context()  # one for every pool: building one costs milliseconds
+        self._pools: dict[tuple[str, str | None], httpx.AsyncHTTPTransport] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
 
-    def _pool(self, host: str) -> httpx.AsyncHTTPTransport:
-        pool = self._pools.get(host)
+    def _pool(self, origin: str, lane: str | None) -> httpx.AsyncHTTPTransport:
+        pool = self._pools.get((origin, lane))
         if pool is None:
-            limits = httpx.Limits(max_connections=self._per_host, max_keepalive_connections=self._per_host)
-            pool = self._pools[host] = httpx.AsyncHTTPTransport(retries=2, limits=limits)
+            size = LANE_CONNECTIONS if lane is not None else self._per_host
+            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+            pool = self._pools[(origin, lane)] = httpx.AsyncHTTPTransport(retries=2, verify=self._ssl, limits=limits)
         return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
-        limit = self._limits.setdefault(key, asyncio.Semaphore(self._per_host))
+        origin = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
+        limit = self._limits.setdefault(origin, asyncio.Semaphore(self._per_host))
         async with limit:
-            return await self._pool(key).handle_async_request(request)
+            return await self._pool(origin, LANE.get()).handle_async_request(request)
+
+    async def close_lane(self, lane: str) -> None:
+        """Close the connections of a source whose poll is over."""
+        for key in [k for k in self._pools if k[1] == lane]:
+            await self._pools.pop(key).aclose()
 
     async def aclose(self) -> None:
         for pool in self._pools.values():
             await pool.aclose()
+        self._pools.clear()
+
+
+@asynccontextmanager
+async def lane(transport: httpx.AsyncBaseTransport | None, name: str) -> AsyncIterator[None]:
+    """Requests made inside go over the connections of source `name`, closed at the end."""
+    token = LANE.set(name)
+    try:
+        yield
+    finally:
+        LANE.reset(token)
+        if isinstance(transport, PoliteTransport):
+            await transport.close_lane(name)
 
 
 def make_client(**kwargs: Any) -> httpx.AsyncClient:

@@ -179,10 +179,10 @@ class PageIngester:
         for row in rows:
             row.update(source_id=source.id, first_seen_at=now, changed_at=now)
         earlier = self._marks(session, rows)
-        inserted = session.exec(
-            insert(Review).returning(Review.id, sort_by_parameter_order=True), params=rows
-        ).all()
-        scored = [(review_id, row) for (review_id,), row in zip(inserted, rows, strict=True)]
+        # RETURNING the external id too, to pair ids with rows: asking SQLAlchemy to keep the
+        # parameters' order (sort_by_parameter_order) makes it insert one row per statement on SQLite.
+        ids = dict(session.exec(insert(Review).returning(Review.external_id, Review.id), params=rows).all())
+        scored = [(ids[row["external_id"]], row) for row in rows]
         self._mark_earlier_copies(session, source.id, earlier)
         self._mark_copies_within(session, scored)
         verdicts = self._score(session, scored, now, replace=False)
@@ -271,14 +271,14 @@ class PageIngester:
                  "policy_ok": made.policy.ok, "policy_problems": made.policy.problems, "created_at": now,
                  "updated_at": now, "edited_by": None}
             )
-        ids = session.exec(insert(Draft).returning(Draft.id, sort_by_parameter_order=True), params=drafts).all()
+        ids = dict(session.exec(insert(Draft).returning(Draft.review_id, Draft.id), params=drafts).all())  # see _insert
         session.exec(
             insert(DraftEvent),
             params=[
-                {"draft_id": draft_id, "at": now, "actor": SYSTEM_ACTOR, "action": "drafted",
+                {"draft_id": ids[d["review_id"]], "at": now, "actor": SYSTEM_ACTOR, "action": "drafted",
                  "status": DraftStatus.drafted, "text": d["text"],
                  "detail": f"from template {d['template']}" + ("" if d["policy_ok"] else "; fails the policy guard: " + "; ".join(d["policy_problems"]))}
-                for (draft_id,), d in zip(ids, drafts, strict=True)
+                for d in drafts
             ],
         )
         return len(drafts)

@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from connectors.base import Page, RowError
 from connectors.errors import AuthError, ConnectorError, NotAuthorised
-from connectors.http import PoliteTransport, make_client
+from connectors import http
 from service import claims, metrics, trends
 from service.config import SourceConfig
 from service.context import Context
@@ -116,6 +116,11 @@ class Poller:
         sqlite_db = ctx.engine.dialect.name == "sqlite"
         # SQLite has one writer at a time: one database thread per process, no lock spinning.
         self.db = ThreadPoolExecutor(1 if sqlite_db else min(8, ctx.config.poll.concurrency), thread_name_prefix="reviewmon-db")
+        self.transport = http.PoliteTransport(ctx.config.poll.per_host)
+
+    def client(self) -> Any:
+        """The HTTP client the sources are polled with (close it when done)."""
+        return http.make_client(transport=self.transport)
 
     async def in_db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.db, fn, *args)
@@ -134,7 +139,7 @@ class Poller:
         results: list[SourceResult] = []
         done: set[str] = set()  # polled by this round (a source falls due again only after a poll)
         running: set[asyncio.Task[SourceResult]] = set()
-        async with make_client(transport=PoliteTransport(config.poll.per_host)) as client:
+        async with self.client() as client:
             while True:
                 free = config.poll.concurrency - len(running)
                 wanted = [n for n in chosen if n not in done]
@@ -164,7 +169,7 @@ class Poller:
             result.ok, result.error, result.status = False, f"database error: {type(exc).__name__}: {exc}", SourceStatus.failing
             return result
         try:
-            async with asyncio.timeout((claim.lease_until - self.ctx.clock()).total_seconds() - 5):
+            async with asyncio.timeout((claim.lease_until - self.ctx.clock()).total_seconds() - 5), http.lane(self.transport, source.name):
                 await self._read(source, claim, client, cursor, result)
         except TimeoutError:
             result.ok, result.status = False, SourceStatus.failing

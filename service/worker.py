@@ -24,7 +24,6 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from connectors.http import PoliteTransport, make_client
 from service import claims, trends
 from service.context import Context
 from service.poll import Poller, deliver_alerts
@@ -57,7 +56,7 @@ class Worker:
 
     async def start(self) -> None:
         config = self.ctx.config
-        self.client = make_client(transport=PoliteTransport(config.poll.per_host))
+        self.client = self.poller.client()
         await self.poller.in_db(self._sync)
         await self.poller.in_db(lambda: self.ctx.ingester)  # load VADER and the templates before the first page
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc)

@@ -163,3 +163,28 @@ def test_app_store_connect_tokens_are_es256_with_the_key_id() -> None:
     assert jwt.get_unverified_header(token)["kid"] == "ABC123"
     claims = jwt.decode(token, private.public_key(), algorithms=["ES256"], audience="appstoreconnect-v1")
     assert claims["iss"] == "iss-1" and claims["exp"] - claims["iat"] <= 20 * 60
+
+
+def test_the_per_host_limit_holds_across_sources_and_each_source_keeps_its_own_connections() -> None:
+    """Through a real socket: ten sources at once, three requests in flight to the host at
+    most; each source's pages ride its own connection, closed when its poll ends."""
+    from connectors.http import PoliteTransport, lane, make_client
+    from tests.platform_sim import PlatformSim
+
+    async def read(client, transport, app) -> None:
+        async with lane(transport, app.app_id):
+            for page in (1, 2):
+                assert (await client.get(app.page_url(page))).status_code == 200
+            assert [key[1] for key in transport._pools].count(app.app_id) == 1  # one pool for its pages
+
+    async def main(sim: PlatformSim) -> PoliteTransport:
+        transport = PoliteTransport(per_host=3)
+        async with make_client(transport=transport) as client:
+            await asyncio.gather(*(read(client, transport, sim.apps[a]) for a in sim.app_ids))
+            assert transport._pools == {}  # every source's connections closed with its poll
+        return transport
+
+    with PlatformSim(apps=10, pages=2, per_page=1, latency=0.05) as sim:
+        asyncio.run(main(sim))
+        stats = sim.stats()
+    assert stats["max_in_flight"] == 3 and stats["requests"] == 20
