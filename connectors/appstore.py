@@ -42,11 +42,17 @@ def _label(node: Any, key: str) -> Any:
     return value.get("label") if isinstance(value, Mapping) else None
 
 
+def _attribute(node: Any, key: str) -> Any:
+    """node["attributes"][key], or None when either is not an object."""
+    attributes = node.get("attributes") if isinstance(node, Mapping) else None
+    return attributes.get(key) if isinstance(attributes, Mapping) else None
+
+
 def _content(entry: Mapping[str, Any]) -> Any:
     content = entry.get("content")
     if isinstance(content, list):  # some feeds send a text and an html variant
         for item in content:
-            if isinstance(item, Mapping) and (item.get("attributes") or {}).get("type") == "text":
+            if _attribute(item, "type") == "text":
                 return item.get("label")
         return _label({"c": content[0]}, "c") if content else None
     return _label(entry, "content")
@@ -59,7 +65,7 @@ def entry_to_review(entry: Mapping[str, Any], *, app_id: str, country: str) -> R
         raise InvalidRecord("updated is missing")
     author = entry.get("author")
     link = entry.get("link")
-    href = (link.get("attributes") or {}).get("href") if isinstance(link, Mapping) else None
+    href = _attribute(link, "href")
     return ReviewData(
         external_id=base.external_id(_label(entry, "id")),
         rating=base.star_rating(_label(entry, "im:rating")),

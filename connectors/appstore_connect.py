@@ -207,7 +207,8 @@ class AppStoreConnectConnector:
             raise _Refused(f"{response.status_code}: {self.http.reason(response)}")
         body = json_body(response)
         require(isinstance(body, Mapping) and isinstance(body.get("data", []), list), "the reviews page has no 'data' list")
-        included = {(str(r.get("type")), str(r.get("id"))): r for r in body.get("included") or [] if isinstance(r, Mapping)}
+        listed = body.get("included") if isinstance(body.get("included"), list) else []  # unreadable: no responses
+        included = {(str(r.get("type")), str(r.get("id"))): r for r in listed if isinstance(r, Mapping)}
         link = _mapping(body.get("links")).get("next")
         link = self._trusted(link) if isinstance(link, str) and link else None
         left = _HOUR_REMAINING.search(response.headers.get("X-Rate-Limit", ""))

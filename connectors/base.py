@@ -176,14 +176,24 @@ def clean_text(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
-def sanitize(value: Any) -> Any:
-    """clean_text applied through a JSON-like structure (for the raw payload)."""
+MAX_RAW_DEPTH = 64
+"""Raw payloads are cut below this many levels of nesting (real records are a few deep):
+a hostile record nested hundreds deep would otherwise exhaust the stack here or later,
+when it is stored or shown."""
+TOO_DEEP = "(nested too deeply; not kept)"
+
+
+def sanitize(value: Any, _depth: int = 0) -> Any:
+    """clean_text applied through a JSON-like structure (for the raw payload); containers
+    deeper than MAX_RAW_DEPTH become TOO_DEEP."""
     if isinstance(value, str):
         return clean_text(value)
+    if isinstance(value, Mapping | list | tuple) and _depth >= MAX_RAW_DEPTH:
+        return TOO_DEEP
     if isinstance(value, Mapping):
-        return {clean_text(str(k)): sanitize(v) for k, v in value.items()}
+        return {clean_text(str(k)): sanitize(v, _depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [sanitize(v) for v in value]
+        return [sanitize(v, _depth + 1) for v in value]
     return value
 
 
@@ -225,8 +235,8 @@ def star_rating(value: Any) -> int | None:
         raise InvalidRecord(f"rating must be a whole number from 1 to 5, not {value!r}")
     try:
         number = float(value.strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise InvalidRecord(f"rating must be a whole number from 1 to 5, not {value!r}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer too big for a float
+        raise InvalidRecord(f"rating must be a whole number from 1 to 5, not {value!r:.60}") from None
     if not number.is_integer() or not 1 <= number <= 5:
         raise InvalidRecord(f"rating {value!r} is outside 1 to 5")
     return int(number)
@@ -244,4 +254,7 @@ def timestamp(value: Any, name: str) -> datetime | None:
         raise InvalidRecord(f"{name} {value[:60]!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # "0001-01-01T00:00+01:00", "9999-12-31T23:59-01:00": no UTC time
+        raise InvalidRecord(f"{name} {value[:60]!r} is outside the years 1 to 9999 in UTC") from None

@@ -99,9 +99,9 @@ def _jsonl_records(stream: io.BufferedIOBase) -> Iterator[tuple[int, Mapping[str
         try:
             record = json.loads(line.decode("utf-8"))
         except UnicodeDecodeError:
-            yield number, RowError(where, "not valid UTF-8", raw=line[:1000].decode("utf-8", "replace"))
+            yield number, RowError(where, "not valid UTF-8", raw=base.clean_text(line[:1000].decode("utf-8", "replace")))
             continue
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, or a number of 4,300+ digits
             message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             yield number, RowError(where, f"not valid JSON ({message})", raw=base.clean_text(line[:1000].decode("utf-8", "replace")))
             continue

@@ -69,9 +69,11 @@ REPLY_LIMIT = ReplyLimit(4096, "bytes")
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _REVIEW_NAME = re.compile(r"^accounts/([^/]+)/locations/([^/]+)/reviews/([^/]+)$")
-_TRANSLATED, _ORIGINAL = r"\(Translated by Google\)\s*(?P<translation>.*?)", r"\(Original\)\s*(?P<original>.*?)"
-_TRANSLATED_FIRST = re.compile(rf"^{_TRANSLATED}\n\s*{_ORIGINAL}$", re.S)
-_ORIGINAL_FIRST = re.compile(rf"^{_ORIGINAL}\n\s*{_TRANSLATED}$", re.S)
+_TRANSLATED, _ORIGINAL = "(Translated by Google)", "(Original)"
+# The second marker starts a line (blank lines and spaces before it allowed). No `\s*`
+# spans lines here: the regexes that did backtracked in cubic time on a comment of
+# thousands of blank lines.
+_SECOND_MARKER = {marker: re.compile(r"\n[^\S\n]*" + re.escape(marker)) for marker in (_TRANSLATED, _ORIGINAL)}
 log = logging.getLogger("reviewmon.connectors.google")
 
 
@@ -134,10 +136,16 @@ def _rating(value: Any) -> int | None:
 def split_translation(comment: str) -> tuple[str, str | None]:
     """(original, English translation) from Google's translation envelope; a comment
     without one, or whose original part is empty, comes back whole."""
-    match = _TRANSLATED_FIRST.match(comment) or _ORIGINAL_FIRST.match(comment)
-    if match is None or not match["original"].strip():
-        return comment, None
-    return match["original"].strip(), match["translation"].strip() or None
+    for first, second in ((_TRANSLATED, _ORIGINAL), (_ORIGINAL, _TRANSLATED)):
+        if not comment.startswith(first):
+            continue
+        found = _SECOND_MARKER[second].search(comment, len(first))
+        if found is None:
+            continue
+        parts = {first: comment[len(first):found.start()], second: comment[found.end():]}
+        original, translation = parts[_ORIGINAL].strip(), parts[_TRANSLATED].strip()
+        return (original, translation or None) if original else (comment, None)
+    return comment, None
 
 
 def _object(value: Any, name: str) -> Mapping[str, Any]:

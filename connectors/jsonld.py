@@ -93,7 +93,7 @@ def _number(value: Any, name: str) -> float | None:
         raise InvalidRecord(f"{name} must be a number, not {type(value).__name__}")
     try:
         number = float(value.strip().replace(",", ".", 1) if isinstance(value, str) else value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an integer too big for a float
         raise InvalidRecord(f"{name} {str(value)[:40]!r} is not a number") from None
     if not math.isfinite(number):
         raise InvalidRecord(f"{name} {value!r} is not a finite number")
@@ -114,7 +114,10 @@ def stars(rating: Any) -> int | None:
         raise InvalidRecord(f"bestRating {best:g} is not above worstRating {worst:g}")
     if not worst <= value <= best:
         raise InvalidRecord(f"rating {value:g} is outside {worst:g} to {best:g}")
-    return math.floor(1 + (value - worst) * 4 / (best - worst) + 0.5)
+    scaled = 1 + (value - worst) * 4 / (best - worst)
+    if not math.isfinite(scaled):  # a range near the float limits: inf / inf
+        raise InvalidRecord(f"rating {value:g} cannot be scaled from {worst:g} to {best:g}")
+    return math.floor(scaled + 0.5)
 
 
 def _author(value: Any) -> str | None:
@@ -124,13 +127,21 @@ def _author(value: Any) -> str | None:
     return base.optional_text(value, "author")
 
 
+def _resolve(value: str, page_url: str) -> str | None:
+    """urljoin, or None for what no URL parser reads ("http://[" raises ValueError)."""
+    try:
+        return urljoin(page_url, base.clean_text(value.strip()))
+    except ValueError:
+        return None
+
+
 def _link(value: Any, page_url: str) -> str | None:
     """An http(s) URL resolved against the page; anything else (javascript:, objects) is none."""
     value = _value(value)
     if not isinstance(value, str) or not value.strip():
         return None
-    resolved = urljoin(page_url, base.clean_text(value.strip()))
-    return resolved if urlsplit(resolved).scheme in ("http", "https") else None
+    resolved = _resolve(value, page_url)
+    return resolved if resolved is not None and urlsplit(resolved).scheme in ("http", "https") else None
 
 
 def _language(value: Any) -> str | None:
@@ -143,7 +154,7 @@ def review_id(node: Mapping[str, Any], page_url: str, author: str | None, create
     """The review's own @id or url (unless it is just the page's), else a hash of what
     identifies it on the page."""
     own = _value(node.get("@id"))
-    own = urljoin(page_url, base.clean_text(own.strip())) if isinstance(own, str) and not own.startswith("_:") else None
+    own = _resolve(own, page_url) if isinstance(own, str) and not own.startswith("_:") else None
     for found in (own, _link(node.get("url"), page_url)):  # "_:b0" names a node in this document only
         if found and found != page_url:
             return found if len(found) <= 255 else "jsonld:" + hashlib.sha256(found.encode()).hexdigest()[:32]

@@ -76,7 +76,10 @@ def pacific_time(value: Any, name: str) -> datetime | None:
         raise InvalidRecord(f"{name} {value[:60]!r} is not a time like '2026-04-18 19:32:11'") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=pacific())
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise InvalidRecord(f"{name} {value[:60]!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def review_from_yelp(record: Mapping[str, Any]) -> ReviewData:
