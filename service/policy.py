@@ -13,8 +13,10 @@ act on. The rules:
 5. no refund, discount, free item, voucher or other compensation;
 6. no request to change, update or remove the review or rating;
 7. no blame, arguing or excuses ("but", "however", "your fault", "our records show", ...);
-8. no facts about the case: numbers, amounts, dates, order or booking references;
-9. no email address, phone number or web address other than the configured contact;
+8. no facts about the case: numbers, amounts, dates, order or booking references, the
+   reviewer's full name;
+9. no email address, phone number, web address, messenger or handle other than the
+   configured contact;
 10. every sentence does one of the allowed jobs (greet, thank or apologise, invite,
     sign off); anything else is quoted back as saying more than a reply should.
 
@@ -268,9 +270,22 @@ def _full_name(text: str, business_name: str) -> str | None:
     if not match:
         return None
     names = match.group(1)
-    if all(word[0].isupper() for word in names.split()) and fold(business_name) not in fold(names):
+    words = names.split()
+    if (
+        all(word[0].isupper() for word in words)
+        and fold(business_name) not in fold(names)
+        and not _NOT_A_NAME.intersection(fold(word).strip(".'’") for word in words)
+    ):
         return names
     return None
+
+
+# Capitalised greetings that name no one: "Dear Valued Guest", "Hello All Food Lovers".
+_NOT_A_NAME = frozenset(
+    "valued dear guest guests customer customers visitor visitors diner diners friend friends patron patrons "
+    "reviewer team all everyone there food lover lovers fellow foodie foodies traveller travellers traveler "
+    "travelers client clients".split()
+)
 
 
 def _strip_contacts(text: str) -> str:

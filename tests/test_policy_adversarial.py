@@ -242,6 +242,8 @@ CLEAN = [
                       "please email us at hello@harbourlane.example so the owner can speak with you."),
     (EMAIL, BUSINESS, "Hi Ana, thank you for the feedback; we take it seriously and are sorry. "
                       "Please email us at hello@harbourlane.example, and we will be in touch. Best regards, Maria"),
+    (EMAIL, BUSINESS, "Dear Valued Guest, thank you for your review, and we are sorry. " + INVITE + CLOSE),
+    (EMAIL, BUSINESS, "Hello Fellow Foodie! We are sorry, and thank you for telling us. " + INVITE + CLOSE),
     (EMAIL, BUSINESS, "Hello Ana, thank you for your review. We apologise, and we would like to speak with you personally. "
                       "Please send us a message at hello@harbourlane.example. Yours sincerely, The Management"),
 ]
