@@ -25,59 +25,45 @@ import contextlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import update
 
 import connectors
-from connectors.base import Page, RowError
+from connectors.base import Page
 from connectors.errors import ConnectorError
 from connectors.http import Http, PoliteTransport, make_client
 from connectors.paging import backfill_done
-from service import claims, metrics, trends
+from service import claims, trends
 from service.config import SourceConfig
 from service.context import Context
 from service.errors import NotBackfillable, SourceBusy
 from service.ingest import PageCounts, SourceInfo
 from service.models import PollRun, PollStatus, Source, SourceStatus
-from service.poll import MAX_PROBLEMS_KEPT, Progress, status_for, sync_sources
+from service.poll import Progress, RunResult, status_for, sync_sources
 
 log = logging.getLogger("reviewmon.backfill")
-
-MAX_RAW_KEPT = 2000
-
 
 class LeaseLost(Exception):
     """Our claim on the source lapsed and another process holds it now."""
 
 
 @dataclass
-class BackfillResult:
-    name: str
-    ok: bool = True
-    error: str | None = None
-    status: str = SourceStatus.ok
+class BackfillResult(RunResult):
     pages: int = 0
-    fetched: int = 0
-    rejected: int = 0
-    counts: PageCounts = field(default_factory=PageCounts)
-    problems: list[RowError] = field(default_factory=list)
     resumed_from: dict[str, Any] | None = None  # the saved cursor this run started at (None: the start)
     resume_at: dict[str, Any] | None = None  # where the next run goes on, when this one did not finish
     finished: bool = False  # the whole history the platform lists is stored
     history: str | None = None  # how far back the platform reaches (capabilities.history)
-    seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "source": self.name, "ok": self.ok, "status": str(self.status), "error": self.error, "pages": self.pages,
-            "fetched": self.fetched, "inserted": self.counts.inserted, "updated": self.counts.updated,
-            "unchanged": self.counts.unchanged, "rejected": self.rejected, "drafted": self.counts.drafted,
+            **super().as_dict(), "pages": self.pages,
             "resumed_from": describe(self.resumed_from) if self.resumed_from else None,
             "resume_at": describe(self.resume_at) if self.resume_at and not self.finished else None,
-            "finished": self.finished, "seconds": round(self.seconds, 3),
+            "finished": self.finished,
         }
 
 
@@ -222,30 +208,17 @@ class _Backfill:
         result.pages += 1
         result.finished = done
         result.resume_at = page.cursor if page.cursor is not None and not done else result.resume_at
-        result.counts.add(counts)
-        result.fetched += len(page.reviews) + len(page.errors)
-        result.rejected += len(page.errors)
-        result.problems += page.errors
-        metrics.REVIEWS_INGESTED.labels(source=info.name, kind="inserted").inc(counts.inserted)
-        metrics.REVIEWS_INGESTED.labels(source=info.name, kind="updated").inc(counts.updated)
+        result.tally(page, counts)
         log.info("%s: backfill page %d stored", info.name, result.pages,
                  extra={"source": info.name, "pages": result.pages, "fetched": len(page.reviews) + len(page.errors),
                         "inserted": counts.inserted, "updated": counts.updated,
                         "resume_at": None if done else describe(page.cursor)})
-        for problem in page.errors:
-            log.info("%s: skipped %s", info.name, problem, extra={"source": info.name, "where": problem.where, "raw": _raw(problem.raw)})
 
     def _finish(self, run_id: int) -> None:
         ctx, result = self.ctx, self.result
         now = ctx.clock()
         with ctx.session(write=True) as session:
-            run = session.get(PollRun, run_id)
-            run.finished_at = now
-            run.status = PollStatus.ok if result.ok else PollStatus.failed
-            run.error = None if result.ok else f"backfill: {result.error}"
-            run.fetched, run.rejected = result.fetched, result.rejected
-            run.inserted, run.updated, run.drafted = result.counts.inserted, result.counts.updated, result.counts.drafted
-            run.problems = [{"where": p.where, "message": p.message, "raw": _raw(p.raw)} for p in result.problems[:MAX_PROBLEMS_KEPT]]
+            result.record(session.get(PollRun, run_id), now, error_prefix="backfill: ")
             if result.ok and not result.finished:  # the listing ended without a last resume point
                 session.exec(update(Source).where(Source.id == self.claim.source_id)
                              .values(backfill_cursor=sa.null(), backfill_done_at=now))
@@ -253,7 +226,3 @@ class _Backfill:
             session.exec(update(Source).where(Source.id == self.claim.source_id, Source.lease_owner == self.owner)
                          .values(lease_owner=None, lease_until=None))
 
-
-def _raw(raw: Any) -> str:
-    text = json.dumps(raw, ensure_ascii=False, default=str)
-    return text if len(text) <= MAX_RAW_KEPT else text[:MAX_RAW_KEPT] + "…"

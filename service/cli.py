@@ -134,23 +134,27 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
         if result.busy:
             click.echo(f"{result.name}: skipped, another process is polling it ({result.busy})", err=not show)
             continue
-        if show:
-            c = result.counts
-            click.echo(
-                f"{result.name}: {'ok' if result.ok else 'FAILED'}, {result.fetched} read, {c.inserted} new, "
-                f"{c.updated} changed, {c.unchanged} unchanged, {result.rejected} rejected, {c.drafted} drafted "
-                f"({result.seconds:.1f}s)"
-            )
-        for problem in result.problems[:20]:
-            click.echo(f"{result.name}: skipped {output.visible(problem)}", err=True)
-        if len(result.problems) > 20:
-            click.echo(f"{result.name}: ... and {len(result.problems) - 20} more rows skipped (see `reviewmon sources`)", err=True)
+        _echo_run(result, "ok" if result.ok else "FAILED", show=show)
         if not result.ok:
             click.echo(f"{result.name}: poll failed: {output.visible(result.error)}", err=True)
     failed = [r.name for r in results if not r.ok]
     if failed:
         click.echo(f"reviewmon: {len(failed)} of {len(results)} sources failed: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+def _echo_run(result: Any, outcome: str, *, show: bool) -> None:
+    """A poll's or a backfill's summary line (when shown), and the rows it skipped (always)."""
+    if show:
+        c = result.counts
+        click.echo(
+            f"{result.name}: {outcome}, {result.fetched} read, {c.inserted} new, {c.updated} changed, "
+            f"{c.unchanged} unchanged, {result.rejected} rejected, {c.drafted} drafted ({result.seconds:.1f}s)"
+        )
+    for problem in result.problems[:20]:
+        click.echo(f"{result.name}: skipped {output.visible(problem)}", err=True)
+    if len(result.problems) > 20:
+        click.echo(f"{result.name}: ... and {len(result.problems) - 20} more rows skipped (see `reviewmon sources`)", err=True)
 
 
 @cli.command("backfill")
@@ -173,17 +177,8 @@ def backfill_command(state: State, name: str, restart: bool) -> None:
         result = asyncio.run(backfill_module.backfill(ctx, name, progress=progress, restart=restart))
     if result.history:
         click.echo(f"{name}: reaches {result.history}")
-    c = result.counts
     started = backfill_module.describe(result.resumed_from) if result.resumed_from else "the start"
-    click.echo(
-        f"{name}: {'done' if result.ok else 'STOPPED'}, from {started}: {result.pages} pages, {result.fetched} read, "
-        f"{c.inserted} new, {c.updated} changed, {c.unchanged} unchanged, {result.rejected} rejected, "
-        f"{c.drafted} drafted ({result.seconds:.1f}s)"
-    )
-    for problem in result.problems[:20]:
-        click.echo(f"{name}: skipped {output.visible(problem)}", err=True)
-    if len(result.problems) > 20:
-        click.echo(f"{name}: ... and {len(result.problems) - 20} more rows skipped", err=True)
+    _echo_run(result, f"{'done' if result.ok else 'STOPPED'}, from {started}: {result.pages} pages", show=True)
     if not result.ok:
         click.echo(f"{name}: backfill stopped: {output.visible(result.error)}", err=True)
         click.echo(f"{name}: run `reviewmon backfill --source {name}` again to resume at "

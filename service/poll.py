@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -33,9 +34,9 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from connectors import http
 from connectors.base import Page, RowError
 from connectors.errors import AuthError, ConnectorError, NotAuthorised
-from connectors import http
 from service import claims, metrics, trends
 from service.config import SourceConfig
 from service.context import Context
@@ -54,26 +55,58 @@ Progress = Callable[[str, int], None]
 
 
 @dataclass
-class SourceResult:
+class RunResult:
+    """What one run over a source (a poll, a backfill) read and stored."""
+
     name: str
     ok: bool = True
     error: str | None = None
     status: str = SourceStatus.ok
     fetched: int = 0
     rejected: int = 0
-    removed: int = 0
     counts: PageCounts = field(default_factory=PageCounts)
     problems: list[RowError] = field(default_factory=list)
     seconds: float = 0.0
+
+    def tally(self, page: Page, counts: PageCounts) -> None:
+        """Count a stored page, in the metrics too; log the rows it could not read."""
+        self.counts.add(counts)
+        self.fetched += len(page.reviews) + len(page.errors)
+        self.rejected += len(page.errors)
+        self.problems += page.errors
+        metrics.REVIEWS_INGESTED.labels(source=self.name, kind="inserted").inc(counts.inserted)
+        metrics.REVIEWS_INGESTED.labels(source=self.name, kind="updated").inc(counts.updated)
+        for problem in page.errors:
+            log.info("%s: skipped %s", self.name, problem, extra={"source": self.name, "where": problem.where, "raw": raw_excerpt(problem.raw)})
+
+    def record(self, run: PollRun, now: datetime, *, error_prefix: str = "") -> None:
+        """Write the outcome onto its poll_runs row."""
+        run.finished_at = now
+        run.status = PollStatus.ok if self.ok else PollStatus.failed
+        run.error = None if self.ok else f"{error_prefix}{self.error}"
+        run.fetched, run.rejected = self.fetched, self.rejected
+        run.inserted, run.updated, run.drafted = self.counts.inserted, self.counts.updated, self.counts.drafted
+        run.problems = [
+            {"where": p.where, "message": p.message, "raw": raw_excerpt(p.raw)} for p in self.problems[:MAX_PROBLEMS_KEPT]
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.name, "ok": self.ok, "status": str(self.status), "error": self.error, "fetched": self.fetched,
+            "inserted": self.counts.inserted, "updated": self.counts.updated, "unchanged": self.counts.unchanged,
+            "rejected": self.rejected, "drafted": self.counts.drafted, "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class SourceResult(RunResult):
+    removed: int = 0
     busy: str | None = None  # not polled: this other process holds the source
     next_poll_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "source": self.name, "ok": self.ok, "status": str(self.status), "error": self.error, "fetched": self.fetched,
-            "inserted": self.counts.inserted, "updated": self.counts.updated,
-            "unchanged": self.counts.unchanged, "rejected": self.rejected, "removed": self.removed,
-            "drafted": self.counts.drafted, "seconds": round(self.seconds, 3),
+            **super().as_dict(), "removed": self.removed,
             "next_poll_at": self.next_poll_at.isoformat() if self.next_poll_at else None,
         }
 
@@ -143,7 +176,7 @@ class Poller:
             while True:
                 free = config.poll.concurrency - len(running)
                 wanted = [n for n in chosen if n not in done]
-                claimed = await self.in_db(lambda: claims.claim(self.ctx, self.owner, wanted, due_only=due_only, limit=free)) if free and wanted else []
+                claimed = await self.in_db(partial(claims.claim, self.ctx, self.owner, wanted, due_only=due_only, limit=free)) if free and wanted else []
                 for claim in claimed:
                     done.add(claim.name)
                     running.add(asyncio.ensure_future(self.poll_source(config.source(claim.name), claim, client)))
@@ -220,30 +253,14 @@ class Poller:
             if page.cursor is not None:
                 session.exec(update(Source).where(Source.id == info.id).values(cursor=page.cursor))
             removed = _mark_removed(session, info.id, seen, now) if page.complete else 0
-        result.counts.add(counts)
         result.removed += removed
-        result.fetched += len(page.reviews) + len(page.errors)
-        result.rejected += len(page.errors)
-        result.problems += page.errors
-        metrics.REVIEWS_INGESTED.labels(source=info.name, kind="inserted").inc(counts.inserted)
-        metrics.REVIEWS_INGESTED.labels(source=info.name, kind="updated").inc(counts.updated)
-        for problem in page.errors:
-            log.info("%s: skipped %s", info.name, problem, extra={"source": info.name, "where": problem.where, "raw": _raw(problem.raw)})
+        result.tally(page, counts)
 
     def _finish(self, source: SourceConfig, claim: claims.Claim, run_id: int, result: SourceResult) -> None:
         ctx = self.ctx
         now = ctx.clock()
-        problems = [
-            {"where": p.where, "message": p.message, "raw": _raw(p.raw)} for p in result.problems[:MAX_PROBLEMS_KEPT]
-        ]
         with ctx.session(write=True) as session:
-            run = session.get(PollRun, run_id)
-            run.finished_at = now
-            run.status = PollStatus.ok if result.ok else PollStatus.failed
-            run.error = result.error
-            run.fetched, run.rejected = result.fetched, result.rejected
-            run.inserted, run.updated, run.drafted = result.counts.inserted, result.counts.updated, result.counts.drafted
-            run.problems = problems
+            result.record(session.get(PollRun, run_id), now)
             row = session.get(Source, claim.source_id)
             streak, failing_since = row.failure_count, row.failing_since
             row.last_polled_at = now
@@ -318,6 +335,7 @@ def _mark_removed(session: Session, source_id: int, seen: set[str], now: datetim
     return len(gone)
 
 
-def _raw(raw: Any) -> str:
+def raw_excerpt(raw: Any) -> str:
+    """A rejected row as the platform sent it, shortened for logs and poll_runs."""
     text = json.dumps(raw, ensure_ascii=False, default=str)
     return text if len(text) <= MAX_RAW_KEPT else text[:MAX_RAW_KEPT] + "…"
