@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/poll_many.py
+	$(BIN)/python bench/sentiment_eval.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info reviewmon.db*
