@@ -30,6 +30,10 @@ Rows with an empty text are left out (the clothing set has 845, alexa 79); rows 
 with the same title, text, label and stars are counted once (alexa lists one review for
 several device variations: 3150 rows, about 2300 distinct).
 
+The two text-only rules use the same threshold (config default -0.05) and the same
+input, so they differ only where reviewmon's language check finds a text VADER cannot
+read (not flagged without stars); the output counts those rows.
+
 Five-star reviews: for sets with stars the JSON and a line under the table count how many
 five-star reviews each rule flags and, where the label is independent of the stars
 (clothing), how many of those the reviewer did not recommend. No set labels "angry text
@@ -182,10 +186,13 @@ def evaluate(rows: list[Row], table: list[tuple[str, str, Rule]]) -> dict:
     counts = {(mode, name): Counts() for mode, name, _ in table}
     five = [row for row in rows if row.rating == 5]
     five_star = {"rows": len(five), "negative": sum(row.negative for row in five), "flagged": {}}
+    predictions: dict[tuple[str, str], list[bool]] = {}
     for mode, name, rule in table:
         flagged_five = flagged_five_negative = 0
+        predictions[(mode, name)] = []
         for row in rows:
             predicted = rule(row)
+            predictions[(mode, name)].append(predicted)
             counts[(mode, name)].add(predicted, row.negative)
             if predicted and row.rating == 5:
                 flagged_five += 1
@@ -199,6 +206,8 @@ def evaluate(rows: list[Row], table: list[tuple[str, str, Rule]]) -> dict:
     }
     plain, ours = counts.get(("text", "plain VADER")), counts.get(("text", "reviewmon"))
     if plain is not None and ours is not None:
+        result["text_rules_disagree"] = sum(
+            a != b for a, b in zip(predictions[("text", "plain VADER")], predictions[("text", "reviewmon")], strict=True))
         result["target"] = {
             "rule": f"text-only F1 >= plain VADER F1 + {TARGET_F1_GAIN:.2f} and precision >= {TARGET_PRECISION}",
             "f1_needed": round(plain.f1 + TARGET_F1_GAIN, 4),
@@ -304,6 +313,7 @@ def format_table(report: dict) -> str:
     columns = ("set", "rows", "neg", "mode", "rule", "precision", "recall", "F1", "issue 6 target")
     lines: list[tuple[str, ...]] = []
     notes: list[str] = []
+    disagree: list[str] = []
     for name, result in report["sets"].items():
         for rule in result["rules"]:
             target = ""
@@ -317,10 +327,13 @@ def format_table(report: dict) -> str:
                           f"{rule['precision']:.2f}", f"{rule['recall']:.2f}", f"{rule['f1']:.2f}", target))
         five = result.get("five_star")
         if five:
-            flagged = ", ".join(f"{rule} {v['flagged']}" + ("" if result["gold_from_stars"] else f" ({v['of_them_negative']} not recommended)")
+            independent = not result["gold_from_stars"]
+            flagged = "; ".join(f"{rule} {v['flagged']}" + (f" ({v['of_them_negative']} of them negative)" if independent else "")
                                 for rule, v in five["flagged"].items())
-            labelled = "" if result["gold_from_stars"] else f", {five['negative']} of them labelled negative"
-            notes.append(f"{name}: {five['rows']} five-star reviews{labelled}; flagged by {flagged}")
+            labelled = f" ({five['negative']} labelled negative)" if independent else " (no label apart from the stars)"
+            notes.append(f"{name}: {five['rows']} five-star{labelled}, flagged by {flagged}")
+        if result.get("text_rules_disagree"):
+            disagree.append(f"{name} {result['text_rules_disagree']}")
     widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(columns)]
     numeric = {1, 2, 5, 6, 7}
 
@@ -335,6 +348,8 @@ def format_table(report: dict) -> str:
         out.append(fmt(line if line[0] != previous else ("", "", "", *line[3:])))
         previous = line[0]
     out += ["", "Five-star reviews each rule flags:", *(f"  {note}" for note in notes),
+            "", "Rows where reviewmon's text rule and plain VADER disagree (non-English text, no stars: "
+            "not flagged): " + (", ".join(disagree) or "none"),
             "", f"{report['seconds']:.1f} s"]
     return "\n".join(out)
 
