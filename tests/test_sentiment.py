@@ -55,3 +55,63 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
     verdict = scorer.score(text=german, title=None, rating=None, translation="The food was cold and the waiter was very rude to us, never again.")
     assert verdict.negative and verdict.language == "de" and verdict.compound is not None
     assert "scored on the platform's English translation of the German text" in verdict.reason
+
+
+# -- the text rule (issue 6): sentences, the clause after "but", complaint cues ----------
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Food was cold.", "complaint cue (cold or badly cooked food): 'was cold' in sentence 1: 'Food was cold.'"),
+        ("Never again.", "complaint cue (never again): 'never again'"),
+        ("We waited 40 minutes for a table.", "complaint cue (waiting): 'waited 40 minutes'"),
+        ("Nice colour. I sent it back after a week.", "complaint cue (return or refund): 'sent it back' in sentence 2"),
+        ("Lovely fabric. The zipper broke after one wash.", "complaint cue (broke or stopped working): 'broke' in sentence 2: 'The zipper broke after one wash.'"),
+        ("I want my money back.", "complaint cue (waste of money): 'want my money back'"),
+    ],
+)
+def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: str) -> None:
+    verdict = scorer.score(text=text, title=None, rating=None)
+    assert verdict.negative
+    assert verdict.reason.startswith("no rating; ")
+    assert reason in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["No complaints, the food was great.", "I never had a problem with it.", "The soup was not cold at all.",
+     "I didn't have to send it back, it fits.", "It never broke, even after years."],
+)
+def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
+    assert not scorer.score(text=text, title=None, rating=None).negative
+
+
+def test_one_clearly_negative_sentence_flags_a_review_whose_whole_compound_is_positive() -> None:
+    text = "Nice view. The room was dirty."
+    verdict = scorer.score(text=text, title=None, rating=None)
+    assert verdict.compound is not None and verdict.compound > -0.05  # plain VADER would not flag it
+    assert verdict.negative
+    assert "sentence 2 reads negative (-0.44): 'The room was dirty.'" in verdict.reason
+
+
+def test_one_sour_sentence_in_a_glowing_review_is_not_enough() -> None:
+    text = "Absolutely love this dress, great quality and fabulous colour. The belt is a bit annoying. Wonderful fit, highly recommend!"
+    assert not scorer.score(text=text, title=None, rating=None).negative
+
+
+def test_the_clause_after_but_weighs_more() -> None:
+    text = "The location is great and the staff are lovely, but the beds are awful."
+    verdict = scorer.score(text=text, title=None, rating=None)
+    assert verdict.negative
+    assert "after 'but' in sentence 1 reads negative" in verdict.reason and "'the beds are awful.'" in verdict.reason
+
+
+def test_stars_still_lead_when_the_text_has_a_cue() -> None:
+    assert not scorer.score(text="Food was cold.", title=None, rating=5).negative  # not strongly negative
+    assert scorer.score(text="Food was cold.", title=None, rating=3).negative
+    assert "rating 3 of 5; complaint cue" in scorer.score(text="Food was cold.", title=None, rating=3).reason
+
+
+def test_non_english_text_stays_with_the_rating_even_with_an_english_cue_word() -> None:
+    verdict = scorer.score(text="Das Essen war kalt, nie wieder, der Kellner war unhöflich und hat uns ignoriert.", title=None, rating=None)
+    assert (verdict.negative, verdict.language) == (False, "de")

@@ -1,0 +1,55 @@
+"""Complaint cues: review complaints that VADER's lexicon has no word for (issue 6).
+
+"Food was cold.", "Waited 40 minutes.", "Sent it back." and "Never again." all score a
+compound of exactly 0. This is the one reviewed list of such phrases; the sentiment pass
+(service/sentiment.py) flags a review without stars when one of them occurs un-negated.
+
+Matching: on the folded text (lower case, curly apostrophes made straight), at word
+boundaries. A cue does not count when a negation stands in the few words before it
+("no complaints", "never had it break", "it was not cold", "didn't have to return it").
+Keep each entry short and general to reviews of shops, restaurants and products: no
+entry may exist for the sake of one data set.
+"""
+
+from __future__ import annotations
+
+import re
+
+# (what the reason calls it, the pattern); order is the order of the reason's preference
+_CUES: tuple[tuple[str, str], ...] = (
+    ("never again", r"never again|never (?:going|coming|go) back|won'?t (?:ever )?(?:be back|be returning|be coming back|go back|return|go (?:here|there) again)|(?:will|would) not (?:be back|be returning|go back|return)|wouldn'?t (?:go back|return)|don'?t go (?:here|there)"),
+    ("would not recommend", r"(?:would|could|will|do)(?: not|n'?t) recommend|not recommend(?:ed)?|can'?t recommend|cannot recommend"),
+    ("waste of money", r"(?:want|wanted|get|got) my money back|waste of (?:money|time|\$\d+)|save your money|not worth (?:it|the|the money|the price)|don'?t (?:buy|bother)|do not (?:buy|bother)|stay away"),
+    ("waiting", r"(?:waited|wait(?:ing)? time was|waiting) (?:for )?(?:over |about |almost |nearly |at least |more than )?(?:\d+|an|one|two|three|twenty|thirty|forty|forty-five|45) ?(?:min(?:ute)?s?|hours?)|took forever|(?:still|kept) waiting|never (?:arrived|came|showed up|received)"),
+    ("cold or badly cooked food", r"(?:was|were|came out|arrived|is|are|served) (?:(?!not\b|never\b|no\b)\w+ )?(?:cold|lukewarm|stale|undercooked|overcooked|soggy|burnt|tasteless|bland|raw)\b"),
+    ("fell short", r"expect(?:ed)? (?:better|more)|(?:could|should|would)(?: have|'ve) been better|not as good as|f[ae]ll(?:s)? short|\black(?:s|ed|ing)?\b|overpriced|over-?rated|over rated|(?:was|were|is|are|so|too|very|really|extremely) slow\b|didn'?t (?:like|enjoy|care for)"),
+    ("rude or ignored", r"\brude\b|ignored (?:us|me)|never (?:acknowledged|greeted)"),
+    ("return or refund", r"refund|(?:return(?:ed|ing)?|sen[dt]|sending|took|take|taking) (?:it|them|this|these|the \w+) back|(?:returned|returning|will return|had to return|going back) (?:it|them|this|these)\b|\bit(?:'s| is) going back"),
+    ("broke or stopped working", r"\bbroke\b|\bbroken\b|stopped working|quit working|stopped charging|(?:does|did|will)(?:n'?t| not) (?:hold (?:a |the )?charge|charge)|fell apart|falling apart|came apart|\bripped\b|\btore\b|\bdefective\b|(?:does|did|do)(?:n'?t| not) work|won'?t (?:turn on|connect|work)"),
+    ("poor fit or material", r"(?:does|did)(?:n'?t| not) fit|too (?:small|big|large|tight|short|boxy)|cheap(?:ly made| material| fabric| quality| looking)|(?:feels|felt|looks|looked) cheap|see[- ]through|unflattering|\bitchy\b|\bshrank\b|\bshrunk\b"),
+)
+_NEGATORS = frozenset({"no", "not", "never", "without", "nothing", "none", "hardly", "nor", "zero"})
+_LOOKBACK = 3  # words before a cue in which a negation cancels it
+
+_PATTERN = re.compile("|".join(f"(?P<c{i}>\\b(?:{pattern}))" for i, (_name, pattern) in enumerate(_CUES)))
+_WORD = re.compile(r"[a-z']+")
+
+
+def fold(text: str) -> str:
+    return text.lower().replace("\u2019", "'").replace("\u2018", "'")
+
+
+def _negated(folded: str, start: int) -> bool:
+    before = _WORD.findall(folded[max(0, start - 40):start])[-_LOOKBACK:]
+    return any(word in _NEGATORS or word.endswith("n't") for word in before)
+
+
+def find(text: str) -> tuple[str, str] | None:
+    """(the cue's name, the words matched) for the first un-negated cue in the text, else None."""
+    folded = fold(text)
+    for match in _PATTERN.finditer(folded):
+        if _negated(folded, match.start()):
+            continue
+        index = int(match.lastgroup[1:])
+        return _CUES[index][0], match.group(0)
+    return None
