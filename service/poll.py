@@ -47,6 +47,7 @@ from service.schedule import next_due
 log = logging.getLogger("reviewmon.poll")
 
 MAX_PROBLEMS_KEPT = 100
+STORE_ALLOWANCE = 10.0  # seconds past a source's time budget to store what it read
 MAX_RAW_KEPT = 2000
 T = TypeVar("T")
 
@@ -202,7 +203,7 @@ class Poller:
             result.ok, result.error, result.status = False, f"database error: {type(exc).__name__}: {exc}", SourceStatus.failing
             return result
         try:
-            async with asyncio.timeout((claim.lease_until - self.ctx.clock()).total_seconds() - 5), http.lane(self.transport, source.name):
+            async with asyncio.timeout(self._time_limit(source)), http.lane(self.transport, source.name):
                 await self._read(source, claim, client, cursor, result)
         except TimeoutError:
             result.ok, result.status = False, SourceStatus.failing
@@ -223,6 +224,12 @@ class Poller:
         log.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", source.name,
                 "polled" if result.ok else f"failed: {result.error}", extra=result.as_dict())
         return result
+
+    def _time_limit(self, source: SourceConfig) -> float:
+        """A source's whole poll: its time budget (which its requests and retries keep to)
+        and a little for storing the last page, well inside the lease (budget + grace)."""
+        allowance = min(STORE_ALLOWANCE, self.ctx.config.poll.lease_grace.total_seconds() / 2)
+        return source.time_budget.total_seconds() + allowance
 
     async def _read(self, source: SourceConfig, claim: claims.Claim, client: Any, cursor: Any, result: SourceResult) -> None:
         connector = source.connect(client)
