@@ -12,12 +12,13 @@ Every verdict carries its reason in words, stored with the score.
 The text rule (issue 6). The compound of a whole review adds up every word and saturates
 towards +1, and complaints such as "Food was cold." score exactly 0. So the text reads
 negative when
-- the whole text's compound <= negative_threshold (plain VADER), or
+- the whole text's compound <= WHOLE_TEXT_THRESHOLD (or negative_threshold, if lower), or
 - it is split into sentences, each scored by VADER; a sentence's score is the lower of its
   own compound and that of the clause after its last "but"/"however"/"unfortunately",
   minus CUE_WEIGHT when it holds a complaint cue (service/complaints.py); the text reads
-  negative when its lowest sentence score <= negative_threshold and the mean sentence
-  score <= MEAN_CEILING (one sour sentence in a glowing review is not enough).
+  negative when its lowest sentence score <= negative_threshold and, for a text of several
+  sentences, the mean sentence score <= MEAN_CEILING (one sour sentence in a glowing
+  review is not enough). A one-sentence text is thus plain VADER plus its cue and clause.
 The reason names the sentence, the clause or the cue that decided. Thresholds were tuned
 on the `tune` split of bench/sentiment_eval.py only.
 """
@@ -34,13 +35,16 @@ from service import complaints, language
 from service.config import SentimentConfig
 
 NEGATIVE_RATINGS = (1, 2)
+POSITIVE_RATINGS = (4, 5)
+RATED = NEGATIVE_RATINGS + POSITIVE_RATINGS  # ratings whose verdict needs only the whole text's compound
+WHOLE_TEXT_THRESHOLD = -0.30  # a whole text this negative is negative however its sentences read
 CUE_WEIGHT = 1.0  # what a complaint cue takes off its sentence's score
-MEAN_CEILING = 0.0  # the mean sentence score must not be above this for a sentence to flag the text
+MEAN_CEILING = -0.10  # in a text of several sentences, the mean sentence score must be at most this
 QUOTE = 120  # characters of a sentence quoted in the reason
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[A-Z])")
+_STRAIGHT = str.maketrans({"\u2019": "'", "\u2018": "'"})
 _TURN = re.compile(r"\b(?:but|however|unfortunately)\b", re.IGNORECASE)
-POSITIVE_RATINGS = (4, 5)
 
 LANGUAGE_NAMES = {
     "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
@@ -85,50 +89,60 @@ class SentimentScorer:
         detected = language.detect(body)
         if detected is not None and detected != "en":
             if translation:  # the platform's own English translation is something VADER can read
-                verdict = self._combine(self._read(translation), rating, detected)
+                verdict = self._combine(self._read(translation, by_sentence=rating not in RATED), rating, detected)
                 return Verdict(verdict.negative, verdict.compound, detected,
                                f"{verdict.reason}; scored on the platform's English translation of the {LANGUAGE_NAMES.get(detected, detected)} text")
             return self._by_rating_only(detected, rating)
-        return self._combine(self._read(body), rating, detected)
+        return self._combine(self._read(body, by_sentence=rating not in RATED), rating, detected)
 
     def _compound(self, text: str) -> float:
         return round(self._vader.polarity_scores(text)["compound"], 4) if text else 0.0
 
-    def _read(self, text: str) -> TextReading:
-        """The text rule (see the module docstring): whole text, then sentence by sentence."""
+    def _read(self, text: str, *, by_sentence: bool = True) -> TextReading:
+        """The text rule (see the module docstring): the whole text, then sentence by sentence.
+
+        by_sentence=False stops after the whole text: with a rating of 1-2 or 4-5 only its
+        compound counts, and the sentence pass would double the time on the ingest path."""
         weak = self.config.negative_threshold
+        whole = min(WHOLE_TEXT_THRESHOLD, weak)
+        text = text.translate(_STRAIGHT)  # VADER reads "don't" as a negation, "don’t" not
         compound = self._compound(text)
-        if compound <= weak:
-            return TextReading(compound, True, f"the text reads negative (compound {compound:+.2f} <= {weak:+.2f})")
+        if compound <= whole or not by_sentence:
+            return TextReading(compound, compound <= whole, f"the text {'reads' if compound <= whole else 'does not read'} "
+                                                            f"negative (compound {compound:+.2f})")
+        any_cue = complaints.find(text) is not None  # most texts hold none: skip the per-sentence search
+        sentences = [part for part in _SENTENCE.split(text) if part.strip()]
         scores: list[float] = []
-        worst: tuple[float, str] | None = None
-        for number, sentence in enumerate((part for part in _SENTENCE.split(text) if part.strip()), start=1):
-            score = own = self._compound(sentence)
-            why = f"sentence {number} reads negative ({own:+.2f}): {_quote(sentence)}"
+        worst, why = 1.0, ""
+        for number, sentence in enumerate(sentences, start=1):
+            own = compound if len(sentences) == 1 else self._compound(sentence)
+            score, reason = own, (f"sentence {number} reads negative ({own:+.2f}): {_quote(sentence)}" if len(sentences) > 1
+                                  else f"the text reads negative (compound {own:+.2f} <= {weak:+.2f})")
             turn = None
             for turn in _TURN.finditer(sentence):
                 pass
             if turn is not None and sentence[turn.end():].strip():
                 after = self._compound(sentence[turn.end():])
                 if after < score:
-                    score = after
-                    why = f"after '{turn.group(0).lower()}' in sentence {number} reads negative ({after:+.2f}): {_quote(sentence[turn.end():])}"
-            cue = complaints.find(sentence)
+                    score, reason = after, (f"after '{turn.group(0).lower()}' in sentence {number} reads negative "
+                                            f"({after:+.2f}): {_quote(sentence[turn.end():])}")
+            cue = complaints.find(sentence) if any_cue else None
             if cue is not None:
                 score -= CUE_WEIGHT
-                why = f"complaint cue ({cue[0]}): '{cue[1]}' in sentence {number}: {_quote(sentence)}"
+                reason = f"complaint cue ({cue[0]}): '{cue[1]}' in sentence {number}: {_quote(sentence)}"
             scores.append(score)
-            if worst is None or score < worst[0]:
-                worst = (score, why)
-        if worst is None:
-            return TextReading(compound, False, f"the text does not read negative (compound {compound:+.2f} > {weak:+.2f})")
+            if score < worst:
+                worst, why = score, reason
+        if not scores or worst > weak:
+            lowest = f", lowest sentence {worst:+.2f}" if len(scores) > 1 else ""
+            return TextReading(compound, False, f"the text does not read negative (compound {compound:+.2f}{lowest} > {weak:+.2f})")
+        if len(scores) == 1:
+            return TextReading(compound, True, why)
         mean = sum(scores) / len(scores)
-        if worst[0] <= weak and mean <= MEAN_CEILING:
-            return TextReading(compound, True, f"{worst[1]} (whole text {compound:+.2f}, sentence mean {mean:+.2f})")
-        return TextReading(compound, False, f"the text does not read negative (compound {compound:+.2f} > {weak:+.2f}; "
-                                            f"lowest sentence {worst[0]:+.2f}, sentence mean {mean:+.2f} > {MEAN_CEILING:+.2f})"
-                                            if worst[0] <= weak else
-                                            f"the text does not read negative (compound {compound:+.2f}, lowest sentence {worst[0]:+.2f} > {weak:+.2f})")
+        if mean <= MEAN_CEILING:
+            return TextReading(compound, True, f"{why} (whole text {compound:+.2f}, sentence mean {mean:+.2f})")
+        return TextReading(compound, False, f"the text does not read negative: its lowest sentence scores {worst:+.2f} "
+                                            f"but the sentence mean is {mean:+.2f} > {MEAN_CEILING:+.2f} (whole text {compound:+.2f})")
 
     def _by_rating_only(self, lang: str, rating: int | None) -> Verdict:
         name = LANGUAGE_NAMES.get(lang, lang)
