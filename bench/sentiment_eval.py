@@ -11,7 +11,7 @@ folder's README), with "negative" as the positive class (precision, recall, F1):
 
 "text" is what reviewmon reads: title + text joined by a newline where a set has titles
 (only the clothing reviews do); plain VADER reads the same string, so the two text-only
-rules differ only by reviewmon's rule (language check, rounding), never by their input.
+rules differ only by reviewmon's rule, never by their input.
 
 Ground truth "negative" per set, and whether the set has stars:
 - uci-yelp, uci-amazon, uci-imdb (uci-sentiment-labelled-sentences, one row per file):
@@ -30,9 +30,9 @@ Rows with an empty text are left out (the clothing set has 845, alexa 79); rows 
 with the same title, text, label and stars are counted once (alexa lists one review for
 several device variations: 3150 rows, about 2300 distinct).
 
-The two text-only rules use the same threshold (config default -0.05) and the same
-input, so they differ only where reviewmon's language check finds a text VADER cannot
-read (not flagged without stars); the output counts those rows.
+The two text-only rules read the same input; they differ where reviewmon's rule
+(service/sentiment.py: sentences, the clause after "but", complaint cues, the language
+check) decides otherwise than the whole-text compound; the output counts those rows.
 
 Five-star reviews: for sets with stars the JSON and a line under the table count how many
 five-star reviews each rule flags and, where the label is independent of the stars
@@ -348,8 +348,8 @@ def format_table(report: dict) -> str:
         out.append(fmt(line if line[0] != previous else ("", "", "", *line[3:])))
         previous = line[0]
     out += ["", "Five-star reviews each rule flags:", *(f"  {note}" for note in notes),
-            "", "Rows where reviewmon's text rule and plain VADER disagree (non-English text, no stars: "
-            "not flagged): " + (", ".join(disagree) or "none"),
+            "", "Rows where reviewmon's text rule and plain VADER disagree (its sentence, 'but'-clause and "
+            "complaint-cue rules, and non-English text left unflagged): " + (", ".join(disagree) or "none"),
             "", f"{report['seconds']:.1f} s"]
     return "\n".join(out)
 
