@@ -29,10 +29,7 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/dashboard.py
-	$(BIN)/python bench/poll_many.py
-	$(BIN)/python bench/sentiment_eval.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info reviewmon.db*

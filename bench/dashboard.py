@@ -21,6 +21,7 @@ and what keeping the trend tables up to date costs: the first refresh after the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -259,6 +260,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, help="build here, or reuse it if it exists (default: a temporary file)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (for bench/run_all.py)")
     args = parser.parse_args()
     end = datetime.now(timezone.utc).date() - timedelta(days=1)
     with tempfile.TemporaryDirectory() as folder:
@@ -280,6 +282,12 @@ def main() -> None:
         trends.refresh(engine, DEFAULT_TOPICS)
         engine.dispose()
 
+    if args.json:
+        print(json.dumps({"reviews": reviews, "page_ms": {str(d): round(pages[d], 1) for d in pages},
+                          "report_ms": {str(d): round(rows[d][1], 1) for d in rows},
+                          "group_by_ms": {str(d): round(rows[d][3], 1) for d in rows},
+                          "first_refresh_s": round(first_s, 1), "refresh_after_poll_ms": round(poll_ms, 1)}, indent=2))
+        return
     print(f"# dashboard benchmark, {time.strftime('%Y-%m-%d')}, {machine()}, Python {platform.python_version()},"
           f" SQLite {sqlite3.sqlite_version}")
     print(f"# {reviews:,} reviews over two years" + (f", built in {built:.0f} s" if built else f" (reused {path})")

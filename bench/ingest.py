@@ -92,9 +92,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,20000,100000")
     parser.add_argument("--postgres", metavar="URL", help="also poll into this PostgreSQL (a throw-away schema)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (for bench/run_all.py)")
     args = parser.parse_args()
-    print(f"# ingest benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'backend':<10} {'reviews':>8} {'poll s':>8} {'rev/s':>8} {'floor s':>8} {'ratio':>6} {'peak MB':>8}")
+    say = (lambda *a, **k: None) if args.json else print
+    say(f"# ingest benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    say(f"{'backend':<10} {'reviews':>8} {'poll s':>8} {'rev/s':>8} {'floor s':>8} {'ratio':>6} {'peak MB':>8}")
+    rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -108,7 +111,11 @@ def main() -> None:
                     seconds, peak, _ = poll_seconds(path, folder, url)
                 finally:
                     cleanup()
-                print(f"{name:<10} {size:>8} {seconds:>8.2f} {size / seconds:>8.0f} {floor:>8.2f} {seconds / floor:>6.2f} {peak:>8.0f}", flush=True)
+                say(f"{name:<10} {size:>8} {seconds:>8.2f} {size / seconds:>8.0f} {floor:>8.2f} {seconds / floor:>6.2f} {peak:>8.0f}", flush=True)
+                rows.append({"backend": name, "reviews": size, "poll_s": round(seconds, 2), "floor_s": round(floor, 2),
+                             "ratio": round(seconds / floor, 2), "peak_mb": round(peak)})
+    if args.json:
+        print(json.dumps({"rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,96 @@
+"""`make bench`: every benchmark in bench/, then one table of the figures that matter,
+each next to its target where an issue set one.
+
+    .venv/bin/python bench/run_all.py                       # SQLite
+    .venv/bin/python bench/run_all.py --postgres URL        # PostgreSQL too (ingest, poll_many)
+    .venv/bin/python bench/run_all.py --quick               # smaller sizes, for a first look
+
+Each benchmark runs as its own process with --json; what it prints on its own is in its
+docstring. A benchmark that fails is reported in the table and makes the exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(script: str, *args: str) -> dict[str, Any] | str:
+    """The benchmark's JSON, or the reason it failed."""
+    print(f"running {script} {' '.join(args)} ...", file=sys.stderr, flush=True)
+    done = subprocess.run([sys.executable, str(HERE / script), *args, "--json"], capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''}"
+    return json.loads(done.stdout)
+
+
+def rows_for(name: str, result: dict[str, Any] | str, make: Any) -> list[tuple[str, str, str, str, str]]:
+    if isinstance(result, str):
+        return [(name, "", result, "", "ERROR")]
+    return make(result)
+
+
+def ingest_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for r in result["rows"]:
+        target = "<= 1.2x floor" if r["reviews"] == 20_000 else ""
+        verdict = ("pass" if r["ratio"] <= 1.2 else "FAIL") if target else ""
+        rows.append(("ingest", f"{r['backend']}, {r['reviews']:,} reviews",
+                     f"{r['poll_s']} s, {r['ratio']}x floor, peak {r['peak_mb']} MB", target, verdict))
+    return rows
+
+
+def poll_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    return [("poll_many", f"{r['backend']}, {r['sources']} sources, {r['latency_ms']} ms/page",
+             f"{r['wall_s']} s, {r['ratio']}x floor ({r['floor_s']} s)", "<= 3x floor",
+             "pass" if r["ratio"] <= 3 else "FAIL") for r in result["rows"]]
+
+
+def sentiment_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for name, found in result["sets"].items():
+        target = found.get("target")
+        if target:
+            rows.append(("sentiment", f"{name}, text only ({result['split']})",
+                         f"F1 {target['f1']:.2f} (needs {target['f1_needed']:.2f}), P {target['precision']:.2f}",
+                         "F1 >= VADER + 0.10, P >= 0.6", "pass" if target["pass"] else "FAIL"))
+    return rows
+
+
+def dashboard_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    return [("dashboard", f"{result['reviews']:,} reviews, GET /trends",
+             f"{result['page_ms']['90']} / {result['page_ms']['365']} ms (90 / 365 days)", "", "")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", metavar="URL")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    pg = ["--postgres", args.postgres] if args.postgres else []
+    started = time.monotonic()
+    table = []
+    table += rows_for("ingest", run("ingest.py", "--sizes", "1000,20000" if args.quick else "1000,20000,100000", *pg), ingest_rows)
+    table += rows_for("poll_many", run("poll_many.py", "--no-baseline", *(["--sources", "100"] if args.quick else []), *pg), poll_rows)
+    table += rows_for("sentiment", run("sentiment_eval.py"), sentiment_rows)
+    table += rows_for("dashboard", run("dashboard.py", "--reviews", "100000" if args.quick else "1000000"), dashboard_rows)
+    print(f"# reviewmon benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores,"
+          f" Python {platform.python_version()}, {time.monotonic() - started:.0f} s")
+    header = ("benchmark", "setting", "figure", "target", "")
+    widths = [max(len(str(row[i])) for row in [header, *table]) for i in range(5)]
+    for row in [header, *table]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    sys.exit(1 if any(row[4] == "ERROR" for row in table) else 0)
+
+
+if __name__ == "__main__":
+    main()
