@@ -2,7 +2,8 @@
 
 SQLite gets WAL (readers don't block the poller), a busy timeout (an overlapping cron
 run waits instead of failing), foreign keys, and real transactions around schema
-changes. The schema is alembic's alone:
+changes. PostgreSQL connections are pinged when taken from the pool, so a server restart
+costs a reconnect, not a failed poll. The schema is alembic's alone:
 `migrate()` brings a database to head; `check_migrated()` refuses to work on one that
 is not there, and says how to fix it.
 """
@@ -49,6 +50,10 @@ WRITE_OPTION = "reviewmon_write"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    if sa.make_url(url).get_backend_name() == "postgresql":
+        # A pooled connection dies when the server restarts; test it at checkout, or the
+        # next poll's first statement fails (and with it the whole poll).
+        kwargs.setdefault("pool_pre_ping", True)
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from connectors import http
@@ -200,7 +201,7 @@ class Poller:
             run_id, cursor = await self.in_db(self._start, claim.source_id)
         except Exception as exc:  # the database is down or full: nothing was started, nothing to finish
             log.exception("cannot start polling %s", source.name)
-            result.ok, result.error, result.status = False, f"database error: {type(exc).__name__}: {exc}", SourceStatus.failing
+            result.ok, result.error, result.status = False, describe(exc), SourceStatus.failing
             return result
         try:
             async with asyncio.timeout(self._time_limit(source)), http.lane(self.transport, source.name):
@@ -210,15 +211,18 @@ class Poller:
             result.error = f"took longer than its time budget ({source.time_budget}); stopped, the pages stored so far are kept"
         except ConnectorError as exc:
             result.ok, result.error, result.status = False, str(exc), status_for(exc)
-        except Exception as exc:  # a bug or a database fault must not stop the other sources
+        except DBAPIError as exc:  # disk full, database locked, connection lost: this page is rolled back
+            log.exception("database error storing a page of %s", source.name)
+            result.ok, result.error, result.status = False, f"{describe(exc)}; the pages stored before it are kept", SourceStatus.failing
+        except Exception as exc:  # a bug must not stop the other sources
             log.exception("unexpected error polling %s", source.name)
-            result.ok, result.error, result.status = False, f"unexpected error: {type(exc).__name__}: {exc}", SourceStatus.failing
+            result.ok, result.error, result.status = False, f"unexpected error: {describe(exc)}", SourceStatus.failing
         result.seconds = time.monotonic() - started
         try:
             await self.in_db(self._finish, source, claim, run_id, result)
         except Exception as exc:
             log.exception("cannot record the poll of %s", source.name)
-            result.ok, result.error = False, f"{result.error or 'polled'}; then could not record it: {type(exc).__name__}: {exc}"
+            result.ok, result.error = False, f"{result.error or 'polled'}; then could not record it: {describe(exc)}"
         metrics.POLLS.labels(outcome="ok" if result.ok else "failed").inc()
         metrics.POLL_SECONDS.observe(result.seconds)
         log.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", source.name,
@@ -340,6 +344,14 @@ def _mark_removed(session: Session, source_id: int, seen: set[str], now: datetim
     for start in range(0, len(gone), 500):
         session.exec(update(Review).where(col(Review.id).in_(gone[start:start + 500])).values(removed_at=now))
     return len(gone)
+
+
+def describe(error: Exception) -> str:
+    """An error in one line for poll_runs and the source's health: a database error as the
+    database put it, without SQLAlchemy's statement and parameters (a whole page of reviews)."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return "database error: " + " ".join(f"{type(error.orig).__name__}: {error.orig}".split())
+    return f"{type(error).__name__}: {error}"
 
 
 def raw_excerpt(raw: Any) -> str:

@@ -10,7 +10,7 @@ of the FakeSource named by their `script` option.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from connectors import base
@@ -25,7 +25,7 @@ def review(external_id: str, text: str = "Nice place.", rating: int | None = 5, 
 
 class FakeSource:
     def __init__(self, name: str = "default"):
-        self.steps: list[Page | BaseException] = []
+        self.steps: list[Page | BaseException | float | Callable[[], Any]] = []
         self.cursors_seen: list[Any] = []
         SCRIPTS[name] = self
 
@@ -41,6 +41,11 @@ class FakeSource:
     def wait(self, seconds: float) -> FakeSource:
         """A slow platform: the next page comes `seconds` later."""
         self.steps.append(seconds)
+        return self
+
+    def call(self, fn: Callable[[], Any]) -> FakeSource:
+        """Something happens out there when the script gets here: `fn()` runs (a fault, a lock)."""
+        self.steps.append(fn)
         return self
 
 
@@ -62,6 +67,9 @@ class FakeConnector:
                 raise step
             if isinstance(step, float | int):
                 await asyncio.sleep(step)
+                continue
+            if callable(step):
+                step()
                 continue
             yield step
 
