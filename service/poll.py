@@ -170,7 +170,7 @@ class Poller:
         config = self.ctx.config
         chosen = [config.source(n).name for n in names] if names else [s.name for s in config.sources if s.enabled]
         await self.in_db(sync_sources, self.ctx)
-        warm = asyncio.ensure_future(self.in_db(_warm_up, self.ctx))  # load VADER and the language model meanwhile
+        warm = asyncio.ensure_future(self.in_db(warm_up, self.ctx))  # load VADER and the language model meanwhile
         results: list[SourceResult] = []
         done: set[str] = set()  # polled by this round (a source falls due again only after a poll)
         running: set[asyncio.Task[SourceResult]] = set()
@@ -327,7 +327,8 @@ def deliver_alerts(ctx: Context) -> None:
         log.exception("alerts could not be queued or delivered; they will be tried again")
 
 
-def _warm_up(ctx: Context) -> None:
+def warm_up(ctx: Context) -> None:
+    """Load VADER, the reply templates and the language model before the first page."""
     from service import language
 
     ctx.ingester  # noqa: B018 (builds VADER and the reply templates)

@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from service import claims, trends
 from service.context import Context
-from service.poll import Poller, deliver_alerts
+from service.poll import Poller, deliver_alerts, sync_sources, warm_up
 
 log = logging.getLogger("reviewmon.worker")
 
@@ -57,8 +57,8 @@ class Worker:
     async def start(self) -> None:
         config = self.ctx.config
         self.client = self.poller.client()
-        await self.poller.in_db(self._sync)
-        await self.poller.in_db(lambda: self.ctx.ingester)  # load VADER and the templates before the first page
+        await self.poller.in_db(sync_sources, self.ctx)
+        await self.poller.in_db(warm_up, self.ctx)
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc)
         every = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         self.scheduler.add_job(self.tick, IntervalTrigger(seconds=config.poll.tick.total_seconds()), id="poll", next_run_time=self.ctx.clock(), **every)
@@ -68,11 +68,6 @@ class Worker:
         self.scheduler.start()
         log.info("worker %s started: %d sources, tick %s", self.owner, len(config.sources), config.poll.tick,
                  extra={"worker": self.owner, "sources": len(config.sources)})
-
-    def _sync(self) -> None:
-        from service.poll import sync_sources
-
-        sync_sources(self.ctx)
 
     async def tick(self) -> None:
         """Claim due sources for the free slots and poll them in the background."""

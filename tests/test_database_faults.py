@@ -55,6 +55,27 @@ def assert_whole_pages(state: dict[str, Any]) -> None:
     assert state["running"] == 0 and state["leased"] == []
 
 
+def assert_only_the_faulty_source_failed(ctx, results: dict[str, Any], words: str) -> dict[str, Any]:
+    """The faulty source failed with the database's own words; the fine one landed; the
+    faulty one kept its first page and cursor, whole."""
+    assert results["fine"].ok
+    failed = results["faulty"]
+    assert not failed.ok and "database" in failed.error and words in failed.error, failed.error
+    state = stored(ctx)
+    assert state["reviews"] == {"fine": {"f1", "f2"}, "faulty": {"a", "b"}}
+    assert state["cursors"] == {"fine": {"n": 1}, "faulty": {"p": 1}}
+    assert_whole_pages(state)
+    return state
+
+
+def assert_the_next_poll_stores_the_rest(ctx) -> None:
+    again = poll(ctx)
+    assert again["faulty"].ok and again["faulty"].counts.inserted == 2
+    state = stored(ctx)
+    assert state["reviews"]["faulty"] == {"a", "b", "c", "d"} and state["cursors"]["faulty"] == {"p": 2}
+    assert_whole_pages(state)
+
+
 def two_sources(make_context, faulty: FakeSource, *, extra: str = ""):
     FakeSource("fine").page(review("f1"), review("f2", "Awful.", 1), cursor={"n": 1})
     return make_context([
@@ -82,14 +103,8 @@ def test_a_full_disk_fails_the_page_that_does_not_fit_and_the_next_poll_stores_i
     ctx.engine.dispose()
 
     results = poll(ctx)
-    assert results["fine"].ok
-    failed = results["faulty"]
-    assert not failed.ok and "database" in failed.error and "database or disk is full" in failed.error
-    assert "INSERT" not in failed.error  # the database's words, not a page of SQL
-    state = stored(ctx)
-    assert state["reviews"] == {"fine": {"f1", "f2"}, "faulty": {"a", "b"}}
-    assert state["cursors"] == {"fine": {"n": 1}, "faulty": {"p": 1}}
-    assert_whole_pages(state)
+    assert_only_the_faulty_source_failed(ctx, results, "database or disk is full")
+    assert "INSERT" not in results["faulty"].error  # the database's words, not a page of SQL
     with ctx.session() as session:
         source = session.exec(select(Source).where(Source.name == "faulty")).one()
         assert source.failure_count == 1 and "disk is full" in source.last_error
@@ -131,21 +146,9 @@ def test_a_write_lock_held_past_the_busy_timeout_fails_the_source_cleanly(make_c
 
     monkeypatch.setattr(poll_module.Poller, "_finish", finish_after_the_lock)
 
-    results = poll(ctx)
-    assert results["fine"].ok
-    failed = results["faulty"]
-    assert not failed.ok and "database" in failed.error and "database is locked" in failed.error
-    state = stored(ctx)
-    assert state["reviews"] == {"fine": {"f1", "f2"}, "faulty": {"a", "b"}}
-    assert state["cursors"]["faulty"] == {"p": 1}
-    assert_whole_pages(state)
-
+    assert_only_the_faulty_source_failed(ctx, poll(ctx), "database is locked")
     faulty.steps.remove(take_lock)
-    again = poll(ctx)
-    assert again["faulty"].ok and again["faulty"].counts.inserted == 2
-    state = stored(ctx)
-    assert state["reviews"]["faulty"] == {"a", "b", "c", "d"} and state["cursors"]["faulty"] == {"p": 2}
-    assert_whole_pages(state)
+    assert_the_next_poll_stores_the_rest(ctx)
     locker.close()
 
 
@@ -182,21 +185,9 @@ def test_a_connection_dropped_mid_page_fails_that_source_and_the_pool_recovers(m
     ctx = two_sources(make_context, faulty)
     sa.event.listen(ctx.engine, "before_cursor_execute", kill_mid_page)
 
-    results = poll(ctx)
-    assert results["fine"].ok
-    failed = results["faulty"]
-    assert not failed.ok and "database" in failed.error and "terminat" in failed.error, failed.error
-    state = stored(ctx)
-    assert state["reviews"] == {"fine": {"f1", "f2"}, "faulty": {"a", "b"}}
-    assert state["cursors"]["faulty"] == {"p": 1}
-    assert_whole_pages(state)
-
+    assert_only_the_faulty_source_failed(ctx, poll(ctx), "terminat")
     faulty.steps.remove(arm)
-    again = poll(ctx)
-    assert again["faulty"].ok and again["faulty"].counts.inserted == 2
-    state = stored(ctx)
-    assert state["reviews"]["faulty"] == {"a", "b", "c", "d"} and state["cursors"]["faulty"] == {"p": 2}
-    assert_whole_pages(state)
+    assert_the_next_poll_stores_the_rest(ctx)
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)

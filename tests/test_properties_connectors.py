@@ -192,46 +192,11 @@ def _check_platform(name: str, data: tuple[list[Any], list[int]]) -> None:
     check_page(reviews, errors, records=len(records), valid=valid)
 
 
+@pytest.mark.parametrize("name", sorted(PLATFORMS))
 @PROPERTY
-@given(pages(PLATFORMS["google"][0]))
-def test_google_hostile_reviews(data):
-    _check_platform("google", data)
-
-
-@PROPERTY
-@given(pages(PLATFORMS["appstore"][0]))
-def test_appstore_hostile_entries(data):
-    _check_platform("appstore", data)
-
-
-@PROPERTY
-@given(pages(PLATFORMS["appstoreconnect"][0]))
-def test_appstoreconnect_hostile_reviews(data):
-    _check_platform("appstoreconnect", data)
-
-
-@PROPERTY
-@given(pages(PLATFORMS["googleplay"][0]))
-def test_googleplay_hostile_reviews(data):
-    _check_platform("googleplay", data)
-
-
-@PROPERTY
-@given(pages(PLATFORMS["trustpilot"][0]))
-def test_trustpilot_hostile_reviews(data):
-    _check_platform("trustpilot", data)
-
-
-@PROPERTY
-@given(pages(PLATFORMS["yelp"][0]))
-def test_yelp_hostile_reviews(data):
-    _check_platform("yelp", data)
-
-
-@PROPERTY
-@given(pages(PLATFORMS["tripadvisor"][0]))
-def test_tripadvisor_hostile_reviews(data):
-    _check_platform("tripadvisor", data)
+@given(data=st.data())
+def test_hostile_records_are_row_errors_and_valid_ones_survive(name, data):
+    _check_platform(name, data.draw(pages(PLATFORMS[name][0])))
 
 
 def test_appstore_metadata_entry_is_skipped_not_counted():
