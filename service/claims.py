@@ -21,8 +21,9 @@ import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 
 from service.config import SourceConfig
@@ -66,27 +67,49 @@ def lease_for(ctx: Context, source: SourceConfig):
     return source.time_budget + ctx.config.poll.lease_grace
 
 
-def claim(ctx: Context, owner: str, names: list[str], *, due_only: bool, limit: int) -> list[Claim]:
+def _claimable(ctx: Context, names: list[str], *, due_only: bool, now: datetime, not_polled_since: datetime | None = None) -> list[Any]:
+    """The WHERE clause of the sources among `names` that no live process holds (and,
+    with `due_only`, whose due time has come; with `not_polled_since`, that no process
+    has polled since then: the processes of one poll share the sources, once each)."""
+    with ctx.session() as session:
+        held = session.exec(
+            select(Source.id, Source.lease_owner).where(col(Source.name).in_(names), col(Source.lease_until) >= now)
+        ).all()
+    # Leases of processes that died: by owner, not by source, so that a lease another
+    # process has taken since we looked (a poll started beside us) is not taken from it.
+    dead = {owner for _, owner in held if owner and _gone(owner)}
+    where = [col(Source.name).in_(names), or_(col(Source.lease_until).is_(None), col(Source.lease_until) < now,
+                                               col(Source.lease_owner).in_(dead))]
+    if due_only:
+        where.append(or_(col(Source.next_poll_at).is_(None), col(Source.next_poll_at) <= now))
+    if not_polled_since is not None:
+        where.append(or_(col(Source.last_polled_at).is_(None), col(Source.last_polled_at) < not_polled_since))
+    return where
+
+
+def claimable(ctx: Context, names: list[str], *, due_only: bool) -> int:
+    """How many of the named sources a claim could take now (a poll sizes itself by it)."""
+    if not names:
+        return 0
+    where = _claimable(ctx, names, due_only=due_only, now=ctx.clock())
+    with ctx.session() as session:
+        return session.exec(select(func.count()).select_from(Source).where(*where)).one()
+
+
+def claim(ctx: Context, owner: str, names: list[str], *, due_only: bool, limit: int,
+          not_polled_since: datetime | None = None) -> list[Claim]:
     """Claim up to `limit` of the named sources that no live process holds (and, with
     `due_only`, whose due time has come), most overdue first."""
     if not names or limit <= 0:
         return []
     now = ctx.clock()
-    with ctx.session() as session:
-        held = session.exec(
-            select(Source.id, Source.lease_owner).where(col(Source.name).in_(names), col(Source.lease_until) >= now)
-        ).all()
-    orphaned = [source_id for source_id, owner in held if owner and _gone(owner)]
     query = (
         select(Source.id, Source.name, Source.last_success_at)
-        .where(col(Source.name).in_(names), or_(col(Source.lease_until).is_(None), col(Source.lease_until) < now,
-                                                col(Source.id).in_(orphaned)))
+        .where(*_claimable(ctx, names, due_only=due_only, now=now, not_polled_since=not_polled_since))
         .order_by(col(Source.next_poll_at).asc().nulls_first(), col(Source.id))
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it and has BEGIN IMMEDIATE
     )
-    if due_only:
-        query = query.where(or_(col(Source.next_poll_at).is_(None), col(Source.next_poll_at) <= now))
     claims = []
     with ctx.session(write=True) as session:
         for source_id, name, last_success_at in session.exec(query).all():

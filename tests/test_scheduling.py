@@ -99,6 +99,28 @@ def test_a_claim_held_by_a_dead_process_on_this_machine_is_taken_at_once(three_s
     assert interrupted.status == PollStatus.failed and "interrupted" in interrupted.error
 
 
+def test_a_dead_process_claim_taken_by_another_poll_meanwhile_is_not_taken_twice(three_sources, monkeypatch) -> None:
+    """Two polls find the same dead process's lease; the one that claims second must not
+    take the source from the one that claimed first (a poll over several processes does
+    this all the time after a killed poll)."""
+    ctx = three_sources
+    asyncio.run(poll_module.poll(ctx))
+    dead = f"{claims.process_id().split(':')[0]}:999999999:gone"
+    with ctx.session() as session:
+        session.exec(update(Source).where(Source.name == "a").values(lease_owner=dead, lease_until=ctx.clock() + timedelta(hours=1)))
+    real_gone = claims._gone
+
+    def the_other_poll_claims_first(owner: str) -> bool:
+        monkeypatch.setattr(claims, "_gone", real_gone)
+        assert [c.name for c in claims.claim(ctx, "elsewhere:7:first", ["a"], due_only=False, limit=1)] == ["a"]
+        return real_gone(owner)
+
+    monkeypatch.setattr(claims, "_gone", the_other_poll_claims_first)
+    assert claims.claim(ctx, "elsewhere:8:second", ["a"], due_only=False, limit=1) == []
+    with ctx.session() as session:
+        assert session.exec(select(Source.lease_owner).where(Source.name == "a")).one() == "elsewhere:7:first"
+
+
 def test_sources_are_polled_concurrently_and_a_hung_one_times_out_alone(make_context, fake_type) -> None:
     for i in range(6):
         fake_type.FakeSource(f"slow{i}").wait(0.5).page(fake_type.review(f"s{i}"))
