@@ -119,14 +119,14 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
     polled by one process at a time; the others are left to it), quiet on success when
     run unattended, failures to stderr with exit code 1. The other sources are still polled.
     """
-    from service import poll as poll_module
+    from service.poll_processes import poll_on_all_cores
     from service.progress import poll_progress
 
     if names and everything:
         raise click.UsageError("give --source or --all, not both")
     ctx = state.context()
     with poll_progress(enabled=sys.stderr.isatty()) as progress:
-        results = asyncio.run(poll_module.poll(ctx, list(names) or None, due_only=not (names or everything), progress=progress))
+        results = poll_on_all_cores(ctx, list(names) or None, due_only=not (names or everything), progress=progress)
     show = verbose or sys.stdout.isatty()
     if show and not results:
         click.echo("no source is due (see `reviewmon sources` for when each one is; --all polls them now)")

@@ -167,7 +167,8 @@ class WebConfig(_Strict):
 class PollConfig(_Strict):
     """How sources are polled: how many at once, how due times are spread, how failures back off."""
 
-    concurrency: int = Field(default=16, ge=1, le=1000, description="sources one process polls at once")
+    concurrency: int = Field(default=16, ge=1, le=1000, description="sources a poll polls at once (shared by its processes)")
+    processes: int = Field(default=0, ge=0, le=64, description="processes one `reviewmon poll` uses; 0: one per core, when there are enough sources to keep them busy")
     per_host: int = Field(default=4, ge=1, le=100, description="requests in flight to one platform host, per process")
     jitter: Duration = Field(default=timedelta(minutes=5), description="at most this (and a tenth of the schedule's gap) is added to each due time")
     max_backoff: Duration = Field(default=timedelta(hours=6), description="a failing source waits at most this long between tries (or its schedule's gap, if longer)")

@@ -32,9 +32,11 @@ from connectors.base import Capabilities, ReviewData
 from service import marks
 from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
 from service.replies import ReplyDrafter
+from service.scoring_pool import ScoringPool
 from service.sentiment import SentimentScorer
 
 SYSTEM_ACTOR = "reviewmon"
+_MISSING = object()
 
 
 @dataclass
@@ -79,7 +81,12 @@ def _row(review: ReviewData, source: SourceInfo) -> dict[str, Any]:
     }
     row["fingerprint"] = _fingerprint(row)
     row["raw"] = review.raw
+    row["source_id"] = source.id  # not in the fingerprint: it is part of the key
     return row
+
+
+def _score_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return ("score", row["text"], row["title"], row["rating"], row["translation"])
 
 
 def _fingerprint(row: dict[str, Any]) -> str:
@@ -96,21 +103,75 @@ def _content_changed(old: Review, new: dict[str, Any]) -> bool:
     return (old.text, old.title, old.rating) != (new["text"], new["title"], new["rating"])
 
 
+Key = tuple[int, str]  # (source id, the platform's review id)
+
+
 class PageIngester:
-    """Holds the per-process pieces (scorer, drafter, escalation words) and stores pages with them."""
+    """Holds the per-process pieces (scorer, drafter, escalation words) and stores pages
+    with them. `ingest_many` stores the pages of several sources with one set of
+    statements: a poll of hundreds of sources hands it a batch at a time."""
 
     def __init__(self, scorer: SentimentScorer, drafter: ReplyDrafter, escalation_words: dict[str, list[str]] | None = None):
         self.scorer = scorer
         self.drafter = drafter
         self.escalation_words = escalation_words or {}
+        self.pool = ScoringPool(scorer)  # big batches are scored on every core
+        self._ready: dict[tuple[Any, ...], Any] = {}  # worked out by `prepare`, taken by ingest
 
-    def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    def prepare(self, session: Session, pages: list[tuple[SourceInfo, list[ReviewData]]]) -> None:
+        """Work out, before the write transaction, what the pages' new and changed reviews
+        will need: their scores, escalation marks and draft replies. That is most of the
+        CPU of storing a page, and pure: done outside the write lock, it lets another
+        process write meanwhile. `ingest_many` takes what is ready and works out itself
+        anything that is not (a review that changed in between)."""
+        self._ready = {}
+        rows = {(source.id, review.external_id): (source, _row(review, source)) for source, reviews in pages for review in reviews}
+        if not rows:
+            return
+        known = set(session.exec(select(Review.source_id, Review.external_id, Review.fingerprint).where(
+            col(Review.source_id).in_({source.id for source, _ in pages}),
+            col(Review.external_id).in_(list({external_id for _, external_id in rows})))).all())
+        needing = [(source, row) for (source_id, external_id), (source, row) in rows.items()
+                   if (source_id, external_id, row["fingerprint"]) not in known]  # unchanged: nothing to work out
+        verdicts = self.pool.score([(row["text"], row["title"], row["rating"], row["translation"]) for _, row in needing])
+        for (source, row), verdict in zip(needing, verdicts, strict=True):
+            self._ready[_score_key(row)] = verdict
+            self._escalation(row, keep=True)
+            if verdict.negative and row["owner_reply"] is None:
+                self._reply(source, row, keep=True)
+
+    def _ready_or(self, key: tuple[Any, ...], compute: Any, *, keep: bool) -> Any:
+        """What `prepare` worked out for `key` (taken: used once), else compute it now;
+        `keep` (prepare itself) stores it for ingest."""
+        if keep:
+            if key not in self._ready:
+                self._ready[key] = compute()
+            return self._ready[key]
+        value = self._ready.pop(key, _MISSING)
+        return compute() if value is _MISSING else value
+
+    def _escalation(self, row: dict[str, Any], *, keep: bool = False) -> str | None:
+        return self._ready_or(("escalation", row["text"], row["title"]),
+                              lambda: marks.escalation(row["text"], row["title"], self.escalation_words), keep=keep)
+
+    def _verdict(self, row: dict[str, Any], *, keep: bool = False) -> Any:
+        return self._ready_or(_score_key(row),
+                              lambda: self.scorer.score(text=row["text"], title=row["title"], rating=row["rating"],
+                                                        translation=row["translation"]), keep=keep)
+
+    def _reply(self, source: SourceInfo, row: dict[str, Any], *, keep: bool = False) -> Any:
+        caps = source.capabilities
+        return self._ready_or(("reply", source.name, row["external_id"], row["author"], caps.platform, caps.reply_limit),
+                              lambda: self.drafter.draft(key=f"{source.name}:{row['external_id']}", author=row["author"],
+                                                         platform=caps.platform, limit=caps.reply_limit), keep=keep)
+
+    def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, Key]]:
         """Set escalation and triage marks on new or edited rows before they are written
-        (service/marks.py). Returns (earlier review id, row's external id) pairs whose
-        earlier copy should be marked too, once the new row has its id."""
+        (service/marks.py). Returns (earlier review id, row's key) pairs whose earlier
+        copy should be marked too, once the new row has its id."""
         for row in rows:
             row["text_hash"] = marks.text_hash(row["text"])
-            row["escalation"] = marks.escalation(row["text"], row["title"], self.escalation_words)
+            row["escalation"] = self._escalation(row)
         hashes = {row["text_hash"] for row in rows if row["text_hash"]}
         known: dict[str, list[tuple[int, str | None]]] = {}
         if hashes:
@@ -124,12 +185,12 @@ class PageIngester:
             first = min(twins) if twins else None
             row["triage"] = marks.triage(row["text"], row["title"], duplicate_of=first)
             if first is not None:
-                earlier.append((first, row["external_id"]))
+                earlier.append((first, (row["source_id"], row["external_id"])))
         return earlier
 
     @staticmethod
     def _mark_copies_within(session: Session, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        """The same text from different reviewers on one page (a burst of fakes)."""
+        """The same text from different reviewers in one batch (a burst of fakes)."""
         groups: dict[str, list[tuple[int, str | None]]] = {}
         for review_id, row in rows:
             if row["text_hash"]:
@@ -142,54 +203,76 @@ class PageIngester:
                 session.exec(update(Review).where(Review.id == review_id)
                              .values(triage=f"the same text as review {other} by another reviewer"))
 
-    def _mark_earlier_copies(self, session: Session, source_id: int, earlier: list[tuple[int, str]]) -> None:
-        for first, external_id in earlier:
+    @staticmethod
+    def _mark_earlier_copies(session: Session, earlier: list[tuple[int, Key]]) -> None:
+        for first, (source_id, external_id) in earlier:
             copy_id = session.exec(select(Review.id).where(Review.source_id == source_id, Review.external_id == external_id)).one()
             session.exec(update(Review).where(Review.id == first, col(Review.triage).is_(None))
                          .values(triage=f"the same text as review {copy_id} by another reviewer"))
 
     def ingest(self, session: Session, source: SourceInfo, reviews: list[ReviewData], now: datetime) -> PageCounts:
-        rows = {}
-        for review in reviews:  # a platform repeating a review on one page: the last copy wins
-            rows[review.external_id] = _row(review, source)
-        existing = {
-            external_id: (review_id, fingerprint, removed_at)
-            for review_id, external_id, fingerprint, removed_at in session.exec(
-                select(Review.id, Review.external_id, Review.fingerprint, Review.removed_at).where(
-                    Review.source_id == source.id, col(Review.external_id).in_(list(rows))
+        """One page of one source."""
+        return self.ingest_many(session, [(source, reviews)], now)[source.id]
+
+    def ingest_many(self, session: Session, pages: list[tuple[SourceInfo, list[ReviewData]]], now: datetime) -> dict[int, PageCounts]:
+        """Pages of different sources (at most one per source); counts by source id."""
+        infos = {source.id: source for source, _ in pages}
+        if len(infos) != len(pages):
+            raise ValueError("ingest_many takes at most one page per source")
+        counts = {source_id: PageCounts() for source_id in infos}
+        rows: dict[Key, dict[str, Any]] = {}
+        for source, reviews in pages:
+            for review in reviews:  # a platform repeating a review on one page: the last copy wins
+                rows[(source.id, review.external_id)] = _row(review, source)
+        if not rows:
+            return counts
+        existing: dict[Key, tuple[int, str, datetime | None]] = {}
+        external_ids = list({external_id for _, external_id in rows})
+        for start in range(0, len(external_ids), 5000):  # bound the statement's parameters
+            for review_id, source_id, external_id, fingerprint, removed_at in session.exec(
+                select(Review.id, Review.source_id, Review.external_id, Review.fingerprint, Review.removed_at).where(
+                    col(Review.source_id).in_(list(infos)), col(Review.external_id).in_(external_ids[start:start + 5000])
                 )
-            )
-        }
-        counts = PageCounts()
-        fresh = [row for ext, row in rows.items() if ext not in existing]
-        changed = {existing[ext][0]: row for ext, row in rows.items() if ext in existing and existing[ext][1] != row["fingerprint"]}
-        counts.unchanged = len(rows) - len(fresh) - len(changed)
-        back = [existing[ext][0] for ext in rows if ext in existing and existing[ext][2] is not None]
+            ):
+                if (source_id, external_id) in rows:
+                    existing[(source_id, external_id)] = (review_id, fingerprint, removed_at)
+        fresh = [row for key, row in rows.items() if key not in existing]
+        changed = {existing[key][0]: row for key, row in rows.items() if key in existing and existing[key][1] != row["fingerprint"]}
+        for row in fresh:
+            counts[row["source_id"]].inserted += 1
+        for row in changed.values():
+            counts[row["source_id"]].updated += 1
+        for key in rows:
+            if key in existing and existing[key][0] not in changed:
+                counts[key[0]].unchanged += 1
+        back = [existing[key][0] for key in rows if key in existing and existing[key][2] is not None]
         if back:
             session.exec(update(Review).where(col(Review.id).in_(back)).values(removed_at=None))
+        drafted: list[int] = []
         if fresh:
-            counts.drafted += self._insert(session, source, fresh, now)
-            counts.inserted = len(fresh)
+            drafted += self._insert(session, infos, fresh, now)
         if changed:
-            counts.drafted += self._update(session, source, changed, now)
-            counts.updated = len(changed)
+            drafted += self._update(session, infos, changed, now)
+        for source_id in drafted:
+            counts[source_id].drafted += 1
         return counts
 
-    def _insert(self, session: Session, source: SourceInfo, rows: list[dict[str, Any]], now: datetime) -> int:
+    def _insert(self, session: Session, infos: dict[int, SourceInfo], rows: list[dict[str, Any]], now: datetime) -> list[int]:
         for row in rows:
-            row.update(source_id=source.id, first_seen_at=now, changed_at=now)
+            row.update(first_seen_at=now, changed_at=now)
         earlier = self._marks(session, rows)
-        # RETURNING the external id too, to pair ids with rows: asking SQLAlchemy to keep the
+        # RETURNING the key too, to pair ids with rows: asking SQLAlchemy to keep the
         # parameters' order (sort_by_parameter_order) makes it insert one row per statement on SQLite.
-        ids = dict(session.exec(insert(Review).returning(Review.external_id, Review.id), params=rows).all())
-        scored = [(ids[row["external_id"]], row) for row in rows]
-        self._mark_earlier_copies(session, source.id, earlier)
+        ids = {(source_id, external_id): review_id for source_id, external_id, review_id in session.exec(
+            insert(Review).returning(Review.source_id, Review.external_id, Review.id), params=rows).all()}
+        scored = [(ids[(row["source_id"], row["external_id"])], row) for row in rows]
+        self._mark_earlier_copies(session, earlier)
         self._mark_copies_within(session, scored)
         verdicts = self._score(session, scored, now, replace=False)
         needing = [(rid, row) for rid, row in scored if verdicts[rid] and row["owner_reply"] is None]
-        return self._draft(session, source, needing, now)
+        return self._draft(session, [(rid, infos[row["source_id"]], row) for rid, row in needing], now)
 
-    def _update(self, session: Session, source: SourceInfo, rows_by_id: dict[int, dict[str, Any]], now: datetime) -> int:
+    def _update(self, session: Session, infos: dict[int, SourceInfo], rows_by_id: dict[int, dict[str, Any]], now: datetime) -> list[int]:
         old_rows = {r.id: r for r in session.exec(select(Review).where(col(Review.id).in_(list(rows_by_id))))}
         edited_rows = [row for rid, row in rows_by_id.items() if _content_changed(old_rows[rid], row)]
         earlier = self._marks(session, edited_rows)
@@ -205,14 +288,14 @@ class PageIngester:
             session.exec(update(Review).where(Review.id == review_id).values(**row, changed_at=now))
         if revisions:
             session.exec(insert(ReviewRevision), params=revisions)
-        self._mark_earlier_copies(session, source.id, earlier)
+        self._mark_earlier_copies(session, earlier)
         drafts = {d.review_id: d for d in session.exec(select(Draft).where(col(Draft.review_id).in_(list(rows_by_id))))}
         self._follow_posted_replies(session, drafts, rows_by_id, {rid for rid, _ in rescore}, now)
         if not rescore:
-            return 0
+            return []
         verdicts = self._score(session, rescore, now, replace=True)
         needing = [(rid, row) for rid, row in rescore if verdicts[rid] and row["owner_reply"] is None and rid not in drafts]
-        return self._draft(session, source, needing, now)
+        return self._draft(session, [(rid, infos[row["source_id"]], row) for rid, row in needing], now)
 
     @staticmethod
     def _follow_posted_replies(
@@ -237,9 +320,7 @@ class PageIngester:
         negative reviews (service/marks.py)."""
         records = []
         for review_id, row in rows:
-            verdict = self.scorer.score(
-                text=row["text"], title=row["title"], rating=row["rating"], translation=row["translation"]
-            )
+            verdict = self._verdict(row)
             records.append(
                 {"review_id": review_id, "compound": verdict.compound, "negative": verdict.negative,
                  "language": verdict.language, "reason": verdict.reason, "scored_at": now}
@@ -255,17 +336,13 @@ class PageIngester:
             session.exec(update(Review).where(col(Review.id).in_(praise)).values(escalation=None))
         return negative
 
-    def _draft(self, session: Session, source: SourceInfo, rows: list[tuple[int, dict[str, Any]]], now: datetime) -> int:
+    def _draft(self, session: Session, rows: list[tuple[int, SourceInfo, dict[str, Any]]], now: datetime) -> list[int]:
+        """Draft a reply to each (review id, its source, row); returns the drafts' source ids."""
         if not rows:
-            return 0
+            return []
         drafts = []
-        for review_id, row in rows:
-            made = self.drafter.draft(
-                key=f"{source.name}:{row['external_id']}",
-                author=row["author"],
-                platform=source.capabilities.platform,
-                limit=source.capabilities.reply_limit,
-            )
+        for review_id, source, row in rows:
+            made = self._reply(source, row)
             drafts.append(
                 {"review_id": review_id, "status": DraftStatus.drafted, "text": made.text, "template": made.template,
                  "policy_ok": made.policy.ok, "policy_problems": made.policy.problems, "created_at": now,
@@ -281,7 +358,7 @@ class PageIngester:
                 for d in drafts
             ],
         )
-        return len(drafts)
+        return [source.id for _, source, _ in rows]
 
 
 def rescore(ctx: Any, *, batch: int = 500) -> PageCounts:
@@ -306,17 +383,17 @@ def rescore(ctx: Any, *, batch: int = 500) -> PageCounts:
                 if not reviews:
                     break
                 last_id = reviews[-1].id
-                rows = {r.id: {"external_id": r.external_id, "text": r.text, "title": r.title, "rating": r.rating,
+                rows = {r.id: {"source_id": r.source_id, "external_id": r.external_id, "text": r.text, "title": r.title, "rating": r.rating,
                                "author": r.author, "translation": r.translation, "owner_reply": r.owner_reply} for r in reviews}
                 earlier = ingester._marks(session, list(rows.values()))
                 for review_id, row in rows.items():
                     session.exec(update(Review).where(Review.id == review_id).values(
                         escalation=row["escalation"], triage=row["triage"], text_hash=row["text_hash"]))
-                ingester._mark_earlier_copies(session, source_row.id, earlier)
+                ingester._mark_earlier_copies(session, earlier)
                 verdicts = ingester._score(session, list(rows.items()), now, replace=True)
                 has_draft = set(session.exec(select(Draft.review_id).where(col(Draft.review_id).in_(list(rows)))))
                 needing = [(rid, row) for rid, row in rows.items() if verdicts[rid] and row["owner_reply"] is None and rid not in has_draft]
-                counts.drafted += ingester._draft(session, info, needing, now)
+                counts.drafted += len(ingester._draft(session, [(rid, info, row) for rid, row in needing], now))
                 counts.updated += len(rows)
     from service import (
         trends,  # trends reads what ingest writes; imported late to keep ingest light

@@ -48,9 +48,36 @@ def _keyword_pattern(word: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + core + ("" if prefix else r"(?!\w)"))
 
 
+@lru_cache(maxsize=64)
+def _key_tokens(words: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """For each keyword, one word a text must hold for the keyword to match: its longest
+    word, or the start of its last word when it ends in *. (exact words, word starts)"""
+    exact, starts = set(), set()
+    for word in words:
+        folded = _fold(word.strip())
+        tokens = _WORD.findall(folded.rstrip("*"))
+        if not tokens:
+            continue
+        if folded.endswith("*"):
+            starts.add(tokens[-1])
+        else:
+            exact.add(max(reversed(tokens), key=len))
+    return frozenset(exact), tuple(starts)
+
+
+def _may_match(body: str, words: tuple[str, ...]) -> bool:
+    """A cheap test that no keyword can match: most reviews hold none, and searching
+    each keyword's pattern in each review was most of the marks' cost."""
+    exact, starts = _key_tokens(words)
+    tokens = set(_WORD.findall(body))
+    return not exact.isdisjoint(tokens) or any(token.startswith(starts) for token in tokens)
+
+
 def escalation(text: str, title: str | None, keywords: Mapping[str, list[str]]) -> str | None:
     """The reasons this review needs an owner, with the word that showed it, or None."""
     body = _fold(" ".join(p for p in (title, text) if p))
+    if not _may_match(body, tuple(word for listed in keywords.values() for word in listed)):
+        return None
     reasons = []
     for reason, words in keywords.items():
         for word in words:

@@ -26,8 +26,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import update
@@ -41,6 +41,7 @@ from connectors.errors import AuthError, ConnectorError, NotAuthorised
 from service import claims, metrics, trends
 from service.config import SourceConfig
 from service.context import Context
+from service.group_commit import GroupCommit, Together
 from service.ingest import PageCounts, SourceInfo
 from service.models import PollRun, PollStatus, Review, Source, SourceStatus
 from service.schedule import next_due
@@ -113,6 +114,19 @@ class SourceResult(RunResult):
         }
 
 
+def chosen_sources(config: Any, names: list[str] | None) -> list[str]:
+    """The named sources (ConfigError for an unknown name), else every enabled one."""
+    return [config.source(n).name for n in names] if names else [s.name for s in config.sources if s.enabled]
+
+
+def busy_results(ctx: Context, chosen: list[str], results: list[SourceResult]) -> list[SourceResult]:
+    """Sources asked for by name that this poll did not get to, because another process
+    is polling them right now: say which process."""
+    polled = {r.name for r in results}
+    busy = claims.holders(ctx, [n for n in chosen if n not in polled])
+    return [SourceResult(name, busy=holder) for name, holder in busy.items()]
+
+
 def status_for(error: Exception) -> SourceStatus:
     if isinstance(error, AuthError):
         return SourceStatus.needs_credentials
@@ -144,13 +158,15 @@ def sync_sources(ctx: Context) -> dict[str, int]:
 class Poller:
     """One poll round of one process: claims, then polls what it claimed, concurrently."""
 
-    def __init__(self, ctx: Context, *, owner: str | None = None, progress: Progress | None = None):
+    def __init__(self, ctx: Context, *, owner: str | None = None, progress: Progress | None = None, concurrency: int | None = None):
         self.ctx = ctx
         self.owner = owner or claims.process_id()
         self.progress = progress
+        self.concurrency = concurrency or ctx.config.poll.concurrency  # sources polled at once
         sqlite_db = ctx.engine.dialect.name == "sqlite"
         # SQLite has one writer at a time: one database thread per process, no lock spinning.
-        self.db = ThreadPoolExecutor(1 if sqlite_db else min(8, ctx.config.poll.concurrency), thread_name_prefix="reviewmon-db")
+        self.db = ThreadPoolExecutor(1 if sqlite_db else min(8, self.concurrency), thread_name_prefix="reviewmon-db")
+        self.writer = GroupCommit(ctx, self.db)  # the many small write transactions, batched
         self.transport = http.PoliteTransport(ctx.config.poll.per_host)
 
     def client(self) -> Any:
@@ -162,23 +178,29 @@ class Poller:
 
     def close(self) -> None:
         self.db.shutdown(wait=True)
+        self.ctx.ingester.pool.close()  # its helpers, if a big batch started them
 
-    async def run(self, names: list[str] | None = None, *, due_only: bool = False) -> list[SourceResult]:
+    async def run(self, names: list[str] | None = None, *, due_only: bool = False, share: datetime | None = None) -> list[SourceResult]:
         """Claim as many sources as there are free slots, poll them, and claim more as
         slots free up, until none is left: a second process started meanwhile takes its
-        share instead of finding everything claimed by the first."""
+        share instead of finding everything claimed by the first. `share`: this is one of
+        the processes of one poll started then (service/poll_processes.py): it takes only
+        sources not polled since, and leaves syncing the sources, reporting the busy ones
+        and refreshing the trends to the parent."""
         config = self.ctx.config
-        chosen = [config.source(n).name for n in names] if names else [s.name for s in config.sources if s.enabled]
-        await self.in_db(sync_sources, self.ctx)
+        chosen = chosen_sources(config, names)
+        if share is None:
+            await self.in_db(sync_sources, self.ctx)
         warm = asyncio.ensure_future(self.in_db(warm_up, self.ctx))  # load VADER and the language model meanwhile
         results: list[SourceResult] = []
         done: set[str] = set()  # polled by this round (a source falls due again only after a poll)
         running: set[asyncio.Task[SourceResult]] = set()
         async with self.client() as client:
             while True:
-                free = config.poll.concurrency - len(running)
+                free = self.concurrency - len(running)
                 wanted = [n for n in chosen if n not in done]
-                claimed = await self.in_db(partial(claims.claim, self.ctx, self.owner, wanted, due_only=due_only, limit=free)) if free and wanted else []
+                claimed = await self.in_db(partial(claims.claim, self.ctx, self.owner, wanted, due_only=due_only, limit=free,
+                                                   not_polled_since=share)) if free and wanted else []
                 for claim in claimed:
                     done.add(claim.name)
                     running.add(asyncio.ensure_future(self.poll_source(config.source(claim.name), claim, client)))
@@ -187,9 +209,10 @@ class Poller:
                 finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 results += [task.result() for task in finished]
         await warm
-        if names:  # asked for by name: say which ones another process is polling right now
-            busy = await self.in_db(claims.holders, self.ctx, [n for n in chosen if n not in done])
-            results += [SourceResult(name, busy=holder) for name, holder in busy.items()]
+        if share is not None:
+            return results
+        if names:
+            results += await self.in_db(busy_results, self.ctx, chosen, results)
         if done:
             await self.in_db(trends.refresh_quietly, self.ctx.engine, config.topics.keywords)
         return results
@@ -198,7 +221,7 @@ class Poller:
         result = SourceResult(source.name)
         started = time.monotonic()
         try:
-            run_id, cursor = await self.in_db(self._start, claim.source_id)
+            run_id, cursor = await self.writer.write(partial(self._start, claim.source_id))
         except Exception as exc:  # the database is down or full: nothing was started, nothing to finish
             log.exception("cannot start polling %s", source.name)
             result.ok, result.error, result.status = False, describe(exc), SourceStatus.failing
@@ -219,7 +242,7 @@ class Poller:
             result.ok, result.error, result.status = False, f"unexpected error: {describe(exc)}", SourceStatus.failing
         result.seconds = time.monotonic() - started
         try:
-            await self.in_db(self._finish, source, claim, run_id, result)
+            result.next_poll_at = await self.writer.write(partial(self._finish, source, claim, run_id, result))
         except Exception as exc:
             log.exception("cannot record the poll of %s", source.name)
             result.ok, result.error = False, f"{result.error or 'polled'}; then could not record it: {describe(exc)}"
@@ -240,62 +263,76 @@ class Poller:
         info = SourceInfo(claim.source_id, source.name, source.location, connector.capabilities)
         seen: set[str] = set()
         async for page in connector.fetch(cursor):
-            await self.in_db(self._store_page, info, page, result, seen, claim.first_poll)
+            seen.update(r.external_id for r in page.reviews)
+            stored = PageToStore(info, page, frozenset(seen) if page.complete else None, claim.first_poll)
+            counts, removed = await self.writer.write(Together(self._store_pages, stored, self._prepare_pages))
+            result.removed += removed
+            result.tally(page, counts)
             if self.progress:
                 self.progress(source.name, len(page.reviews) + len(page.errors))
 
-    def _start(self, source_id: int) -> tuple[int, Any]:
-        with self.ctx.session(write=True) as session:
-            run = PollRun(source_id=source_id, started_at=self.ctx.clock(), status=PollStatus.running)
-            session.add(run)
-            session.flush()
-            return run.id, session.get(Source, source_id).cursor
+    def _start(self, source_id: int, session: Session) -> tuple[int, Any]:
+        run = PollRun(source_id=source_id, started_at=self.ctx.clock(), status=PollStatus.running)
+        session.add(run)
+        session.flush()
+        return run.id, session.get(Source, source_id).cursor
 
-    def _store_page(self, info: SourceInfo, page: Page, result: SourceResult, seen: set[str], first_poll: bool) -> None:
+    def _prepare_pages(self, session: Session, pages: list[PageToStore]) -> None:
+        """Score the pages' new reviews and draft their replies before the write lock (group commit)."""
+        self.ctx.ingester.prepare(session, [(p.info, p.page.reviews) for p in pages])
+
+    def _store_pages(self, session: Session, pages: list[PageToStore]) -> list[tuple[PageCounts, int]]:
+        """Pages of several sources, their alerts and their cursors, in the caller's
+        transaction (a job of the group commit: it changes only the database). Returns
+        (counts, reviews marked removed) for each page."""
         ctx = self.ctx
         now = ctx.clock()
-        seen.update(r.external_id for r in page.reviews)
-        with ctx.session(write=True) as session:
-            counts = ctx.ingester.ingest(session, info, page.reviews, now) if page.reviews else PageCounts()
-            if ctx.config.alerts.channels and (counts.inserted or counts.updated):
+        counts: dict[int, PageCounts] = {}
+        for chunk in _one_page_per_source(pages):
+            counts.update(ctx.ingester.ingest_many(session, [(p.info, p.page.reviews) for p in chunk], now))
+        outcomes = []
+        for stored in pages:
+            source_id, page = stored.info.id, stored.page
+            got = counts[source_id]
+            if ctx.config.alerts.channels and (got.inserted or got.updated):
                 from service.alerts import enqueue
 
-                enqueue.reviews_arrived(session, ctx.config, source_id=info.id, stored_at=now, baseline=first_poll)
+                enqueue.reviews_arrived(session, ctx.config, source_id=source_id, stored_at=now, baseline=stored.first_poll)
             if page.cursor is not None:
-                session.exec(update(Source).where(Source.id == info.id).values(cursor=page.cursor))
-            removed = _mark_removed(session, info.id, seen, now) if page.complete else 0
-        result.removed += removed
-        result.tally(page, counts)
+                session.exec(update(Source).where(Source.id == source_id).values(cursor=page.cursor))
+            removed = _mark_removed(session, source_id, stored.seen, now) if stored.seen is not None else 0
+            outcomes.append((got, removed))
+        return outcomes
 
-    def _finish(self, source: SourceConfig, claim: claims.Claim, run_id: int, result: SourceResult) -> None:
+    def _finish(self, source: SourceConfig, claim: claims.Claim, run_id: int, result: SourceResult, session: Session) -> datetime:
+        """Record the outcome and the next due time; give the claim back. Returns the next due time."""
         ctx = self.ctx
         now = ctx.clock()
-        with ctx.session(write=True) as session:
-            result.record(session.get(PollRun, run_id), now)
-            row = session.get(Source, claim.source_id)
-            streak, failing_since = row.failure_count, row.failing_since
-            row.last_polled_at = now
-            row.status = result.status
-            if result.ok:
-                row.last_success_at, row.last_error, row.failure_count, row.failing_since = now, None, 0, None
-            else:
-                row.last_error, row.failure_count = result.error, row.failure_count + 1
-                row.failing_since = row.failing_since or now
-            row.next_poll_at = next_due(
-                source.schedule, now, key=source.name, jitter_cap=ctx.config.poll.jitter,
-                failures=row.failure_count, max_backoff=ctx.config.poll.max_backoff,
-            )
-            result.next_poll_at = row.next_poll_at
-            if row.lease_owner == self.owner:
-                row.lease_owner, row.lease_until = None, None
-            session.flush()
-            if ctx.config.alerts.channels:
-                from service.alerts import enqueue
+        result.record(session.get(PollRun, run_id), now)
+        row = session.get(Source, claim.source_id)
+        streak, failing_since = row.failure_count, row.failing_since
+        row.last_polled_at = now
+        row.status = result.status
+        if result.ok:
+            row.last_success_at, row.last_error, row.failure_count, row.failing_since = now, None, 0, None
+        else:
+            row.last_error, row.failure_count = result.error, row.failure_count + 1
+            row.failing_since = row.failing_since or now
+        row.next_poll_at = next_due(
+            source.schedule, now, key=source.name, jitter_cap=ctx.config.poll.jitter,
+            failures=row.failure_count, max_backoff=ctx.config.poll.max_backoff,
+        )
+        if row.lease_owner == self.owner:
+            row.lease_owner, row.lease_until = None, None
+        session.flush()
+        if ctx.config.alerts.channels:
+            from service.alerts import enqueue
 
-                if not result.ok:
-                    enqueue.source_failed(session, ctx.config, row, now)
-                elif streak and failing_since is not None:
-                    enqueue.source_recovered(session, ctx.config, row, failing_since, streak, now)
+            if not result.ok:
+                enqueue.source_failed(session, ctx.config, row, now)
+            elif streak and failing_since is not None:
+                enqueue.source_recovered(session, ctx.config, row, failing_since, streak, now)
+        return row.next_poll_at
 
 
 async def poll(ctx: Context, names: list[str] | None = None, *, due_only: bool = False,
@@ -331,11 +368,30 @@ def warm_up(ctx: Context) -> None:
     """Load VADER, the reply templates and the language model before the first page."""
     from service import language
 
-    ctx.ingester  # noqa: B018 (builds VADER and the reply templates)
+    ctx.ingester
     language.detect("warming up the language model before the first page arrives")
 
 
-def _mark_removed(session: Session, source_id: int, seen: set[str], now: datetime) -> int:
+@dataclass(frozen=True)
+class PageToStore:
+    info: SourceInfo
+    page: Page
+    seen: frozenset[str] | None  # the reviews of a full listing that ends with this page
+    first_poll: bool
+
+
+def _one_page_per_source(pages: list[PageToStore]) -> list[list[PageToStore]]:
+    """Split pages so that no source has two in one chunk (ingest_many's rule)."""
+    chunks: list[list[PageToStore]] = []
+    for stored in pages:
+        home = next((chunk for chunk in chunks if all(p.info.id != stored.info.id for p in chunk)), None)
+        if home is None:
+            chunks.append(home := [])
+        home.append(stored)
+    return chunks
+
+
+def _mark_removed(session: Session, source_id: int, seen: frozenset[str], now: datetime) -> int:
     """A full listing just ended: reviews of the source it did not contain are gone from
     the platform. Mark them, keep them."""
     listed = session.exec(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined
@@ -89,8 +90,13 @@ class ReplyDrafter:
 
     def draft(self, *, key: str, author: str | None, platform: str, limit: ReplyLimit | None, template: str | None = None) -> DraftText:
         """Render the review's template and check it; a name that breaks the policy is left out."""
-        template = template or self.choose(key)
-        name = first_name(author)
+        return self._draft(template or self.choose(key), first_name(author), platform, limit)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (one drafter per process, kept for its life)
+    def _draft(self, template: str, name: str | None, platform: str, limit: ReplyLimit | None) -> DraftText:
+        """Drafts differ only by template, first name, platform and limit: a large import
+        drafts the same few hundred texts again and again, and checking each against
+        the policy was a sixth of its CPU."""
         text = self.render(template, first_name=name, platform=platform)
         verdict = self.check(text, limit)
         if not verdict.ok and name is not None:

@@ -136,15 +136,12 @@ def test_a_write_lock_held_past_the_busy_timeout_fails_the_source_cleanly(make_c
 
     sa.event.listen(ctx.engine, "connect", short_busy_timeout)
     ctx.engine.dispose()
-    # The other process commits once the page's write has given up (before the outcome is written).
-    real_finish = poll_module.Poller._finish
-
-    def finish_after_the_lock(self, source, *args):
+    # The other process commits as soon as the page's write has given up.
+    def commit_after_the_failure(_context: Any) -> None:
         if locker.in_transaction:
             locker.execute("COMMIT")
-        return real_finish(self, source, *args)
 
-    monkeypatch.setattr(poll_module.Poller, "_finish", finish_after_the_lock)
+    sa.event.listen(ctx.engine, "handle_error", commit_after_the_failure)
 
     assert_only_the_faulty_source_failed(ctx, poll(ctx), "database is locked")
     faulty.steps.remove(take_lock)

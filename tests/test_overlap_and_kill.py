@@ -86,14 +86,33 @@ def test_two_cron_polls_started_together_on_sqlite_both_succeed_and_store_each_r
     assert counts["runs"] == 4  # each source polled by exactly one of the two
 
 
-@pytest.mark.parametrize("kills", [6])
-def test_sigkill_at_random_moments_never_loses_or_doubles_a_review(tmp_path: Path, database_url: str, kills: int) -> None:
+def test_a_poll_over_several_processes_polls_each_source_once_beside_another_cron_poll(tmp_path: Path) -> None:
+    names = [f"shop-{n}" for n in range(8)]
+    for name in names:
+        write_jsonl(tmp_path / f"{name}.jsonl", rows(name, 150))
+    sources = [{"name": name, "type": "file", "path": f"{name}.jsonl", "page_size": 50} for name in names]
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'reviewmon.db'}", sources, extra="\n[poll]\nprocesses = 3\n")
+    migrate(config)
+    first, second = cli(config, "poll", "--all", "--verbose"), cli(config, "poll")
+    (out, err), (quiet, _) = [p.communicate(timeout=120) for p in (first, second)]
+    assert (first.returncode, second.returncode) == (0, 0), err
+    assert quiet == ""
+    reported = [line.split(":")[0] for line in out.splitlines()]
+    assert len(reported) == len(set(reported))  # the processes' results, each source once
+    counts = totals(config)
+    assert counts["reviews"] == counts["distinct"] == counts["sentiments"] == 8 * 150
+    assert counts["drafts"] == counts["drafted reviews"] == counts["negative"]
+    assert counts["runs"] == 8  # each source polled once, by one of the four processes
+
+
+@pytest.mark.parametrize(("kills", "processes"), [(6, 1), (4, 2)])
+def test_sigkill_at_random_moments_never_loses_or_doubles_a_review(tmp_path: Path, database_url: str, kills: int, processes: int) -> None:
     write_jsonl(tmp_path / "big.jsonl", rows("big", 2500))
     write_jsonl(tmp_path / "small.jsonl", rows("small", 300))
     config = write_config(tmp_path, database_url, [
         {"name": "big", "type": "file", "path": "big.jsonl", "page_size": 50},
         {"name": "small", "type": "file", "path": "small.jsonl", "page_size": 50},
-    ])
+    ], extra=f"\n[poll]\nprocesses = {processes}\n")
     migrate(config)
     rng = random.Random(20261123)
     seen = []

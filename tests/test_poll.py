@@ -185,11 +185,11 @@ def test_a_failure_inside_the_page_transaction_rolls_the_whole_page_back(make_co
     real = ctx.ingester._draft
     calls = []
 
-    def crash_on_second_page(session, source, rows, now):
+    def crash_on_second_page(session, rows, now):
         calls.append(rows)
         if rows:
             raise RuntimeError("disk full")
-        return real(session, source, rows, now)
+        return real(session, rows, now)
 
     monkeypatch.setattr(ctx.ingester, "_draft", crash_on_second_page)
     [result] = poll(ctx)
