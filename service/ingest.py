@@ -32,10 +32,13 @@ from connectors.base import Capabilities, ReviewData
 from service import marks
 from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
 from service.replies import ReplyDrafter
-from service.scoring_pool import ScoringPool
+from service.scoring_pool import Scores, ScoringPool
 from service.sentiment import SentimentScorer
 
 SYSTEM_ACTOR = "reviewmon"
+# Bulk inserts go to the tables (SQLAlchemy Core), not the ORM classes: the ORM's bulk
+# path costs as much again per row, and these rows are never loaded as objects here.
+REVIEWS, SENTIMENTS, DRAFTS, DRAFT_EVENTS = (model.__table__ for model in (Review, Sentiment, Draft, DraftEvent))
 _MISSING = object()
 
 
@@ -106,6 +109,14 @@ def _content_changed(old: Review, new: dict[str, Any]) -> bool:
 Key = tuple[int, str]  # (source id, the platform's review id)
 
 
+@dataclass(frozen=True)
+class _Later:
+    """A verdict the scoring helpers are still working out."""
+
+    scores: Scores
+    index: int
+
+
 class PageIngester:
     """Holds the per-process pieces (scorer, drafter, escalation words) and stores pages
     with them. `ingest_many` stores the pages of several sources with one set of
@@ -120,10 +131,11 @@ class PageIngester:
 
     def prepare(self, session: Session, pages: list[tuple[SourceInfo, list[ReviewData]]]) -> None:
         """Work out, before the write transaction, what the pages' new and changed reviews
-        will need: their scores, escalation marks and draft replies. That is most of the
-        CPU of storing a page, and pure: done outside the write lock, it lets another
-        process write meanwhile. `ingest_many` takes what is ready and works out itself
-        anything that is not (a review that changed in between)."""
+        will need: their scores and escalation marks. That is most of the CPU of storing
+        a page, and pure: done outside the write lock, it lets another process write
+        meanwhile; a big batch is scored by helper processes while this one writes the
+        reviews (service/scoring_pool.py). `ingest_many` takes what is ready and works
+        out itself anything that is not (a review that changed in between)."""
         self._ready = {}
         rows = {(source.id, review.external_id): (source, _row(review, source)) for source, reviews in pages for review in reviews}
         if not rows:
@@ -133,12 +145,10 @@ class PageIngester:
             col(Review.external_id).in_(list({external_id for _, external_id in rows})))).all())
         needing = [(source, row) for (source_id, external_id), (source, row) in rows.items()
                    if (source_id, external_id, row["fingerprint"]) not in known]  # unchanged: nothing to work out
-        verdicts = self.pool.score([(row["text"], row["title"], row["rating"], row["translation"]) for _, row in needing])
-        for (source, row), verdict in zip(needing, verdicts, strict=True):
-            self._ready[_score_key(row)] = verdict
-            self._escalation(row, keep=True)
-            if verdict.negative and row["owner_reply"] is None:
-                self._reply(source, row, keep=True)
+        scores = self.pool.submit([(row["text"], row["title"], row["rating"], row["translation"]) for _, row in needing])
+        for index, (_source, row) in enumerate(needing):  # the helpers score meanwhile
+            self._ready[_score_key(row)] = _Later(scores, index)
+            self._text_marks(row, keep=True)
 
     def _ready_or(self, key: tuple[Any, ...], compute: Any, *, keep: bool) -> Any:
         """What `prepare` worked out for `key` (taken: used once), else compute it now;
@@ -148,30 +158,35 @@ class PageIngester:
                 self._ready[key] = compute()
             return self._ready[key]
         value = self._ready.pop(key, _MISSING)
+        if isinstance(value, _Later):
+            value = value.scores.get(value.index)  # None if a helper failed: then score it here
+            return compute() if value is None else value
         return compute() if value is _MISSING else value
 
-    def _escalation(self, row: dict[str, Any], *, keep: bool = False) -> str | None:
-        return self._ready_or(("escalation", row["text"], row["title"]),
-                              lambda: marks.escalation(row["text"], row["title"], self.escalation_words), keep=keep)
+    def _text_marks(self, row: dict[str, Any], *, keep: bool = False) -> tuple[str | None, str | None, str | None]:
+        """(text hash, escalation, triage unless it is a copy): the marks read from the text alone."""
+        text, title = row["text"], row["title"]
+        return self._ready_or(("marks", text, title), lambda: (
+            marks.text_hash(text), marks.escalation(text, title, self.escalation_words), marks.triage(text, title)), keep=keep)
 
     def _verdict(self, row: dict[str, Any], *, keep: bool = False) -> Any:
         return self._ready_or(_score_key(row),
                               lambda: self.scorer.score(text=row["text"], title=row["title"], rating=row["rating"],
                                                         translation=row["translation"]), keep=keep)
 
-    def _reply(self, source: SourceInfo, row: dict[str, Any], *, keep: bool = False) -> Any:
-        caps = source.capabilities
-        return self._ready_or(("reply", source.name, row["external_id"], row["author"], caps.platform, caps.reply_limit),
-                              lambda: self.drafter.draft(key=f"{source.name}:{row['external_id']}", author=row["author"],
-                                                         platform=caps.platform, limit=caps.reply_limit), keep=keep)
+    def _reply(self, source: SourceInfo, row: dict[str, Any]) -> Any:
+        caps = source.capabilities  # drafts are cached by their inputs (service/replies.py)
+        return self.drafter.draft(key=f"{source.name}:{row['external_id']}", author=row["author"],
+                                  platform=caps.platform, limit=caps.reply_limit)
 
     def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, Key]]:
         """Set escalation and triage marks on new or edited rows before they are written
         (service/marks.py). Returns (earlier review id, row's key) pairs whose earlier
         copy should be marked too, once the new row has its id."""
+        plain_triage = []
         for row in rows:
-            row["text_hash"] = marks.text_hash(row["text"])
-            row["escalation"] = self._escalation(row)
+            row["text_hash"], row["escalation"], triage = self._text_marks(row)
+            plain_triage.append(triage)
         hashes = {row["text_hash"] for row in rows if row["text_hash"]}
         known: dict[str, list[tuple[int, str | None]]] = {}
         if hashes:
@@ -180,10 +195,10 @@ class PageIngester:
             ):
                 known.setdefault(digest, []).append((review_id, author))
         earlier = []
-        for row in rows:
+        for row, triage in zip(rows, plain_triage, strict=True):
             twins = [i for i, author in known.get(row["text_hash"], []) if author != row["author"]]
             first = min(twins) if twins else None
-            row["triage"] = marks.triage(row["text"], row["title"], duplicate_of=first)
+            row["triage"] = triage if first is None else marks.triage(row["text"], row["title"], duplicate_of=first)
             if first is not None:
                 earlier.append((first, (row["source_id"], row["external_id"])))
         return earlier
@@ -264,7 +279,7 @@ class PageIngester:
         # RETURNING the key too, to pair ids with rows: asking SQLAlchemy to keep the
         # parameters' order (sort_by_parameter_order) makes it insert one row per statement on SQLite.
         ids = {(source_id, external_id): review_id for source_id, external_id, review_id in session.exec(
-            insert(Review).returning(Review.source_id, Review.external_id, Review.id), params=rows).all()}
+            insert(REVIEWS).returning(REVIEWS.c.source_id, REVIEWS.c.external_id, REVIEWS.c.id), params=rows).all()}
         scored = [(ids[(row["source_id"], row["external_id"])], row) for row in rows]
         self._mark_earlier_copies(session, earlier)
         self._mark_copies_within(session, scored)
@@ -329,7 +344,7 @@ class PageIngester:
             for record in records:
                 session.exec(update(Sentiment).where(Sentiment.review_id == record["review_id"]).values(**record))
         else:
-            session.exec(insert(Sentiment), params=records)
+            session.exec(insert(SENTIMENTS), params=records)
         negative = {r["review_id"]: r["negative"] for r in records}
         praise = [rid for rid, row in rows if row.get("escalation") and not negative[rid]]
         if praise:
@@ -348,9 +363,9 @@ class PageIngester:
                  "policy_ok": made.policy.ok, "policy_problems": made.policy.problems, "created_at": now,
                  "updated_at": now, "edited_by": None}
             )
-        ids = dict(session.exec(insert(Draft).returning(Draft.review_id, Draft.id), params=drafts).all())  # see _insert
+        ids = dict(session.exec(insert(DRAFTS).returning(DRAFTS.c.review_id, DRAFTS.c.id), params=drafts).all())  # see _insert
         session.exec(
-            insert(DraftEvent),
+            insert(DRAFT_EVENTS),
             params=[
                 {"draft_id": ids[d["review_id"]], "at": now, "actor": SYSTEM_ACTOR, "action": "drafted",
                  "status": DraftStatus.drafted, "text": d["text"],

@@ -49,28 +49,37 @@ def _keyword_pattern(word: str) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=64)
-def _key_tokens(words: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """For each keyword, one word a text must hold for the keyword to match: its longest
-    word, or the start of its last word when it ends in *. (exact words, word starts)"""
-    exact, starts = set(), set()
+def _key_tokens(words: tuple[str, ...]) -> tuple[tuple[frozenset[str], str | None], ...]:
+    """For each keyword, the words a text must hold for it to match: (whole words, the
+    start of the last word when the keyword ends in *)."""
+    keys = []
     for word in words:
         folded = _fold(word.strip())
         tokens = _WORD.findall(folded.rstrip("*"))
         if not tokens:
             continue
         if folded.endswith("*"):
-            starts.add(tokens[-1])
+            keys.append((frozenset(tokens[:-1]), tokens[-1]))
         else:
-            exact.add(max(reversed(tokens), key=len))
-    return frozenset(exact), tuple(starts)
+            keys.append((frozenset(tokens), None))
+    return tuple(keys)
 
 
 def _may_match(body: str, words: tuple[str, ...]) -> bool:
     """A cheap test that no keyword can match: most reviews hold none, and searching
     each keyword's pattern in each review was most of the marks' cost."""
-    exact, starts = _key_tokens(words)
     tokens = set(_WORD.findall(body))
-    return not exact.isdisjoint(tokens) or any(token.startswith(starts) for token in tokens)
+    starts: dict[int, set[str]] = {}  # the tokens cut to each length a keyword's start has
+    for whole, start in _key_tokens(words):
+        if not whole <= tokens:
+            continue
+        if start is None:
+            return True
+        if len(start) not in starts:
+            starts[len(start)] = {token[:len(start)] for token in tokens}
+        if start in starts[len(start)]:
+            return True
+    return False
 
 
 def escalation(text: str, title: str | None, keywords: Mapping[str, list[str]]) -> str | None:
@@ -101,8 +110,8 @@ def triage(text: str, title: str | None, *, duplicate_of: int | None = None) -> 
     if duplicate_of is not None:
         return f"the same text as review {duplicate_of} by another reviewer"
     body = " ".join(p for p in (title, text) if p)
-    if _SPAM.search(body):
-        return f"reads like spam ({_SPAM.search(body).group(0)!r})"
+    if spam := _SPAM.search(body):
+        return f"reads like spam ({spam.group(0)!r})"
     if _LINK.search(body):
         return "contains a link"
     words = _WORD.findall(_fold(body))

@@ -259,17 +259,40 @@ class Poller:
         return source.time_budget.total_seconds() + allowance
 
     async def _read(self, source: SourceConfig, claim: claims.Claim, client: Any, cursor: Any, result: SourceResult) -> None:
+        """Read the source page by page; each page is stored while the next one is read
+        (its request or its lines), and pages land in order: page n+1 is handed to the
+        writer only once page n has landed, so a failure stops at the last whole page."""
         connector = source.connect(client)
         info = SourceInfo(claim.source_id, source.name, source.location, connector.capabilities)
         seen: set[str] = set()
-        async for page in connector.fetch(cursor):
-            seen.update(r.external_id for r in page.reviews)
-            stored = PageToStore(info, page, frozenset(seen) if page.complete else None, claim.first_poll)
+
+        async def store(page: Page, stored: PageToStore) -> None:
             counts, removed = await self.writer.write(Together(self._store_pages, stored, self._prepare_pages))
             result.removed += removed
             result.tally(page, counts)
             if self.progress:
                 self.progress(source.name, len(page.reviews) + len(page.errors))
+
+        storing: asyncio.Future[None] | None = None
+        try:
+            async for page in connector.fetch(cursor):
+                if storing is not None:
+                    await storing
+                seen.update(r.external_id for r in page.reviews)
+                storing = asyncio.ensure_future(store(page, PageToStore(info, page, frozenset(seen) if page.complete else None, claim.first_poll)))
+        except asyncio.CancelledError:  # out of time: the page being stored may not land
+            if storing is not None:
+                storing.cancel()
+            raise
+        except Exception:  # the next page failed: the one read before it still lands
+            if storing is not None and not storing.done():
+                try:
+                    await storing
+                except Exception:
+                    log.exception("%s: storing the last page read failed too", source.name)
+            raise
+        if storing is not None:
+            await storing
 
     def _start(self, source_id: int, session: Session) -> tuple[int, Any]:
         run = PollRun(source_id=source_id, started_at=self.ctx.clock(), status=PollStatus.running)

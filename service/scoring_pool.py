@@ -4,8 +4,9 @@ Scoring a review (VADER on the text and on each sentence, the language model) is
 the CPU of storing it, and it is pure: the text in, a verdict out. A poll of one big
 source (a file import, a first poll of a busy location) would do all of it on one core.
 A ScoringPool starts helper processes the first time a batch is worth it (at least
-MIN_BATCH reviews to score) and splits each large batch between them and the caller.
-Small batches, the usual cron poll, never start it: sending them costs more than it saves.
+MIN_BATCH reviews to score) and sends each large batch to them, while the caller goes
+on writing the reviews themselves. Small batches, the usual cron poll, never start it:
+sending them costs more than it saves.
 
 Helpers are spawned, not forked (the poller has threads by then), and load VADER and the
 language model once each.
@@ -13,14 +14,18 @@ language model once each.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from service.config import SentimentConfig
 from service.sentiment import SentimentScorer, Verdict
+
+log = logging.getLogger("reviewmon.poll")
 
 MIN_BATCH = 400
 Item = tuple[str, str | None, int | None, str | None]  # text, title, rating, translation
@@ -42,26 +47,59 @@ def _score_items(items: Sequence[Item]) -> list[Verdict]:
     return [_scorer.score(text=text, title=title, rating=rating, translation=translation) for text, title, rating, translation in items]
 
 
+class Scores:
+    """The verdicts of a batch sent to the helpers: `get(i)` waits for the i-th, and is
+    None when a helper failed (killed, out of memory): the caller scores it itself."""
+
+    def __init__(self, futures: list[Future[list[Verdict]]] | None = None, done: list[Verdict] | None = None):
+        self._futures = futures or []
+        self._done = done
+        self._failed = False
+
+    def all(self) -> list[Verdict] | None:
+        if self._done is None and not self._failed:
+            try:
+                self._done = [verdict for future in self._futures for verdict in future.result()]
+            except Exception:
+                log.warning("a scoring helper failed; this batch is scored in the polling process", exc_info=True)
+                self._failed = True
+        return self._done
+
+    def get(self, index: int) -> Verdict | None:
+        done = self.all()
+        return None if done is None else done[index]
+
+
 class ScoringPool:
-    """Scores batches with `scorer` in this process and `helpers` others."""
+    """Scores batches in `helpers` other processes (default: one per core); small
+    batches, or with no helpers, in this one."""
 
     def __init__(self, scorer: SentimentScorer, helpers: int | None = None):
         self.scorer = scorer
-        self.helpers = max(0, (os.cpu_count() or 1) - 1) if helpers is None else helpers
+        self.helpers = (os.cpu_count() or 1) if helpers is None else helpers
         self._executor: ProcessPoolExecutor | None = None
 
-    def score(self, items: Sequence[Item]) -> list[Verdict]:
+    def submit(self, items: Sequence[Item]) -> Scores:
+        """Start scoring; the caller goes on with other work (writing) meanwhile."""
         if self.helpers == 0 or len(items) < MIN_BATCH:
-            return [self.scorer.score(text=t, title=ti, rating=r, translation=tr) for t, ti, r, tr in items]
+            return Scores(done=[self.scorer.score(text=t, title=ti, rating=r, translation=tr) for t, ti, r, tr in items])
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.helpers, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_start_helper, initargs=(self.scorer.config,))
-        parts = self.helpers + 1
-        size = -(-len(items) // parts)
-        chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
-        futures = [self._executor.submit(_score_items, chunk) for chunk in chunks[1:]]
-        mine = [self.scorer.score(text=t, title=ti, rating=r, translation=tr) for t, ti, r, tr in chunks[0]]
-        return mine + [verdict for future in futures for verdict in future.result()]
+        size = -(-len(items) // (self.helpers * 2))  # two chunks per helper: a slow one does not hold up the rest
+        try:
+            return Scores([self._executor.submit(_score_items, list(items[i:i + size])) for i in range(0, len(items), size)])
+        except BrokenProcessPool:  # a helper died (out of memory, killed): score here from now on
+            log.warning("a scoring helper process died; scoring in this process from now on")
+            self.close()
+            self.helpers = 0
+            return self.submit(items)
+
+    def score(self, items: Sequence[Item]) -> list[Verdict]:
+        scored = self.submit(items).all()
+        if scored is None:
+            return [self.scorer.score(text=t, title=ti, rating=r, translation=tr) for t, ti, r, tr in items]
+        return scored
 
     def close(self) -> None:
         if self._executor is not None:
@@ -71,5 +109,5 @@ class ScoringPool:
     def __enter__(self) -> ScoringPool:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

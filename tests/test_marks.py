@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from service import marks
 from service.config import DEFAULT_ESCALATION
 from service.marks import escalation, text_hash, triage
 
@@ -54,3 +57,17 @@ def test_the_same_words_from_anyone_hash_alike() -> None:
 def test_triage_says_why_a_review_looks_fake(text: str, duplicate_of: int | None, expected: str | None) -> None:
     got = triage(text, None, duplicate_of=duplicate_of)
     assert (got is None) if expected is None else (expected in got)
+
+
+_PIECES = sorted({part for words in DEFAULT_ESCALATION.values() for word in words for part in word.rstrip("*").split()}
+                 | {"ing", "ed", "s", "ment", "ANAPHYLAXIS", "Ａ＆Ｅ", "a & e", "harass-", "_sue", "sued!", "my", "the", "ill", "after"})
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=6), max_size=10), st.sampled_from([" ", "", "\n", ", "]))
+def test_the_quick_word_screen_never_hides_a_keyword_the_patterns_find(pieces: list[str], glue: str) -> None:
+    text = glue.join(pieces)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(marks, "_may_match", lambda *_: True)  # every keyword pattern searched, as before the screen
+        expected = escalation(text, None, DEFAULT_ESCALATION)
+    assert escalation(text, None, DEFAULT_ESCALATION) == expected

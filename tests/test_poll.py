@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,27 @@ def test_failures_set_the_source_health(make_context, fake_type) -> None:
         health = {s.name: (s.status, s.last_error) for s in session.exec(select(Source))}
     assert health["creds"] == ("needs credentials", "environment variable GOOGLE_REFRESH_TOKEN is not set")
     assert health["denied"][0] == "not authorised" and health["flaky"][0] == "failing"
+
+
+def test_the_next_page_is_read_while_the_last_one_is_stored_and_pages_land_in_order(make_context, fake_type, monkeypatch) -> None:
+    from tests.fakeconnector import FakeSource, review
+
+    events: list[str] = []
+    script = FakeSource()
+    script.page(review("a"), cursor={"page": 1}).call(lambda: events.append("asked for page 2"))
+    script.page(review("b"), cursor={"page": 2})
+    ctx = make_context([{"name": "fake", "type": "fake"}])
+    real = poll_module.Poller._store_pages
+
+    def slow_store(self, session, pages):
+        events.append(f"storing {pages[0].page.cursor}")
+        time.sleep(0.3)  # a slow disk
+        done = real(self, session, pages)
+        events.append(f"stored {pages[0].page.cursor}")
+        return done
+
+    monkeypatch.setattr(poll_module.Poller, "_store_pages", slow_store)
+    [result] = poll(ctx)
+    assert result.ok and result.counts.inserted == 2
+    assert events.index("asked for page 2") < events.index("stored {'page': 1}")  # read while page 1 was being stored
+    assert [e for e in events if e.startswith("stor")] == ["storing {'page': 1}", "stored {'page': 1}", "storing {'page': 2}", "stored {'page': 2}"]
