@@ -113,15 +113,19 @@ def claim(ctx: Context, owner: str, names: list[str], *, due_only: bool, limit: 
     claims = []
     with ctx.session(write=True) as session:
         for source_id, name, last_success_at in session.exec(query).all():
-            until = now + lease_for(ctx, ctx.config.source(name))
-            session.exec(update(Source).where(Source.id == source_id).values(lease_owner=owner, lease_until=until))
+            claims.append(Claim(source_id, name, now + lease_for(ctx, ctx.config.source(name)), first_poll=last_success_at is None))
+        by_lease: dict[datetime, list[int]] = {}
+        for taken in claims:
+            by_lease.setdefault(taken.lease_until, []).append(taken.source_id)
+        for until, ids in by_lease.items():
+            session.exec(update(Source).where(col(Source.id).in_(ids)).values(lease_owner=owner, lease_until=until))
+        if claims:
             # a poll run still "running" under a lease we could take was cut short by its process's death
             session.exec(
                 update(PollRun)
-                .where(PollRun.source_id == source_id, PollRun.status == PollStatus.running)
+                .where(col(PollRun.source_id).in_([c.source_id for c in claims]), PollRun.status == PollStatus.running)
                 .values(status=PollStatus.failed, finished_at=now, error="interrupted: the polling process stopped")
             )
-            claims.append(Claim(source_id, name, until, first_poll=last_success_at is None))
     return claims
 
 

@@ -30,7 +30,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
@@ -47,6 +47,7 @@ from service.models import PollRun, PollStatus, Review, Source, SourceStatus
 from service.schedule import next_due
 
 log = logging.getLogger("reviewmon.poll")
+POLL_RUNS = PollRun.__table__  # bulk inserts through the table (service/ingest.py says why)
 
 MAX_PROBLEMS_KEPT = 100
 STORE_ALLOWANCE = 10.0  # seconds past a source's time budget to store what it read
@@ -191,7 +192,9 @@ class Poller:
         chosen = chosen_sources(config, names)
         if share is None:
             await self.in_db(sync_sources, self.ctx)
-        warm = asyncio.ensure_future(self.in_db(warm_up, self.ctx))  # load VADER and the language model meanwhile
+        # VADER and the language model load on their own thread while the first requests
+        # wait for answers (not on the database thread: the claims must not wait for them).
+        warm = asyncio.ensure_future(asyncio.to_thread(warm_up, self.ctx))
         results: list[SourceResult] = []
         done: set[str] = set()  # polled by this round (a source falls due again only after a poll)
         running: set[asyncio.Task[SourceResult]] = set()
@@ -221,7 +224,7 @@ class Poller:
         result = SourceResult(source.name)
         started = time.monotonic()
         try:
-            run_id, cursor = await self.writer.write(partial(self._start, claim.source_id))
+            run_id, cursor = await self.writer.write(Together(self._start_runs, claim.source_id))
         except Exception as exc:  # the database is down or full: nothing was started, nothing to finish
             log.exception("cannot start polling %s", source.name)
             result.ok, result.error, result.status = False, describe(exc), SourceStatus.failing
@@ -242,7 +245,7 @@ class Poller:
             result.ok, result.error, result.status = False, f"unexpected error: {describe(exc)}", SourceStatus.failing
         result.seconds = time.monotonic() - started
         try:
-            result.next_poll_at = await self.writer.write(partial(self._finish, source, claim, run_id, result))
+            result.next_poll_at = await self.writer.write(Together(self._finish_all, (source, claim, run_id, result)))
         except Exception as exc:
             log.exception("cannot record the poll of %s", source.name)
             result.ok, result.error = False, f"{result.error or 'polled'}; then could not record it: {describe(exc)}"
@@ -294,11 +297,16 @@ class Poller:
         if storing is not None:
             await storing
 
-    def _start(self, source_id: int, session: Session) -> tuple[int, Any]:
-        run = PollRun(source_id=source_id, started_at=self.ctx.clock(), status=PollStatus.running)
-        session.add(run)
-        session.flush()
-        return run.id, session.get(Source, source_id).cursor
+    def _start_runs(self, session: Session, source_ids: list[int]) -> list[tuple[int, Any]]:
+        """A poll_runs row for each source starting its poll, and its saved cursor (a
+        group-commit job: hundreds of sources start at once)."""
+        now = self.ctx.clock()
+        runs = dict(session.exec(insert(POLL_RUNS).returning(POLL_RUNS.c.source_id, POLL_RUNS.c.id),
+                                 params=[{"source_id": i, "started_at": now, "status": PollStatus.running, "fetched": 0,
+                                          "inserted": 0, "updated": 0, "rejected": 0, "drafted": 0, "problems": []}
+                                         for i in source_ids]).all())
+        cursors = dict(session.exec(select(Source.id, Source.cursor).where(col(Source.id).in_(source_ids))).all())
+        return [(runs[i], cursors[i]) for i in source_ids]
 
     def _prepare_pages(self, session: Session, pages: list[PageToStore]) -> None:
         """Score the pages' new reviews and draft their replies before the write lock (group commit)."""
@@ -326,6 +334,12 @@ class Poller:
             removed = _mark_removed(session, source_id, stored.seen, now) if stored.seen is not None else 0
             outcomes.append((got, removed))
         return outcomes
+
+    def _finish_all(self, session: Session, finished: list[tuple[SourceConfig, claims.Claim, int, SourceResult]]) -> list[datetime]:
+        """_finish for many sources, their rows loaded with two statements (a group-commit job)."""
+        session.exec(select(Source).where(col(Source.id).in_([claim.source_id for _, claim, _, _ in finished]))).all()
+        session.exec(select(PollRun).where(col(PollRun.id).in_([run_id for _, _, run_id, _ in finished]))).all()
+        return [self._finish(source, claim, run_id, result, session) for source, claim, run_id, result in finished]
 
     def _finish(self, source: SourceConfig, claim: claims.Claim, run_id: int, result: SourceResult, session: Session) -> datetime:
         """Record the outcome and the next due time; give the claim back. Returns the next due time."""

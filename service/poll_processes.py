@@ -2,13 +2,13 @@
 
 One Python process polls on one core. Past a hundred or so sources, reading answers and
 storing pages keeps that core busy while the requests wait (bench/poll_many.py), so a
-poll of many sources forks helper processes ([poll] processes; by default one per core and
-per SOURCES_PER_PROCESS sources that can be claimed). Each polls its share, claiming
+poll of many sources forks helper processes ([poll] processes; by default one per core
+and per SOURCES_PER_PROCESS sources that can be claimed). Each polls its share, claiming
 sources as its slots free up: service/claims.py decides who polls what, exactly as
-between two cron polls started together. The parent syncs the source rows and loads
-VADER and the language model before forking, so the helpers start at once; it polls a
-share itself, then, once for all, reports the busy sources, refreshes the trends and
-sends the alerts.
+between two cron polls started together. The parent syncs the source rows before
+forking and polls a share itself; then, once for all, it reports the busy sources,
+refreshes the trends and sends the alerts. Each process loads VADER and the language
+model itself, while its first requests are on their way.
 
 A helper dies with its parent (Linux: PR_SET_PDEATHSIG), so a killed poll leaves no
 process polling on; like any dead process's, its leases are then free to take.
@@ -41,7 +41,6 @@ from service.poll import (
     deliver_alerts,
     poll,
     sync_sources,
-    warm_up,
 )
 
 log = logging.getLogger("reviewmon.poll")
@@ -66,7 +65,6 @@ def poll_on_all_cores(ctx: Context, names: list[str] | None = None, *, due_only:
     processes = processes_for(ctx, claims.claimable(ctx, chosen, due_only=due_only))
     if processes == 1:
         return asyncio.run(poll(ctx, names, due_only=due_only, progress=progress))
-    warm_up(ctx)
     ctx.engine.dispose()  # the helpers must not share the parent's database connections
     share = math.ceil(ctx.config.poll.concurrency / processes)
     fork = multiprocessing.get_context("fork")
