@@ -2,7 +2,8 @@
 each next to its target where an issue set one.
 
     .venv/bin/python bench/run_all.py                       # SQLite
-    .venv/bin/python bench/run_all.py --postgres URL        # PostgreSQL too (ingest, poll_many)
+    .venv/bin/python bench/run_all.py --postgres URL        # PostgreSQL too (ingest, poll_many);
+                                                            # also when REVIEWMON_TEST_POSTGRES_URL is set
     .venv/bin/python bench/run_all.py --quick               # smaller sizes, for a first look
 
 Each benchmark runs as its own process with --json; what it prints on its own is in its
@@ -73,7 +74,8 @@ def dashboard_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", metavar="URL")
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get("REVIEWMON_TEST_POSTGRES_URL"),
+                        help="also measure on this PostgreSQL (default: $REVIEWMON_TEST_POSTGRES_URL, if set)")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     pg = ["--postgres", args.postgres] if args.postgres else []

@@ -50,10 +50,17 @@ WRITE_OPTION = "reviewmon_write"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    if sa.make_url(url).get_backend_name() == "postgresql":
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "postgresql":
         # A pooled connection dies when the server restarts; test it at checkout, or the
         # next poll's first statement fails (and with it the whole poll).
         kwargs.setdefault("pool_pre_ping", True)
+        if parsed.get_driver_name() == "psycopg":
+            # psycopg prepares a statement run five times, and PostgreSQL may then keep one
+            # generic plan for it. For "this page's review ids IN (...)" that plan was a
+            # sequential scan, chosen while the table was small and kept as it grew: a big
+            # import slowed down page after page (bench/ingest.py). Plan each statement.
+            kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 import connectors
@@ -188,10 +188,11 @@ class PageIngester:
             row["text_hash"], row["escalation"], triage = self._text_marks(row)
             plain_triage.append(triage)
         hashes = {row["text_hash"] for row in rows if row["text_hash"]}
-        known: dict[str, list[tuple[int, str | None]]] = {}
-        if hashes:
+        known: dict[str, list[tuple[int, str | None]]] = {}  # text hash -> (first review id, author) per author
+        if hashes:  # one row per author and text, however often a text was posted
             for review_id, digest, author in session.exec(
-                select(Review.id, Review.text_hash, Review.author).where(col(Review.text_hash).in_(hashes))
+                select(func.min(Review.id), Review.text_hash, Review.author)
+                .where(col(Review.text_hash).in_(hashes)).group_by(Review.text_hash, Review.author)
             ):
                 known.setdefault(digest, []).append((review_id, author))
         earlier = []
@@ -220,10 +221,16 @@ class PageIngester:
 
     @staticmethod
     def _mark_earlier_copies(session: Session, earlier: list[tuple[int, Key]]) -> None:
+        """Mark the first copy of a text another reviewer posted again, unless it is marked
+        already (a text posted a thousand times is marked once, not looked up each time)."""
+        unmarked = set(session.exec(select(Review.id).where(col(Review.id).in_({first for first, _ in earlier}),
+                                                            col(Review.triage).is_(None)))) if earlier else set()
         for first, (source_id, external_id) in earlier:
+            if first not in unmarked:
+                continue
+            unmarked.discard(first)
             copy_id = session.exec(select(Review.id).where(Review.source_id == source_id, Review.external_id == external_id)).one()
-            session.exec(update(Review).where(Review.id == first, col(Review.triage).is_(None))
-                         .values(triage=f"the same text as review {copy_id} by another reviewer"))
+            session.exec(update(Review).where(Review.id == first).values(triage=f"the same text as review {copy_id} by another reviewer"))
 
     def ingest(self, session: Session, source: SourceInfo, reviews: list[ReviewData], now: datetime) -> PageCounts:
         """One page of one source."""

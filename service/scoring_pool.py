@@ -14,6 +14,7 @@ language model once each.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -28,6 +29,7 @@ from service.sentiment import SentimentScorer, Verdict
 log = logging.getLogger("reviewmon.poll")
 
 MIN_BATCH = 400
+HELPER_NICENESS = 10
 Item = tuple[str, str | None, int | None, str | None]  # text, title, rating, translation
 
 _scorer: SentimentScorer | None = None  # a helper's own
@@ -36,6 +38,11 @@ _scorer: SentimentScorer | None = None  # a helper's own
 def _start_helper(config: SentimentConfig) -> None:
     global _scorer
     from service import language
+
+    # Below the poller and the database server in the CPU queue: they are on the critical
+    # path (a PostgreSQL backend starved by the helpers made every statement wait).
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(HELPER_NICENESS)
 
     _scorer = SentimentScorer(config)
     _scorer.score(text="Warming up the lexicon and the language model.", title=None, rating=None)
@@ -76,7 +83,8 @@ class ScoringPool:
 
     def __init__(self, scorer: SentimentScorer, helpers: int | None = None):
         self.scorer = scorer
-        self.helpers = (os.cpu_count() or 1) if helpers is None else helpers
+        cores = os.cpu_count() or 1
+        self.helpers = (cores if cores > 1 else 0) if helpers is None else helpers  # one core: nothing to gain
         self._executor: ProcessPoolExecutor | None = None
 
     def submit(self, items: Sequence[Item]) -> Scores:

@@ -56,6 +56,42 @@ def test_the_same_text_from_two_reviewers_is_marked_on_both(make_context, fake_t
     assert "the same text as review" in marks["a"] and "the same text as review" in marks["b"]
 
 
+def test_a_text_posted_again_and_again_is_marked_without_the_work_growing_with_it(make_context, fake_type) -> None:
+    """A burst of fakes, page after page: every copy is marked, the first one once, and
+    the first copy is not looked up and updated again for every later copy (with every
+    copy ever stored read back on each page, a large import was quadratic)."""
+    from sqlalchemy import event
+
+    from tests.fakeconnector import FakeSource, review
+
+    copied = "Worst place in town, rude staff, cold food, never again, avoid it."
+    script = FakeSource()
+    for page in range(10):
+        script.page(*(review(f"p{page}r{n}", copied, 1, author=f"bot{page * 20 + n}") for n in range(20)), cursor={"n": page})
+    ctx = make_context([{"name": "fake", "type": "fake"}])
+    statements, per_page = [], []
+    event.listen(ctx.engine, "before_cursor_execute", lambda *_: statements.append(1))
+    real = poll_module.Poller._store_pages
+
+    def counted(self, session, pages):
+        before = len(statements)
+        done = real(self, session, pages)
+        per_page.append(len(statements) - before)
+        return done
+
+    poll_module.Poller._store_pages = counted
+    try:
+        asyncio.run(poll_module.poll(ctx))
+    finally:
+        poll_module.Poller._store_pages = real
+    with ctx.session() as session:
+        rows = sorted(queries.review_rows(session), key=lambda r: r["id"])
+    assert len(rows) == 200 and all("the same text as review" in r["triage"] for r in rows)
+    assert rows[0]["triage"] == f"the same text as review {rows[1]['id']} by another reviewer"
+    assert max(per_page[1:]) <= per_page[1] + 2, per_page  # the tenth page costs what the second did
+    assert max(per_page) <= 20 + 10, per_page  # at most one statement per review of the page, not two per copy
+
+
 def test_second_pair_of_eyes(make_context, fake_type) -> None:
     from tests.fakeconnector import review
 
