@@ -137,7 +137,8 @@ class PageIngester:
         reviews (service/scoring_pool.py). `ingest_many` takes what is ready and works
         out itself anything that is not (a review that changed in between)."""
         self._ready = {}
-        rows = {(source.id, review.external_id): (source, _row(review, source)) for source, reviews in pages for review in reviews}
+        rows = {(source.id, review.external_id): (source, self._page_row(review, source, keep=True))
+                for source, reviews in pages for review in reviews}
         if not rows:
             return
         known = set(session.exec(select(Review.source_id, Review.external_id, Review.fingerprint).where(
@@ -162,6 +163,10 @@ class PageIngester:
             value = value.scores.get(value.index)  # None if a helper failed: then score it here
             return compute() if value is None else value
         return compute() if value is _MISSING else value
+
+    def _page_row(self, review: ReviewData, source: SourceInfo, *, keep: bool = False) -> dict[str, Any]:
+        # keyed by the object too: a platform may repeat a review id on one page, with other content
+        return self._ready_or(("row", source.id, review.external_id, id(review)), lambda: _row(review, source), keep=keep)
 
     def _text_marks(self, row: dict[str, Any], *, keep: bool = False) -> tuple[str | None, str | None, str | None]:
         """(text hash, escalation, triage unless it is a copy): the marks read from the text alone."""
@@ -245,7 +250,7 @@ class PageIngester:
         rows: dict[Key, dict[str, Any]] = {}
         for source, reviews in pages:
             for review in reviews:  # a platform repeating a review on one page: the last copy wins
-                rows[(source.id, review.external_id)] = _row(review, source)
+                rows[(source.id, review.external_id)] = self._page_row(review, source)
         if not rows:
             return counts
         existing: dict[Key, tuple[int, str, datetime | None]] = {}

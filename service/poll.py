@@ -301,15 +301,13 @@ class Poller:
         """A poll_runs row for each source starting its poll, and its saved cursor (a
         group-commit job: hundreds of sources start at once)."""
         now = self.ctx.clock()
-        runs = dict(session.exec(insert(POLL_RUNS).returning(POLL_RUNS.c.source_id, POLL_RUNS.c.id),
-                                 params=[{"source_id": i, "started_at": now, "status": PollStatus.running, "fetched": 0,
-                                          "inserted": 0, "updated": 0, "rejected": 0, "drafted": 0, "problems": []}
-                                         for i in source_ids]).all())
+        rows = [PollRun(source_id=i, started_at=now, status=PollStatus.running).model_dump(exclude={"id"}) for i in source_ids]
+        runs = dict(session.exec(insert(POLL_RUNS).returning(POLL_RUNS.c.source_id, POLL_RUNS.c.id), params=rows).all())
         cursors = dict(session.exec(select(Source.id, Source.cursor).where(col(Source.id).in_(source_ids))).all())
         return [(runs[i], cursors[i]) for i in source_ids]
 
     def _prepare_pages(self, session: Session, pages: list[PageToStore]) -> None:
-        """Score the pages' new reviews and draft their replies before the write lock (group commit)."""
+        """Score the pages' new reviews and work out their marks before the write lock (group commit)."""
         self.ctx.ingester.prepare(session, [(p.info, p.page.reviews) for p in pages])
 
     def _store_pages(self, session: Session, pages: list[PageToStore]) -> list[tuple[PageCounts, int]]:
