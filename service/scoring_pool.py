@@ -3,10 +3,10 @@
 Scoring a review (VADER on the text and on each sentence, the language model) is most of
 the CPU of storing it, and it is pure: the text in, a verdict out. A poll of one big
 source (a file import, a first poll of a busy location) would do all of it on one core.
-A ScoringPool starts helper processes the first time a batch is worth it (at least
-MIN_BATCH reviews to score) and sends each large batch to them, while the caller goes
-on writing the reviews themselves. Small batches, the usual cron poll, never start it:
-sending them costs more than it saves.
+A ScoringPool starts helper processes once a poll has shown itself big (START_AFTER
+batches of at least MIN_BATCH reviews to score) and, once they are up, sends each large
+batch to them while the caller goes on writing the reviews themselves. Small batches,
+the usual cron poll, never start it: sending them costs more than it saves.
 
 Helpers are spawned, not forked (the poller has threads by then), and load VADER and the
 language model once each.
@@ -29,6 +29,7 @@ from service.sentiment import SentimentScorer, Verdict
 log = logging.getLogger("reviewmon.poll")
 
 MIN_BATCH = 400
+START_AFTER = 3  # big batches seen before the helpers are started
 HELPER_NICENESS = 10
 Item = tuple[str, str | None, int | None, str | None]  # text, title, rating, translation
 
@@ -47,6 +48,10 @@ def _start_helper(config: SentimentConfig) -> None:
     _scorer = SentimentScorer(config)
     _scorer.score(text="Warming up the lexicon and the language model.", title=None, rating=None)
     language.detect("warming up the language model before the first batch arrives")
+
+
+def _started() -> None:
+    """Run once by each helper: its future is done when the helper is up."""
 
 
 def _score_items(items: Sequence[Item]) -> list[Verdict]:
@@ -78,22 +83,22 @@ class Scores:
 
 
 class ScoringPool:
-    """Scores batches in `helpers` other processes (default: one per core); small
-    batches, or with no helpers, in this one."""
+    """Scores batches in `helpers` other processes (default: one per core) once the
+    work has shown itself big; small batches, and everything until the helpers are up,
+    in this one."""
 
     def __init__(self, scorer: SentimentScorer, helpers: int | None = None):
         self.scorer = scorer
         cores = os.cpu_count() or 1
         self.helpers = (cores if cores > 1 else 0) if helpers is None else helpers  # one core: nothing to gain
         self._executor: ProcessPoolExecutor | None = None
+        self._started: list[Future[None]] = []
+        self._big_batches = 0
 
     def submit(self, items: Sequence[Item]) -> Scores:
         """Start scoring; the caller goes on with other work (writing) meanwhile."""
-        if self.helpers == 0 or len(items) < MIN_BATCH:
+        if self.helpers == 0 or len(items) < MIN_BATCH or not self._ready():
             return Scores(done=[self.scorer.score(text=t, title=ti, rating=r, translation=tr) for t, ti, r, tr in items])
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.helpers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_start_helper, initargs=(self.scorer.config,))
         size = -(-len(items) // (self.helpers * 2))  # two chunks per helper: a slow one does not hold up the rest
         try:
             return Scores([self._executor.submit(_score_items, list(items[i:i + size])) for i in range(0, len(items), size)])
@@ -102,6 +107,19 @@ class ScoringPool:
             self.close()
             self.helpers = 0
             return self.submit(items)
+
+    def _ready(self) -> bool:
+        """Start the helpers at the START_AFTER-th big batch (a small import never pays for
+        them: each loads Python, VADER and the language model, seconds of CPU); use them
+        once they have all started."""
+        if self._executor is None:
+            self._big_batches += 1
+            if self._big_batches < START_AFTER:
+                return False
+            self._executor = ProcessPoolExecutor(self.helpers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_start_helper, initargs=(self.scorer.config,))
+            self._started = [self._executor.submit(_started) for _ in range(self.helpers)]
+        return all(future.done() for future in self._started)
 
     def score(self, items: Sequence[Item]) -> list[Verdict]:
         scored = self.submit(items).all()
@@ -112,7 +130,7 @@ class ScoringPool:
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+            self._executor, self._started, self._big_batches = None, [], 0
 
     def __enter__(self) -> ScoringPool:
         return self

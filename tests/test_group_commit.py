@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from service.group_commit import GroupCommit, Together
 from service.models import PollRun, PollStatus, Source, SourceStatus
-from service.scoring_pool import MIN_BATCH, ScoringPool
+from service.scoring_pool import MIN_BATCH, START_AFTER, ScoringPool
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -97,11 +97,16 @@ def test_the_scoring_pool_gives_the_verdicts_scoring_in_place_gives(make_context
     texts = ["Food was cold.", "Lovely staff, great coffee!", "Never again.", "The room was fine but the bed was broken.",
              "Das Essen war kalt und der Kellner unfreundlich, nie wieder.", "It was ok."]
     items = [(texts[i % len(texts)] + f" ({i})", None, [None, 1, 3, 5][i % 4], None) for i in range(MIN_BATCH + 50)]
-    with ScoringPool(ctx.scorer, helpers=1) as pool:
-        pooled = pool.score(items)
-        assert pool._executor is not None  # a batch this big went to the helper too
     in_place = [ctx.scorer.score(text=t, title=ti, rating=r, translation=tr) for t, ti, r, tr in items]
-    assert pooled == in_place
     with ScoringPool(ctx.scorer, helpers=1) as pool:
-        assert pool.score(items[:10]) == in_place[:10]
+        assert [pool.score(items) for _ in range(START_AFTER - 1)] == [in_place] * (START_AFTER - 1)
+        assert pool._executor is None  # a small import never starts a helper
+        pool.score(items)
+        for started in pool._started:
+            started.result(timeout=60)
+        sent = pool.submit(items)
+        assert sent._futures  # went to the helper
+        assert sent.all() == in_place
+    with ScoringPool(ctx.scorer, helpers=1) as pool:
+        assert all(pool.score(items[:10]) == in_place[:10] for _ in range(START_AFTER + 1))
         assert pool._executor is None  # small batches never start a helper
