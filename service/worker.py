@@ -74,6 +74,8 @@ class Worker:
         if self.stopping or self.claiming.locked():
             return
         async with self.claiming:
+            if not self.running:  # idle: helper processes a big import started are not kept
+                await self.poller.in_db(self.ctx.ingester.pool.close)
             free = self.ctx.config.poll.concurrency - len(self.running)
             if free <= 0:
                 return
