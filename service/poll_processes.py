@@ -72,7 +72,7 @@ def poll_on_all_cores(ctx: Context, names: list[str] | None = None, *, due_only:
     helpers = []
     for _ in range(processes - 1):
         receive, send = fork.Pipe(duplex=False)
-        process = fork.Process(target=_helper, args=(ctx, names, due_only, share, started, send, reports), daemon=True)
+        process = fork.Process(target=_helper, args=(ctx, names, due_only, share, started, send, reports, os.getpid()), daemon=True)
         process.start()
         send.close()
         helpers.append((process, receive))
@@ -117,9 +117,10 @@ async def _own_share(ctx: Context, names: list[str] | None, due_only: bool, shar
         poller.close()
 
 
-def _helper(ctx: Context, names: list[str] | None, due_only: bool, share: int, started: datetime, send: Connection, reports: Any) -> None:
+def _helper(ctx: Context, names: list[str] | None, due_only: bool, share: int, started: datetime, send: Connection,
+            reports: Any, parent: int) -> None:
     """A forked helper: poll a share, send the results (or the error) to the parent."""
-    _die_with_parent()
+    _die_with_parent(parent)
     ctx.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
     progress = (lambda name, records: reports.put((name, records))) if reports is not None else None
     try:
@@ -138,7 +139,9 @@ def _relay(reports: Any, progress: Progress) -> None:
         progress(*report)
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)

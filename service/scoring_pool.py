@@ -21,7 +21,6 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
 from service.config import SentimentConfig
 from service.sentiment import SentimentScorer, Verdict
