@@ -397,6 +397,16 @@ class PlatformSim:
             if self._in_flight[app_id] > 1:
                 self._overlapping.add(app_id)
         status = 500
+
+        def finish() -> None:
+            with self._lock:
+                if record[1] is not None:
+                    return
+                record[1], record[3] = time.time(), status
+                self._statuses[str(status)] += 1
+                self._in_flight[app_id] -= 1
+                self._total_in_flight -= 1
+
         try:
             delay = self.delay(app_id, page, hit)
             if delay > 0:
@@ -415,13 +425,10 @@ class PlatformSim:
                 status, body = int(fate), b'{"error": "try again later"}'
                 if status == 429:
                     headers.append((b"retry-after", str(self.retry_after).encode()))
+            finish()  # before the answer goes out: a client that has it must find it recorded
             await respond(send, status, body, headers)
         finally:
-            with self._lock:
-                record[1], record[3] = time.time(), status
-                self._statuses[str(status)] += 1
-                self._in_flight[app_id] -= 1
-                self._total_in_flight -= 1
+            finish()
 
     async def _control(self, method: str, path: str, query: dict[str, list[str]], send: Any) -> None:
         parts = path.strip("/").split("/")
