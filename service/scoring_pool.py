@@ -53,9 +53,13 @@ def _started() -> None:
     """Run once by each helper: its future is done when the helper is up."""
 
 
+def _score_all(scorer: SentimentScorer, items: Sequence[Item]) -> list[Verdict]:
+    return [scorer.score(text=text, title=title, rating=rating, translation=translation) for text, title, rating, translation in items]
+
+
 def _score_items(items: Sequence[Item]) -> list[Verdict]:
     assert _scorer is not None
-    return [_scorer.score(text=text, title=title, rating=rating, translation=translation) for text, title, rating, translation in items]
+    return _score_all(_scorer, items)
 
 
 class Scores:
@@ -97,7 +101,7 @@ class ScoringPool:
     def submit(self, items: Sequence[Item]) -> Scores:
         """Start scoring; the caller goes on with other work (writing) meanwhile."""
         if self.helpers == 0 or len(items) < MIN_BATCH or not self._ready():
-            return Scores(done=[self.scorer.score(text=t, title=ti, rating=r, translation=tr) for t, ti, r, tr in items])
+            return Scores(done=_score_all(self.scorer, items))
         size = -(-len(items) // (self.helpers * 2))  # two chunks per helper: a slow one does not hold up the rest
         try:
             return Scores([self._executor.submit(_score_items, list(items[i:i + size])) for i in range(0, len(items), size)])
@@ -123,7 +127,7 @@ class ScoringPool:
     def score(self, items: Sequence[Item]) -> list[Verdict]:
         scored = self.submit(items).all()
         if scored is None:
-            return [self.scorer.score(text=t, title=ti, rating=r, translation=tr) for t, ti, r, tr in items]
+            return _score_all(self.scorer, items)
         return scored
 
     def close(self) -> None:
