@@ -42,7 +42,8 @@ from service.context import Context
 from service.errors import NotBackfillable, SourceBusy
 from service.ingest import PageCounts, SourceInfo
 from service.models import PollRun, PollStatus, Source, SourceStatus
-from service.poll import Progress, RunResult, describe, status_for, sync_sources
+from service.poll import Progress, RunResult, status_for, sync_sources
+from service.poll import describe as describe_error
 
 log = logging.getLogger("reviewmon.backfill")
 
@@ -162,7 +163,7 @@ class _Backfill:
             result.ok, result.error, result.status = False, str(exc), status_for(exc)
         except Exception as exc:  # a bug or a database fault: recorded like a poll's
             log.exception("unexpected error backfilling %s", source.name)
-            result.ok, result.error, result.status = False, f"unexpected error: {describe(exc)}", SourceStatus.failing
+            result.ok, result.error, result.status = False, f"unexpected error: {describe_error(exc)}", SourceStatus.failing
 
     async def _read(self, saved: dict[str, Any] | None) -> None:
         ctx, source, claim = self.ctx, self.source, self.claim

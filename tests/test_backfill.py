@@ -260,7 +260,7 @@ def imports(make_context, tmp_path: Path):
     return make_context([FILE]), tmp_path
 
 
-def fail_after(pages: int):
+def fail_after(pages: int, error: Exception | None = None):
     """FileConnector.backfill that breaks down after yielding `pages` pages."""
     original = FileConnector.backfill
 
@@ -268,7 +268,7 @@ def fail_after(pages: int):
         yielded = 0
         async for page in original(self, resume):
             if yielded == pages:
-                raise ConnectorError("the disk went away")
+                raise error or ConnectorError("the disk went away")
             yielded += 1
             yield page
 
@@ -286,6 +286,15 @@ def test_file_backfill_reads_the_whole_file_and_resumes_after_the_last_stored_li
     assert second.ok and second.finished and backfill_module.describe(second.resumed_from) == "after line 4"
     assert (second.fetched, second.counts.inserted, second.counts.unchanged) == (3, 3, 0)  # lines 1-4 not read again
     assert stored(ctx) == (7, 7) and source_row(ctx, "imports").backfill_cursor is None
+
+
+def test_an_unexpected_error_is_recorded_and_the_pages_before_it_are_kept(imports, monkeypatch) -> None:
+    ctx, _ = imports
+    monkeypatch.setattr(FileConnector, "backfill", fail_after(1, RuntimeError("a bug in a connector")))
+    result = backfill(ctx, "imports")
+    assert not result.ok and result.error == "unexpected error: RuntimeError: a bug in a connector"
+    assert result.counts.inserted == 2 and source_row(ctx, "imports").backfill_cursor["line"] == 2
+    assert runs(ctx)[-1].status == PollStatus.failed and "a bug in a connector" in runs(ctx)[-1].error
 
 
 def test_a_file_changed_since_the_interruption_is_read_again_from_the_top(imports, monkeypatch) -> None:
