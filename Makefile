@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.example.toml
 
-.PHONY: install run test bench clean
+.PHONY: install bytecode run test bench clean
 
 $(BIN)/reviewmon: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,13 @@ $(BIN)/reviewmon: pyproject.toml
 
 install: $(BIN)/reviewmon
 
-run: install
+# Our own modules' bytecode, made ahead (only what changed): where PYTHONDONTWRITEBYTECODE
+# is set, every start of `reviewmon` (each cron poll, each test that runs the command)
+# would otherwise compile them again, about a second on a small machine.
+bytecode: install
+	@$(BIN)/python -m compileall -q service connectors
+
+run: bytecode
 	$(BIN)/reviewmon --config $(CONFIG) migrate
 	$(BIN)/reviewmon --config $(CONFIG) poll --verbose
 	@echo; echo "Reviews that need an answer:"
@@ -25,10 +31,10 @@ run: install
 	@$(BIN)/reviewmon --config $(CONFIG) users first-owner owner
 	$(BIN)/reviewmon --config $(CONFIG) serve
 
-test: install
+test: bytecode
 	$(BIN)/python -m pytest
 
-bench: install
+bench: bytecode
 	$(BIN)/python bench/run_all.py
 
 clean:

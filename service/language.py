@@ -14,7 +14,8 @@ from functools import cache
 MIN_LETTERS = 20  # below this, identification is a guess
 MIN_CONFIDENCE = 0.90
 
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# Matches when the text holds MIN_LETTERS letters, and stops reading there.
+_ENOUGH_LETTERS = re.compile(r"(?:[\W\d_]*[^\W\d_]){%d}" % MIN_LETTERS)
 _lock = threading.Lock()
 
 
@@ -27,7 +28,7 @@ def _identifier():
 
 def detect(text: str) -> str | None:
     """An ISO 639-1 code when the text is long enough and the model is sure; else None."""
-    if len(_LETTER.findall(text[:2000])) < MIN_LETTERS:
+    if not _ENOUGH_LETTERS.match(text, 0, 2000):
         return None
     with _lock:  # the identifier keeps scratch state
         language, confidence = _identifier().classify(text[:5000])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,9 +23,15 @@ from service.models import Role, User
 
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
-# Verifying against this when the name is unknown takes as long as a real check, so
-# response times do not tell which names exist.
-_DUMMY_HASH = _hasher.hash("reviewmon-no-such-user")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this when the name is unknown takes as long as a real check, so
+    response times do not tell which names exist. Made on first use: hashing is slow on
+    purpose, and a cron poll that never logs anyone in should not pay for it."""
+    return _hasher.hash("reviewmon-no-such-user")
+
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.owner: frozenset({"read", "act", "manage users"}),
@@ -130,7 +137,7 @@ def authenticate(ctx: Context, name: str, password: str) -> Actor:
         user = session.exec(select(User).where(User.name == name.strip())).first()
         if user is not None and user.locked_until is not None and user.locked_until > now:
             raise LoginFailed(f"too many failed logins; try again after {_when(user.locked_until)}")
-        ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = _verify(user.password_hash if user else _dummy_hash(), password)
         if user is None or user.disabled or not ok:
             if user is not None and not ok:
                 user.failed_logins += 1
