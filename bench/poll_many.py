@@ -24,6 +24,10 @@ exactly once, and no app ever had two requests in flight at once. Columns:
 
     peak    the most requests the platform had in flight at one moment
     cpu s   CPU time of the poll process (user + system, all its threads)
+    httpx s the same requests made by bare httpx and nothing else (bench/bare_httpx.py:
+            one client per source, over as many processes as cores, start-up excluded),
+            against the same platform right after the poll: the HTTP client's own cost,
+            which no poller built on httpx goes under on this machine
     0 ms s  the same poll with no latency at all: the work a parallel poller cannot hide;
             one that overlaps its waiting well takes about max(floor, 0 ms s)
 
@@ -98,6 +102,14 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def bare_httpx(sim: PlatformSim) -> dict[str, Any]:
+    """The poll's requests, made by bare httpx in a subprocess (see bench/bare_httpx.py)."""
+    chains = [[sim.apps[a].page_url(n) for n in range(1, sim.requests_per_poll(a) + 1)] for a in sim.app_ids]
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "bare_httpx.py")], input=json.dumps(chains),
+                          check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(done.stdout)
+
+
 def floor_seconds(sim: PlatformSim, latency: float, *, concurrency: int, per_host: int) -> float:
     chains = [sim.requests_per_poll(a) for a in sim.app_ids]
     floor = max(chains) * latency
@@ -136,12 +148,14 @@ def run(args: argparse.Namespace, backend: str, database_url: str, latency: floa
         if stats["overlapping"]:
             problems.append(f"{len(stats['overlapping'])} apps had two requests in flight at once")
         floor = floor_seconds(sim, latency, concurrency=args.concurrency, per_host=args.per_host)
+        bare = bare_httpx(sim)
         return {
             "backend": backend, "sources": args.sources, "pages": args.pages, "per_page": args.per_page,
             "latency_ms": round(latency * 1000), "requests": stats["requests"], "hosts": hosts,
             "concurrency": args.concurrency, "per_host": args.per_host, "all_flag": "--all" in command,
             "wall_s": round(seconds, 2), "floor_s": round(floor, 2), "ratio": round(seconds / floor, 2) if floor else None,
-            "peak_in_flight": stats["max_in_flight"], "poll_cpu_s": round(child, 2), "platform_cpu_s": round(cpu, 2), "reviews": stored, "served": served, "problems": problems,
+            "peak_in_flight": stats["max_in_flight"], "poll_cpu_s": round(child, 2),
+            "bare_httpx_s": bare["wall_s"], "bare_httpx_cpu_s": bare["cpu_s"], "platform_cpu_s": round(cpu, 2), "reviews": stored, "served": served, "problems": problems,
         }
 
 
@@ -173,7 +187,7 @@ def main() -> None:
     if not args.json:
         print(f"# poll-many benchmark, {header['date']}, {header['machine']}, {header['cores']} cores, Python {header['python']}")
         print(f"{'backend':<9} {'sources':>7} {'pages':>5} {'/page':>5} {'lat ms':>6} {'requests':>8} {'wall s':>7} "
-              f"{'floor s':>7} {'ratio':>6} {'peak':>5} {'cpu s':>6} {'0 ms s':>7} {'reviews':>8}  check", flush=True)
+              f"{'floor s':>7} {'ratio':>6} {'peak':>5} {'cpu s':>6} {'httpx s':>7} {'0 ms s':>7} {'reviews':>8}  check", flush=True)
     backends = [("sqlite", lambda: ("sqlite:///{folder}/reviewmon.db", lambda: None))]  # a new folder each run
     if args.postgres:
         backends.append(("postgres", lambda: postgres_database(args.postgres)))  # a new schema each run
@@ -187,7 +201,7 @@ def main() -> None:
         if not args.json:
             zero = f"{row['zero_latency_s']:>7.2f}" if "zero_latency_s" in row else f"{'-':>7}"
             print(f"{backend:<9} {row['sources']:>7} {row['pages']:>5} {row['per_page']:>5} {row['latency_ms']:>6} {row['requests']:>8} "
-                  f"{row['wall_s']:>7.2f} {row['floor_s']:>7.2f} {row['ratio'] or 0:>6.2f} {row['peak_in_flight']:>5} {row['poll_cpu_s']:>6.1f} {zero} "
+                  f"{row['wall_s']:>7.2f} {row['floor_s']:>7.2f} {row['ratio'] or 0:>6.2f} {row['peak_in_flight']:>5} {row['poll_cpu_s']:>6.1f} {row['bare_httpx_s']:>7.2f} {zero} "
                   f"{row['reviews']:>8}  {'; '.join(row['problems']) or 'ok'}", flush=True)
     if args.json:
         print(json.dumps({**header, "rows": rows}, indent=2))
