@@ -119,14 +119,18 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
     polled by one process at a time; the others are left to it), quiet on success when
     run unattended, failures to stderr with exit code 1. The other sources are still polled.
     """
-    from service.poll_processes import poll_on_all_cores
+    from service.poll_processes import PollProcessFailed, poll_on_all_cores
     from service.progress import poll_progress
 
     if names and everything:
         raise click.UsageError("give --source or --all, not both")
     ctx = state.context()
+    broken: PollProcessFailed | None = None
     with poll_progress(enabled=sys.stderr.isatty()) as progress:
-        results = poll_on_all_cores(ctx, list(names) or None, due_only=not (names or everything), progress=progress)
+        try:
+            results = poll_on_all_cores(ctx, list(names) or None, due_only=not (names or everything), progress=progress)
+        except PollProcessFailed as exc:  # report what the other processes polled, then fail
+            broken, results = exc, exc.results
     show = verbose or sys.stdout.isatty()
     if show and not results:
         click.echo("no source is due (see `reviewmon sources` for when each one is; --all polls them now)")
@@ -140,6 +144,10 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
     failed = [r.name for r in results if not r.ok]
     if failed:
         click.echo(f"reviewmon: {len(failed)} of {len(results)} sources failed: {', '.join(failed)}", err=True)
+    if broken is not None:
+        click.echo(f"reviewmon: {output.visible(str(broken))}; the sources it had taken are polled again after their "
+                   "leases lapse", err=True)
+    if failed or broken is not None:
         sys.exit(1)
 
 

@@ -58,6 +58,16 @@ def processes_for(ctx: Context, claimable: int) -> int:
     return max(1, min(os.cpu_count() or 1, math.ceil(claimable / SOURCES_PER_PROCESS)))
 
 
+class PollProcessFailed(ReviewmonError):
+    """One of a poll's processes died or failed: its share of the sources was not polled
+    (their leases lapse, and the next poll takes them). `results` holds what the other
+    processes polled, to report before failing."""
+
+    def __init__(self, message: str, results: list[SourceResult]):
+        super().__init__(message)
+        self.results = results
+
+
 def poll_on_all_cores(ctx: Context, names: list[str] | None = None, *, due_only: bool = False,
                       progress: Progress | None = None) -> list[SourceResult]:
     """What `service.poll.poll` does, over as many processes as the work is worth."""
@@ -108,9 +118,7 @@ def poll_on_all_cores(ctx: Context, names: list[str] | None = None, *, due_only:
     if ctx.config.alerts.channels:
         deliver_alerts(ctx)
     if failures:  # what the others polled is stored and reported; the failed share's leases lapse
-        for result in results:
-            log.info("%s: %s", result.name, "polled" if result.ok else f"failed: {result.error}")
-        raise ReviewmonError("; ".join(failures))
+        raise PollProcessFailed("; ".join(failures), results)
     return results
 
 

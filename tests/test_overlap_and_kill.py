@@ -136,3 +136,28 @@ def test_sigkill_at_random_moments_never_loses_or_doubles_a_review(tmp_path: Pat
     counts = totals(config)
     assert counts["reviews"] == counts["distinct"] == counts["sentiments"] == 2800
     assert counts["drafts"] == counts["drafted reviews"] == counts["negative"]
+
+
+def test_a_failed_poll_process_is_reported_after_what_the_others_polled(tmp_path: Path, monkeypatch) -> None:
+    from service import poll_processes
+    from tests.conftest import run_cli
+
+    names = [f"shop-{n}" for n in range(4)]
+    for name in names:
+        write_jsonl(tmp_path / f"{name}.jsonl", rows(name, 5))
+    sources = [{"name": name, "type": "file", "path": f"{name}.jsonl"} for name in names]
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'reviewmon.db'}", sources, extra="\n[poll]\nprocesses = 2\n")
+    migrate(config)
+    parent, own_share = os.getpid(), poll_processes._own_share
+
+    async def broken_in_the_helper(*args, **kwargs):
+        if os.getpid() != parent:  # the forked helper
+            raise RuntimeError("out of memory, say")
+        return await own_share(*args, **kwargs)
+
+    monkeypatch.setattr(poll_processes, "_own_share", broken_in_the_helper)
+    result = run_cli(config, "poll", "--all", "--verbose")
+    assert result.exit_code == 1
+    assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == names  # the parent polled them all
+    assert "a poll process (pid" in result.stderr and "RuntimeError: out of memory, say" in result.stderr
+    assert totals(config)["reviews"] == 4 * 5
