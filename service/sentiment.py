@@ -32,6 +32,7 @@ from functools import cached_property
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from service import complaints, language
+from service.review_lexicon import REVIEW_LEXICON
 from service.config import SentimentConfig
 
 NEGATIVE_RATINGS = (1, 2)
@@ -82,7 +83,9 @@ class SentimentScorer:
 
     @cached_property
     def _vader(self) -> SentimentIntensityAnalyzer:
-        return SentimentIntensityAnalyzer()
+        analyzer = SentimentIntensityAnalyzer()
+        analyzer.lexicon.update(REVIEW_LEXICON)  # this instance's own copy: plain VADER elsewhere is unchanged
+        return analyzer
 
     def score(self, *, text: str, title: str | None, rating: int | None, translation: str | None = None) -> Verdict:
         body = "\n".join(part for part in (title, text) if part)

@@ -132,3 +132,22 @@ def test_the_cue_list_matches_whole_words_and_skips_negations() -> None:
     assert complaints.find("The brokerage was helpful") is None  # "broke" only as a word
     assert complaints.find("Not rude at all, and no complaints about the fit.") is None
     assert complaints.find("I never had to send it back") is None
+
+
+@pytest.mark.parametrize("text", ["The dialogue is atrocious.", "The food was mediocre.", "The pasta was bland and overpriced.",
+                                  "Pointless, forgettable and tedious."])
+def test_review_words_missing_from_vaders_lexicon_read_negative(text: str) -> None:
+    verdict = scorer.score(text=text, title=None, rating=None)
+    assert verdict.negative and verdict.compound < 0, verdict.reason
+
+
+def test_the_review_words_follow_vaders_rules_for_negation_and_stars() -> None:
+    assert not scorer.score(text="The curry was not bland at all.", title=None, rating=None).negative
+    assert not scorer.score(text="A bit bland, otherwise a lovely evening.", title=None, rating=4).negative  # stars lead
+
+
+def test_the_review_words_change_only_reviewmons_reading_not_plain_vader() -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    scorer.score(text="warm-up", title=None, rating=None)
+    assert SentimentIntensityAnalyzer().polarity_scores("The dialogue is atrocious.")["compound"] == 0.0
