@@ -32,4 +32,17 @@ REVIEW_LEXICON: dict[str, float] = {
     "soggy": -1.2, "clunky": -1.2, "overcooked": -1.2, "undercooked": -1.2, "greasy": -1.0,
     "formulaic": -1.0, "implausible": -1.0, "superficial": -1.0, "plodding": -1.0, "yawn": -1.0,
     "unremarkable": -0.8,
+    # service: shops, restaurants, hotels
+    "unhygienic": -2.0, "unsanitary": -2.0, "mouldy": -2.0, "moldy": -2.0, "unappetizing": -1.8, "unappetising": -1.8,
+    "undrinkable": -2.3, "uneatable": -2.3, "unclean": -1.8, "condescending": -1.8, "patronizing": -1.8,
+    "patronising": -1.8, "surly": -1.8, "scammed": -2.5, "ripoff": -2.0, "overcharged": -1.8, "overcharging": -1.8,
+    "shoddy": -1.8, "substandard": -1.8, "inattentive": -1.5, "dismissive": -1.5, "snotty": -1.5,
+    "lackluster": -1.5, "lacklustre": -1.5, "uninteresting": -1.5, "unreliable": -1.5, "grumpy": -1.3,
+    "understaffed": -1.3, "unorganized": -1.2, "disorganised": -1.2, "tacky": -1.2, "cramped": -1.0, "lukewarm": -1.0,
+    # apps and devices
+    "unusable": -2.0, "glitchy": -1.5, "buggy": -1.5, "crashes": -1.5, "crashing": -1.5, "crashed": -1.5,
+    "laggy": -1.3, "froze": -1.0, "bloated": -1.0,
+    # films, books, shows
+    "vapid": -1.5, "banal": -1.3, "hackneyed": -1.3, "unimaginative": -1.3, "cliched": -1.2, "clichéd": -1.2,
+    "cliches": -1.0, "clichés": -1.0, "overlong": -1.0, "stagey": -1.0, "stagy": -1.0,
 }

@@ -45,6 +45,7 @@ QUOTE = 120  # characters of a sentence quoted in the reason
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[A-Z])")
 _STRAIGHT = str.maketrans({"\u2019": "'", "\u2018": "'"})
+_RUN_ON = re.compile(r"(?<=[^\W\d_])([,;]|\.{2,})(?=[^\W\d_])")
 _TURN = re.compile(r"\b(?:but|however|unfortunately)\b", re.IGNORECASE)
 
 LANGUAGE_NAMES = {
@@ -109,6 +110,7 @@ class SentimentScorer:
         weak = self.config.negative_threshold
         whole = min(WHOLE_TEXT_THRESHOLD, weak)
         text = text.translate(_STRAIGHT)  # VADER reads "don't" as a negation, "don’t" not
+        text = _RUN_ON.sub(r"\1 ", text)  # VADER splits words on spaces: "boring,pointless" is one unknown word
         compound = self._compound(text)
         if compound <= whole or not by_sentence:
             return TextReading(compound, compound <= whole, f"the text {'reads' if compound <= whole else 'does not read'} "

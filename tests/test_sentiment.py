@@ -68,6 +68,11 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
         ("Nice colour. I sent it back after a week.", "complaint cue (return or refund): 'sent it back' in sentence 2"),
         ("Lovely fabric. The zipper broke after one wash.", "complaint cue (broke or stopped working): 'broke' in sentence 2: 'The zipper broke after one wash.'"),
         ("I want my money back.", "complaint cue (waste of money): 'want my money back'"),
+        ("Support was no help at all.", "complaint cue (no help): 'was no help'"),
+        ("Rating: 1 out of 10.", "complaint cue (low score): '1 out of 10'"),
+        ("Honestly, I would give it zero stars.", "complaint cue (low score): 'zero stars'"),
+        ("The remote does not function.", "complaint cue (broke or stopped working): 'does not function'"),
+        ("Two hours I wish I could get back.", "complaint cue (waste of money): 'wish i could get back'"),
     ],
 )
 def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: str) -> None:
@@ -80,7 +85,9 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
 @pytest.mark.parametrize(
     "text",
     ["No complaints, the food was great.", "I never had a problem with it.", "The soup was not cold at all.",
-     "I didn't have to send it back, it fits.", "It never broke, even after years."],
+     "I didn't have to send it back, it fits.", "It never broke, even after years.",
+     "We paid 1/5 of the usual price.", "Only 2 out of 10 tables were taken, so it was quiet and lovely.",
+     "One star off for the parking, otherwise lovely.", "10/10, would come again."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
     assert not scorer.score(text=text, title=None, rating=None).negative
@@ -151,3 +158,8 @@ def test_the_review_words_change_only_reviewmons_reading_not_plain_vader() -> No
 
     scorer.score(text="warm-up", title=None, rating=None)
     assert SentimentIntensityAnalyzer().polarity_scores("The dialogue is atrocious.")["compound"] == 0.0
+
+
+def test_words_run_together_by_punctuation_are_read_one_by_one() -> None:
+    verdict = scorer.score(text="One of the most boring,pointless films.", title=None, rating=None)
+    assert verdict.negative and verdict.compound < -0.5
