@@ -42,6 +42,11 @@ REVIEW_LEXICON: dict[str, float] = {
     # apps and devices
     "unusable": -2.0, "glitchy": -1.5, "buggy": -1.5, "crashes": -1.5, "crashing": -1.5, "crashed": -1.5,
     "laggy": -1.3, "froze": -1.0, "bloated": -1.0,
+    # trouble in general: "issues with the app" is a complaint, so "no issues" (negated by
+    # VADER) reads kindly instead of as the bare "no" (-1.2 in VADER) it read as before
+    "issue": -0.8, "issues": -0.8, "hassle": -1.0, "hassles": -1.0, "fuss": -0.8, "glitch": -1.0,
+    "glitches": -1.0, "bug": -1.0, "bugs": -1.0, "flaw": -1.0, "flaws": -1.0, "drawback": -1.0,
+    "drawbacks": -1.0, "downsides": -1.0, "delays": -1.3, "hiccup": -0.8, "hiccups": -0.8,
     # films, books, shows
     "vapid": -1.5, "banal": -1.3, "hackneyed": -1.3, "unimaginative": -1.3, "cliched": -1.2, "clichéd": -1.2,
     "cliches": -1.0, "clichés": -1.0, "overlong": -1.0, "stagey": -1.0, "stagy": -1.0,

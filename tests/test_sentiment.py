@@ -163,3 +163,13 @@ def test_the_review_words_change_only_reviewmons_reading_not_plain_vader() -> No
 def test_words_run_together_by_punctuation_are_read_one_by_one() -> None:
     verdict = scorer.score(text="One of the most boring,pointless films.", title=None, rating=None)
     assert verdict.negative and verdict.compound < -0.5
+
+
+@pytest.mark.parametrize("text", ["Works fine, no issues.", "No issues so far.", "Arrived on time, no fuss.", "No hassle at all."])
+def test_no_trouble_reads_kindly_not_as_a_bare_no(text: str) -> None:
+    assert not scorer.score(text=text, title=None, rating=None).negative
+
+
+def test_trouble_words_read_as_complaints() -> None:
+    assert scorer.score(text="Had issues with the app.", title=None, rating=None).negative
+    assert scorer.score(text="Full of bugs.", title=None, rating=None).negative
