@@ -47,6 +47,7 @@ REVIEW_LEXICON: dict[str, float] = {
     "issue": -0.8, "issues": -0.8, "hassle": -1.0, "hassles": -1.0, "fuss": -0.8, "glitch": -1.0,
     "glitches": -1.0, "bug": -1.0, "bugs": -1.0, "flaw": -1.0, "flaws": -1.0, "drawback": -1.0,
     "drawbacks": -1.0, "downsides": -1.0, "delays": -1.3, "hiccup": -0.8, "hiccups": -0.8,
+    "gripe": -1.0, "gripes": -1.0, "inconveniences": -1.3, "nonexistent": -1.5, "nonexistant": -1.5,
     # films, books, shows
     "vapid": -1.5, "banal": -1.3, "hackneyed": -1.3, "unimaginative": -1.3, "cliched": -1.2, "clichéd": -1.2,
     "cliches": -1.0, "clichés": -1.0, "overlong": -1.0, "stagey": -1.0, "stagy": -1.0,

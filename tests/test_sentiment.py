@@ -68,11 +68,16 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
         ("Nice colour. I sent it back after a week.", "complaint cue (return or refund): 'sent it back' in sentence 2"),
         ("Lovely fabric. The zipper broke after one wash.", "complaint cue (broke or stopped working): 'broke' in sentence 2: 'The zipper broke after one wash.'"),
         ("I want my money back.", "complaint cue (waste of money): 'want my money back'"),
-        ("Support was no help at all.", "complaint cue (no help): 'was no help'"),
+        ("Support was no help at all.", "complaint cue (no help or no answer): 'was no help'"),
         ("Rating: 1 out of 10.", "complaint cue (low score): '1 out of 10'"),
         ("Honestly, I would give it zero stars.", "complaint cue (low score): 'zero stars'"),
         ("The remote does not function.", "complaint cue (broke or stopped working): 'does not function'"),
         ("Two hours I wish I could get back.", "complaint cue (waste of money): 'wish i could get back'"),
+        ("The room was too noisy to sleep.", "complaint cue (too much): 'too noisy'"),
+        ("It locked up after the update.", "complaint cue (broke or stopped working): 'locked up'"),
+        ("It worked for two weeks.", "complaint cue (broke or stopped working): 'it worked for two weeks'"),
+        ("I called all week and could not get through.", "complaint cue (no help or no answer): 'could not get through'"),
+        ("I have decided to return the phone.", "complaint cue (return or refund): 'decided to return the'"),
     ],
 )
 def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: str) -> None:
@@ -87,7 +92,8 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
     ["No complaints, the food was great.", "I never had a problem with it.", "The soup was not cold at all.",
      "I didn't have to send it back, it fits.", "It never broke, even after years.",
      "We paid 1/5 of the usual price.", "Only 2 out of 10 tables were taken, so it was quiet and lovely.",
-     "One star off for the parking, otherwise lovely.", "10/10, would come again."],
+     "One star off for the parking, otherwise lovely.", "10/10, would come again.",
+     "We will return to this place!", "I worked for a month nearby and ate here daily.", "It was not too expensive."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
     assert not scorer.score(text=text, title=None, rating=None).negative
