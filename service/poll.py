@@ -193,8 +193,9 @@ class Poller:
         if share is None:
             await self.in_db(sync_sources, self.ctx)
         # VADER and the language model load on their own thread while the first requests
-        # wait for answers (not on the database thread: the claims must not wait for them).
-        warm = asyncio.ensure_future(asyncio.to_thread(warm_up, self.ctx))
+        # wait for answers (not on the database thread: the claims must not wait for them);
+        # only once a source is claimed: a cron poll that finds nothing due skips them.
+        warm: asyncio.Future[None] | None = None
         results: list[SourceResult] = []
         done: set[str] = set()  # polled by this round (a source falls due again only after a poll)
         running: set[asyncio.Task[SourceResult]] = set()
@@ -204,6 +205,8 @@ class Poller:
                 wanted = [n for n in chosen if n not in done]
                 claimed = await self.in_db(partial(claims.claim, self.ctx, self.owner, wanted, due_only=due_only, limit=free,
                                                    not_polled_since=share)) if free and wanted else []
+                if claimed and warm is None:
+                    warm = asyncio.ensure_future(asyncio.to_thread(warm_up, self.ctx))
                 for claim in claimed:
                     done.add(claim.name)
                     running.add(asyncio.ensure_future(self.poll_source(config.source(claim.name), claim, client)))
@@ -211,7 +214,8 @@ class Poller:
                     break
                 finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 results += [task.result() for task in finished]
-        await warm
+        if warm is not None:
+            await warm
         if share is not None:
             return results
         if names:

@@ -25,7 +25,6 @@ import os
 import signal
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
@@ -73,15 +72,11 @@ def poll_on_all_cores(ctx: Context, names: list[str] | None = None, *, due_only:
     """What `service.poll.poll` does, over as many processes as the work is worth."""
     chosen = chosen_sources(ctx.config, names)
     started = ctx.clock()
-    # The models load beside the database work, before the fork: every helper then starts
-    # with them in (shared) memory instead of loading its own copy.
-    with ThreadPoolExecutor(1, thread_name_prefix="warm-up") as warming:
-        warm = warming.submit(warm_up, ctx)
-        sync_sources(ctx)
-        processes = processes_for(ctx, claims.claimable(ctx, chosen, due_only=due_only))
-        warm.result()
+    sync_sources(ctx)
+    processes = processes_for(ctx, claims.claimable(ctx, chosen, due_only=due_only))
     if processes == 1:
         return asyncio.run(poll(ctx, names, due_only=due_only, progress=progress))
+    warm_up(ctx)  # before the fork: the helpers share one copy of the models instead of each loading its own
     ctx.engine.dispose()  # the helpers must not share the parent's database connections
     share = math.ceil(ctx.config.poll.concurrency / processes)
     fork = multiprocessing.get_context("fork")
