@@ -31,7 +31,9 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("broke or stopped working", r"\bbroke\b|\bbreaks\b|craps? out|too fragile|\bbroken\b|stopped working|quit working|stopped charging|(?:does|did|will)(?:n'?t| not) (?:hold (?:a |the )?charge|charge)|fell apart|falling apart|came apart|\bripped\b|\btore\b|\bdefective\b|(?:does|did|do)(?:n'?t| not) (?:work|function)|nothing (?:worked|works)|(?:neither|none) (?:one )?of them (?:work|works|worked)|(?:lock(?:s|ed|ing)?|freez(?:es|ing)|froze) up\b|(?:(?<![\w ])|(?:it|they|this|that|mine|which|only) )(?:worked|lasted) (?:for )?(?:about |only |just )?(?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?)\b|no longer (?:works?|worked|working)|(?:won'?t|will not|can'?t|cannot|couldn'?t) (?:turn on|connect|work|power (?:on|up))"),
     ("poor fit or material", r"(?:does|did)(?:n'?t| not) fit|too (?:small|big|large|tight|short|boxy)|cheap(?:ly made| material| fabric| quality| looking)|(?:feels|felt|looks|looked) cheap|see[- ]through|unflattering|\bitchy\b|\bshrank\b|\bshrunk\b"),
 )
-_NEGATORS = frozenset({"no", "not", "never", "without", "nothing", "none", "hardly", "nor", "zero"})
+# with the apostrophe-less spellings reviews are full of ("arent too loud", "didnt break")
+_NEGATORS = frozenset({"no", "not", "never", "without", "nothing", "none", "hardly", "nor", "zero", "arent", "isnt",
+                       "wasnt", "werent", "dont", "doesnt", "didnt", "wont", "cant", "couldnt", "wouldnt", "havent", "hasnt"})
 _LOOKBACK = 3  # words before a cue in which a negation cancels it
 
 _PATTERN = re.compile("|".join(f"(?P<c{i}>\\b(?:{pattern}))" for i, (_name, pattern) in enumerate(_CUES)))

@@ -48,7 +48,13 @@ REVIEW_LEXICON: dict[str, float] = {
     "glitches": -1.0, "bug": -1.0, "bugs": -1.0, "flaw": -1.0, "flaws": -1.0, "drawback": -1.0,
     "drawbacks": -1.0, "downsides": -1.0, "delays": -1.3, "hiccup": -0.8, "hiccups": -0.8,
     "gripe": -1.0, "gripes": -1.0, "inconveniences": -1.3, "nonexistent": -1.5, "nonexistant": -1.5,
+    # and a few words of praise it lacks, so "not great, but inexpensive" is not read as a complaint
+    "inexpensive": 1.0, "affordable": 1.0,
     # films, books, shows
     "vapid": -1.5, "banal": -1.3, "hackneyed": -1.3, "unimaginative": -1.3, "cliched": -1.2, "clichéd": -1.2,
     "cliches": -1.0, "clichés": -1.0, "overlong": -1.0, "stagey": -1.0, "stagy": -1.0,
 }
+
+# VADER's words that in reviews mostly name a thing, not a feeling: an alarm clock, a Fire
+# TV stick or a wood-fired oven, a cut of beef or a haircut. Taken out of reviewmon's copy.
+REVIEW_NEUTRAL: frozenset[str] = frozenset({"alarm", "alarms", "fire", "cut"})

@@ -32,7 +32,7 @@ from functools import cached_property
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from service import complaints, language
-from service.review_lexicon import REVIEW_LEXICON
+from service.review_lexicon import REVIEW_LEXICON, REVIEW_NEUTRAL
 from service.config import SentimentConfig
 
 NEGATIVE_RATINGS = (1, 2)
@@ -86,6 +86,8 @@ class SentimentScorer:
     def _vader(self) -> SentimentIntensityAnalyzer:
         analyzer = SentimentIntensityAnalyzer()
         analyzer.lexicon.update(REVIEW_LEXICON)  # this instance's own copy: plain VADER elsewhere is unchanged
+        for word in REVIEW_NEUTRAL:
+            analyzer.lexicon.pop(word, None)
         return analyzer
 
     def score(self, *, text: str, title: str | None, rating: int | None, translation: str | None = None) -> Verdict:

@@ -93,7 +93,8 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
      "I didn't have to send it back, it fits.", "It never broke, even after years.",
      "We paid 1/5 of the usual price.", "Only 2 out of 10 tables were taken, so it was quiet and lovely.",
      "One star off for the parking, otherwise lovely.", "10/10, would come again.",
-     "We will return to this place!", "I worked for a month nearby and ate here daily.", "It was not too expensive."],
+     "We will return to this place!", "I worked for a month nearby and ate here daily.", "It was not too expensive.",
+     "The speakers arent too loud.", "I use it as an alarm clock.", "A lovely cut of beef from the wood fire."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
     assert not scorer.score(text=text, title=None, rating=None).negative
