@@ -48,6 +48,8 @@ REVIEW_LEXICON: dict[str, float] = {
     "glitches": -1.0, "bug": -1.0, "bugs": -1.0, "flaw": -1.0, "flaws": -1.0, "drawback": -1.0,
     "drawbacks": -1.0, "downsides": -1.0, "delays": -1.3, "hiccup": -0.8, "hiccups": -0.8,
     "gripe": -1.0, "gripes": -1.0, "inconveniences": -1.3, "nonexistent": -1.5, "nonexistant": -1.5,
+    "nightmare": -2.3, "nightmares": -2.0, "finicky": -1.0, "flaky": -1.2, "fragile": -0.8, "skimped": -1.2,
+    "skimp": -1.0, "embarassing": -1.6,
     # and a few words of praise it lacks, so "not great, but inexpensive" is not read as a complaint
     "inexpensive": 1.0, "affordable": 1.0,
     # films, books, shows

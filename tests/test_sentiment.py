@@ -75,9 +75,12 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
         ("Two hours I wish I could get back.", "complaint cue (waste of money): 'wish i could get back'"),
         ("The room was too noisy to sleep.", "complaint cue (too much): 'too noisy'"),
         ("It locked up after the update.", "complaint cue (broke or stopped working): 'locked up'"),
-        ("It worked for two weeks.", "complaint cue (broke or stopped working): 'it worked for two weeks'"),
+        ("It worked for two weeks.", "complaint cue (broke or stopped working): 'worked for two weeks'"),
         ("I called all week and could not get through.", "complaint cue (no help or no answer): 'could not get through'"),
         ("I have decided to return the phone.", "complaint cue (return or refund): 'decided to return the'"),
+        ("The battery lasted two days.", "complaint cue (broke or stopped working): 'lasted two days'"),
+        ("They still hadn't shipped it.", "complaint cue (waiting): 'still hadn't shipped'"),
+        ("What a nightmare.", "reads negative"),
     ],
 )
 def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: str) -> None:
@@ -94,7 +97,8 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
      "We paid 1/5 of the usual price.", "Only 2 out of 10 tables were taken, so it was quiet and lovely.",
      "One star off for the parking, otherwise lovely.", "10/10, would come again.",
      "We will return to this place!", "I worked for a month nearby and ate here daily.", "It was not too expensive.",
-     "The speakers arent too loud.", "I use it as an alarm clock.", "A lovely cut of beef from the wood fire."],
+     "The speakers arent too loud.", "I use it as an alarm clock.", "A lovely cut of beef from the wood fire.",
+     "We worked for a week on the garden and ate here every night."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
     assert not scorer.score(text=text, title=None, rating=None).negative
