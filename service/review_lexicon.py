@@ -1,4 +1,4 @@
-"""Words of review criticism that VADER's lexicon lacks (issue 6), added to it.
+"""Review words VADER's lexicon lacks or misreads (issue 6), fixed in reviewmon's copy.
 
 VADER's lexicon was built from social-media text: "atrocious", "mediocre", "bland",
 "pointless" and "overpriced" are not in it, so "The dialogue is atrocious." scores a
@@ -11,8 +11,9 @@ Rules for an entry: negative in a review of almost anything (a meal, a shop, a p
 a film), whatever the sentence; a word with a common neutral or kind sense in reviews is
 left out ("flat" white, "cheesy" pizza, "sticky" toffee, "slow"-cooked, a "shallow" pool,
 "predictable" opening hours). Lower case, one word: VADER looks words up one at a time.
-Chosen from the vocabulary of reviews, never for one data set; the thresholds that use
-the scores were tuned on the `tune` split of bench/sentiment_eval.py only.
+Chosen from the vocabulary of reviews, never for one data set, while reading misses on
+the `tune` split of bench/sentiment_eval.py only. A few words of praise VADER lacks are
+here too, and REVIEW_NEUTRAL lists VADER words that in reviews mostly name a thing.
 """
 
 from __future__ import annotations

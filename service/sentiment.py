@@ -19,8 +19,9 @@ negative when
   negative when its lowest sentence score <= negative_threshold and, for a text of several
   sentences, the mean sentence score <= MEAN_CEILING (one sour sentence in a glowing
   review is not enough). A one-sentence text is thus plain VADER plus its cue and clause.
-The reason names the sentence, the clause or the cue that decided. Thresholds were tuned
-on the `tune` split of bench/sentiment_eval.py only.
+The reason names the sentence, the clause or the cue that decided. VADER reads with
+reviewmon's review words added to its lexicon (service/review_lexicon.py). Thresholds,
+words and cues were tuned on the `tune` split of bench/sentiment_eval.py only.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from functools import cached_property
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from service import complaints, language
-from service.review_lexicon import REVIEW_LEXICON, REVIEW_NEUTRAL
 from service.config import SentimentConfig
+from service.review_lexicon import REVIEW_LEXICON, REVIEW_NEUTRAL
 
 NEGATIVE_RATINGS = (1, 2)
 POSITIVE_RATINGS = (4, 5)
