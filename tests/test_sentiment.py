@@ -98,7 +98,8 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
      "One star off for the parking, otherwise lovely.", "10/10, would come again.",
      "We will return to this place!", "I worked for a month nearby and ate here daily.", "It was not too expensive.",
      "The speakers arent too loud.", "I use it as an alarm clock.", "A lovely cut of beef from the wood fire.",
-     "We worked for a week on the garden and ate here every night."],
+     "We worked for a week on the garden and ate here every night.",
+     "From 1 star to 5 stars, they fixed everything!", "We got sent back to our table with a free dessert."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
     assert not scorer.score(text=text, title=None, rating=None).negative
@@ -184,3 +185,9 @@ def test_no_trouble_reads_kindly_not_as_a_bare_no(text: str) -> None:
 def test_trouble_words_read_as_complaints() -> None:
     assert scorer.score(text="Had issues with the app.", title=None, rating=None).negative
     assert scorer.score(text="Full of bugs.", title=None, rating=None).negative
+
+
+def test_an_idiom_said_both_ways_is_no_complaint_cue() -> None:
+    from service import complaints
+
+    assert complaints.find("A bit pricey, but you get what you pay for.") is None
