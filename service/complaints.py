@@ -15,6 +15,16 @@ from __future__ import annotations
 
 import re
 
+
+def _not_after(*words: str) -> str:
+    """Lookbehinds: the cue does not count right after one of these words."""
+    return "".join(rf"(?<!\b{word} )" for word in words)
+
+
+_PEOPLE = ("i", "we", "you", "he", "she")  # "I worked for a month", "we got sent back to our table"
+# where a score in words ends: "1 out of 10.", "3/10 at best", not "1/5 of the price"
+_SCORE_ENDS = r"(?=\s*(?:$|[.,!;:)]|stars?\b|points?\b|at (?:best|most)\b|from me\b|overall\b))"
+
 # (what the reason calls it, the pattern); order is the order of the reason's preference
 _CUES: tuple[tuple[str, str], ...] = (
     ("never again", r"never again|never (?:going|coming|go) back|won'?t (?:ever )?(?:be back|be returning|be coming back|go back|return|go (?:here|there) again)|(?:will|would) not (?:be back|be returning|go back|return)|wouldn'?t (?:go back|return)|don'?t go (?:here|there)|will never return|(?:will|would)(?: not|n'?t| never) (?:eat|go|come|order|buy|shop|stay)(?: \w+)? (?:here |there |from (?:here|there|them) )?again"),
@@ -26,9 +36,9 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("too much", r"too (?:expensive|pricey|costly|salty|sweet|greasy|oily|noisy|loud|crowded|cramped|dark|hot|dirty|slow|heavy|complicated|confusing|fragile|flimsy|weak|dim|late)\b|too (?:many|much) (?:problems|issues|bugs|ads|errors|mistakes|noise)\b"),
     ("rude or ignored", r"\brude\b|ignored (?:us|me)|never (?:acknowledged|greeted)"),
     ("no help or no answer", r"(?:was|were|is|are|been) (?:of )?no (?:help|use)\b|no help at all|(?:can'?t|cannot|couldn'?t|could not) get through|(?:does|do|did)(?:n'?t| not) answer (?:the|their|my|our) (?:phone|calls?|emails?)|never (?:got|get|heard) (?:in touch|through|back|a (?:reply|response|call back))|no (?:reply|response|answer) (?:from|to)\b|(?:no ?one|nobody) (?:answered|answers|picked up|called (?:me )?back)|kept ringing"),
-    ("low score", r"(?<![\d.])(?:[0-3](?:\.5)?|zero|one|two|three) ?(?:/|out of) ?10\b(?=\s*(?:$|[.,!;:)]|stars?\b|points?\b|at (?:best|most)\b|from me\b|overall\b))|(?<![\d.])[01](?:\.5)? ?(?:/|out of) ?5\b(?=\s*(?:$|[.,!;:)]|stars?\b|points?\b|at (?:best|most)\b|from me\b|overall\b))|\b(?:zero|0|one|1|half a) stars?\b(?! (?:off|less|deducted|taken|because|for|to))"),
-    ("return or refund", r"refund|(?:return(?:ed|ing)?|sen[dt]|sending|took|take|taking) (?:it|them|this|these|the \w+) back|(?:returned|returning|will return|had to return|going back) (?:it|them|this|these)\b|\bit(?:'s| is) going back|(?<!\bwe )(?<!\bi )(?<!\byou )(?<!\bthey )(?<!\bhe )(?<!\bshe )(?:is|was|were|been|being|got|get) sent back|(?:decided|going|want|wanted|have|had) to return (?:it|them|this|these|the|my)\b"),
-    ("broke or stopped working", r"\bbroke\b|\bbreaks\b|craps? out|too fragile|\bbroken\b|stopped working|quit working|stopped charging|(?:does|did|will)(?:n'?t| not) (?:hold (?:a |the )?charge|charge)|fell apart|falling apart|came apart|\bripped\b|\btore\b|\bdefective\b|(?:does|did|do)(?:n'?t| not) (?:work|function)|nothing (?:worked|works)|(?:quit|died|failed|broke) (?:after|in|within) (?:only |just |about )?(?:a|one|two|three|\d+) (?:days?|weeks?|months?)\b|(?:neither|none) (?:one )?of them (?:work|works|worked)|(?:lock(?:s|ed|ing)?|freez(?:es|ing)|froze) up\b|(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bhe )(?<!\bshe )(?<!\bwho )(?:worked|lasted) (?:great |fine |well |perfectly )?(?:for )?(?:about |only |just )?(?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?)\b|no longer (?:works?|worked|working)|(?:won'?t|will not|can'?t|cannot|couldn'?t) (?:turn on|connect|work|power (?:on|up))"),
+    ("low score", r"(?<![\d.])(?:[0-3](?:\.5)?|zero|one|two|three) ?(?:/|out of) ?10\b" + _SCORE_ENDS + r"|(?<![\d.])[01](?:\.5)? ?(?:/|out of) ?5\b" + _SCORE_ENDS + r"|\b(?:zero|0|one|1|half a) stars?\b(?! (?:off|less|deducted|taken|because|for|to))"),
+    ("return or refund", r"refund|(?:return(?:ed|ing)?|sen[dt]|sending|took|take|taking) (?:it|them|this|these|the \w+) back|(?:returned|returning|will return|had to return|going back) (?:it|them|this|these)\b|\bit(?:'s| is) going back|" + _not_after(*_PEOPLE, "they") + r"(?:is|was|were|been|being|got|get) sent back|(?:decided|going|want|wanted|have|had) to return (?:it|them|this|these|the|my)\b"),
+    ("broke or stopped working", r"\bbroke\b|\bbreaks\b|craps? out|too fragile|\bbroken\b|stopped working|quit working|stopped charging|(?:does|did|will)(?:n'?t| not) (?:hold (?:a |the )?charge|charge)|fell apart|falling apart|came apart|\bripped\b|\btore\b|\bdefective\b|(?:does|did|do)(?:n'?t| not) (?:work|function)|nothing (?:worked|works)|(?:quit|died|failed|broke) (?:after|in|within) (?:only |just |about )?(?:a|one|two|three|\d+) (?:days?|weeks?|months?)\b|(?:neither|none) (?:one )?of them (?:work|works|worked)|(?:lock(?:s|ed|ing)?|freez(?:es|ing)|froze) up\b|" + _not_after(*_PEOPLE, "who") + r"(?:worked|lasted) (?:great |fine |well |perfectly )?(?:for )?(?:about |only |just )?(?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?)\b|no longer (?:works?|worked|working)|(?:won'?t|will not|can'?t|cannot|couldn'?t) (?:turn on|connect|work|power (?:on|up))"),
     ("poor fit or material", r"(?:does|did)(?:n'?t| not) fit|too (?:small|big|large|tight|short|boxy)|cheap(?:ly made| material| fabric| quality| looking)|(?:feels|felt|looks|looked) cheap|see[- ]through|unflattering|\bitchy\b|\bshrank\b|\bshrunk\b"),
 )
 # with the apostrophe-less spellings reviews are full of ("arent too loud", "didnt break")

@@ -37,16 +37,13 @@ _scorer: SentimentScorer | None = None  # a helper's own
 
 def _start_helper(config: SentimentConfig) -> None:
     global _scorer
-    from service import language
-
     # Below the poller and the database server in the CPU queue: they are on the critical
     # path (a PostgreSQL backend starved by the helpers made every statement wait).
     with contextlib.suppress(OSError, AttributeError):
         os.nice(HELPER_NICENESS)
 
     _scorer = SentimentScorer(config)
-    _scorer.score(text="Warming up the lexicon and the language model.", title=None, rating=None)
-    language.detect("warming up the language model before the first batch arrives")
+    _scorer.score(text="Warming up the lexicon and the language model.", title=None, rating=None)  # loads both
 
 
 def _started() -> None:

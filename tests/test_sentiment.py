@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from service import complaints
 from service.config import SentimentConfig
 from service.sentiment import SentimentScorer
 
@@ -144,8 +145,6 @@ def test_curly_apostrophes_read_as_negations() -> None:
 
 
 def test_the_cue_list_matches_whole_words_and_skips_negations() -> None:
-    from service import complaints
-
     assert complaints.find("Returned it the next day.") == ("return or refund", "returned it")
     assert complaints.find("WAITED 45 MINUTES") == ("waiting", "waited 45 minutes")
     assert complaints.find("The brokerage was helpful") is None  # "broke" only as a word
@@ -188,6 +187,4 @@ def test_trouble_words_read_as_complaints() -> None:
 
 
 def test_an_idiom_said_both_ways_is_no_complaint_cue() -> None:
-    from service import complaints
-
     assert complaints.find("A bit pricey, but you get what you pay for.") is None
