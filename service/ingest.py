@@ -92,6 +92,10 @@ def _score_key(row: dict[str, Any]) -> tuple[Any, ...]:
     return ("score", row["text"], row["title"], row["rating"], row["translation"])
 
 
+def _marks_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return ("marks", row["text"], row["title"])
+
+
 def _fingerprint(row: dict[str, Any]) -> str:
     canonical = json.dumps(row, sort_keys=True, default=lambda v: v.isoformat(), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -111,10 +115,11 @@ Key = tuple[int, str]  # (source id, the platform's review id)
 
 @dataclass(frozen=True)
 class _Later:
-    """A verdict the scoring helpers are still working out."""
+    """A verdict or the text marks, which the scoring helpers are still working out."""
 
     scores: Scores
     index: int
+    part: int  # 0: the verdict, 1: the text marks
 
 
 class PageIngester:
@@ -126,7 +131,7 @@ class PageIngester:
         self.scorer = scorer
         self.drafter = drafter
         self.escalation_words = escalation_words or {}
-        self.pool = ScoringPool(scorer)  # big batches are scored on every core
+        self.pool = ScoringPool(scorer, self.escalation_words)  # big batches are read on every core
         self._ready: dict[tuple[Any, ...], Any] = {}  # worked out by `prepare`, taken by ingest
 
     def prepare(self, session: Session, pages: list[tuple[SourceInfo, list[ReviewData]]]) -> None:
@@ -146,10 +151,10 @@ class PageIngester:
             col(Review.external_id).in_(list({external_id for _, external_id in rows})))).all())
         needing = [(source, row) for (source_id, external_id), (source, row) in rows.items()
                    if (source_id, external_id, row["fingerprint"]) not in known]  # unchanged: nothing to work out
-        scores = self.pool.submit([(row["text"], row["title"], row["rating"], row["translation"]) for _, row in needing])
-        for index, (_source, row) in enumerate(needing):  # the helpers score meanwhile
-            self._ready[_score_key(row)] = _Later(scores, index)
-            self._text_marks(row, keep=True)
+        readings = self.pool.submit([(row["text"], row["title"], row["rating"], row["translation"]) for _, row in needing])
+        for index, (_source, row) in enumerate(needing):  # the helpers read them meanwhile
+            self._ready[_score_key(row)] = _Later(readings, index, 0)
+            self._ready[_marks_key(row)] = _Later(readings, index, 1)
 
     def _ready_or(self, key: tuple[Any, ...], compute: Any, *, keep: bool) -> Any:
         """What `prepare` worked out for `key` (taken: used once), else compute it now;
@@ -160,19 +165,17 @@ class PageIngester:
             return self._ready[key]
         value = self._ready.pop(key, _MISSING)
         if isinstance(value, _Later):
-            value = value.scores.get(value.index)  # None if a helper failed: then score it here
-            return compute() if value is None else value
+            reading = value.scores.get(value.index)  # None if a helper failed: then work it out here
+            return compute() if reading is None else reading[value.part]
         return compute() if value is _MISSING else value
 
     def _page_row(self, review: ReviewData, source: SourceInfo, *, keep: bool = False) -> dict[str, Any]:
         # keyed by the object too: a platform may repeat a review id on one page, with other content
         return self._ready_or(("row", source.id, review.external_id, id(review)), lambda: _row(review, source), keep=keep)
 
-    def _text_marks(self, row: dict[str, Any], *, keep: bool = False) -> tuple[str | None, str | None, str | None]:
+    def _text_marks(self, row: dict[str, Any], *, keep: bool = False) -> marks.TextMarks:
         """(text hash, escalation, triage unless it is a copy): the marks read from the text alone."""
-        text, title = row["text"], row["title"]
-        return self._ready_or(("marks", text, title), lambda: (
-            marks.text_hash(text), marks.escalation(text, title, self.escalation_words), marks.triage(text, title)), keep=keep)
+        return self._ready_or(_marks_key(row), lambda: marks.read(row["text"], row["title"], self.escalation_words), keep=keep)
 
     def _verdict(self, row: dict[str, Any], *, keep: bool = False) -> Any:
         return self._ready_or(_score_key(row),

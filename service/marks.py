@@ -20,6 +20,8 @@ import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
+TextMarks = tuple[str | None, str | None, str | None]  # text hash, escalation, triage (as if not a copy)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _LINK = re.compile(r"https?://|www\.", re.I)
 _SPAM = re.compile(
@@ -94,6 +96,11 @@ def escalation(text: str, title: str | None, keywords: Mapping[str, list[str]]) 
                 reasons.append(f"{reason} ({word.rstrip('*')})")
                 break
     return ", ".join(reasons) or None
+
+
+def read(text: str, title: str | None, keywords: Mapping[str, list[str]]) -> TextMarks:
+    """What the text alone says; whether it is a copy of another review needs the database."""
+    return text_hash(text), escalation(text, title, keywords), triage(text, title)
 
 
 def text_hash(text: str) -> str | None:

@@ -407,11 +407,9 @@ def deliver_alerts(ctx: Context) -> None:
 
 
 def warm_up(ctx: Context) -> None:
-    """Load VADER, the reply templates and the language model before the first page."""
-    from service import language
-
-    ctx.ingester
-    language.detect("warming up the language model before the first page arrives")
+    """Load VADER and the reply templates before the first page. (The language model
+    loads when a text first needs it: most sources never send one that does.)"""
+    ctx.ingester.scorer.load()
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def poll_on_all_cores(ctx: Context, names: list[str] | None = None, *, due_only:
     processes = processes_for(ctx, claims.claimable(ctx, chosen, due_only=due_only))
     if processes == 1:
         return asyncio.run(poll(ctx, names, due_only=due_only, progress=progress))
-    warm_up(ctx)  # before the fork: the helpers share one copy of the models instead of each loading its own
+    warm_up(ctx)  # before the fork: the helpers share one copy of VADER instead of each loading its own
     ctx.engine.dispose()  # the helpers must not share the parent's database connections
     share = math.ceil(ctx.config.poll.concurrency / processes)
     fork = multiprocessing.get_context("fork")

@@ -1,15 +1,16 @@
-"""The sentiment pass of a big import on every core.
+"""The sentiment pass (and the marks read from the text) of a big import on every core.
 
-Scoring a review (VADER on the text and on each sentence, the language model) is most of
-the CPU of storing it, and it is pure: the text in, a verdict out. A poll of one big
+Reading a review's text (VADER on the text and on each sentence, the language model, the
+escalation and triage marks) is most of the CPU of storing it, and it is pure: the text
+in, a verdict and marks out. A poll of one big
 source (a file import, a first poll of a busy location) would do all of it on one core.
 A ScoringPool starts helper processes once a poll has shown itself big (START_AFTER
 batches of at least MIN_BATCH reviews to score) and, once they are up, sends each large
 batch to them while the caller goes on writing the reviews themselves. Small batches,
 the usual cron poll, never start it: sending them costs more than it saves.
 
-Helpers are spawned, not forked (the poller has threads by then), and load VADER and the
-language model once each.
+Helpers are spawned, not forked (the poller has threads by then), and load VADER once
+each (and the language model, if a text needs it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from service import marks
 from service.config import SentimentConfig
 from service.sentiment import SentimentScorer, Verdict
 
@@ -31,44 +33,49 @@ MIN_BATCH = 400
 START_AFTER = 3  # big batches seen before the helpers are started
 HELPER_NICENESS = 10
 Item = tuple[str, str | None, int | None, str | None]  # text, title, rating, translation
+Keywords = dict[str, list[str]]  # escalation keywords by reason ([escalation] in the config)
+Reading = tuple[Verdict, marks.TextMarks]
 
 _scorer: SentimentScorer | None = None  # a helper's own
+_keywords: Keywords = {}
 
 
-def _start_helper(config: SentimentConfig) -> None:
-    global _scorer
+def _start_helper(config: SentimentConfig, keywords: Keywords) -> None:
+    global _scorer, _keywords
     # Below the poller and the database server in the CPU queue: they are on the critical
     # path (a PostgreSQL backend starved by the helpers made every statement wait).
     with contextlib.suppress(OSError, AttributeError):
         os.nice(HELPER_NICENESS)
 
-    _scorer = SentimentScorer(config)
-    _scorer.score(text="Warming up the lexicon and the language model.", title=None, rating=None)  # loads both
+    _scorer, _keywords = SentimentScorer(config), keywords
+    _scorer.load()  # the language model loads if a text needs it (service/language.py)
 
 
 def _started() -> None:
     """Run once by each helper: its future is done when the helper is up."""
 
 
-def _score_all(scorer: SentimentScorer, items: Sequence[Item]) -> list[Verdict]:
-    return [scorer.score(text=text, title=title, rating=rating, translation=translation) for text, title, rating, translation in items]
+def _read_all(scorer: SentimentScorer, keywords: Keywords, items: Sequence[Item]) -> list[Reading]:
+    return [(scorer.score(text=text, title=title, rating=rating, translation=translation), marks.read(text, title, keywords))
+            for text, title, rating, translation in items]
 
 
-def _score_items(items: Sequence[Item]) -> list[Verdict]:
+def _read_items(items: Sequence[Item]) -> list[Reading]:
     assert _scorer is not None
-    return _score_all(_scorer, items)
+    return _read_all(_scorer, _keywords, items)
 
 
 class Scores:
-    """The verdicts of a batch sent to the helpers: `get(i)` waits for the i-th, and is
-    None when a helper failed (killed, out of memory): the caller scores it itself."""
+    """The readings (verdict, marks) of a batch sent to the helpers: `get(i)` waits for
+    the i-th, and is None when a helper failed (killed, out of memory): the caller reads
+    it itself."""
 
-    def __init__(self, futures: list[Future[list[Verdict]]] | None = None, done: list[Verdict] | None = None):
+    def __init__(self, futures: list[Future[list[Reading]]] | None = None, done: list[Reading] | None = None):
         self._futures = futures or []
         self._done = done
         self._failed = False
 
-    def all(self) -> list[Verdict] | None:
+    def all(self) -> list[Reading] | None:
         if self._done is None and not self._failed:
             try:
                 self._done = [verdict for future in self._futures for verdict in future.result()]
@@ -77,7 +84,7 @@ class Scores:
                 self._failed = True
         return self._done
 
-    def get(self, index: int) -> Verdict | None:
+    def get(self, index: int) -> Reading | None:
         done = self.all()
         return None if done is None else done[index]
 
@@ -87,8 +94,9 @@ class ScoringPool:
     work has shown itself big; small batches, and everything until the helpers are up,
     in this one."""
 
-    def __init__(self, scorer: SentimentScorer, helpers: int | None = None):
+    def __init__(self, scorer: SentimentScorer, keywords: Keywords | None = None, helpers: int | None = None):
         self.scorer = scorer
+        self.keywords = keywords or {}
         cores = os.cpu_count() or 1
         self.helpers = (cores if cores > 1 else 0) if helpers is None else helpers  # one core: nothing to gain
         self._executor: ProcessPoolExecutor | None = None
@@ -98,10 +106,10 @@ class ScoringPool:
     def submit(self, items: Sequence[Item]) -> Scores:
         """Start scoring; the caller goes on with other work (writing) meanwhile."""
         if self.helpers == 0 or len(items) < MIN_BATCH or not self._ready():
-            return Scores(done=_score_all(self.scorer, items))
+            return Scores(done=_read_all(self.scorer, self.keywords, items))
         size = -(-len(items) // (self.helpers * 2))  # two chunks per helper: a slow one does not hold up the rest
         try:
-            return Scores([self._executor.submit(_score_items, list(items[i:i + size])) for i in range(0, len(items), size)])
+            return Scores([self._executor.submit(_read_items, list(items[i:i + size])) for i in range(0, len(items), size)])
         except BrokenProcessPool:  # a helper died (out of memory, killed): score here from now on
             log.warning("a scoring helper process died; scoring in this process from now on")
             self.close()
@@ -117,15 +125,16 @@ class ScoringPool:
             if self._big_batches < START_AFTER:
                 return False
             self._executor = ProcessPoolExecutor(self.helpers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_start_helper, initargs=(self.scorer.config,))
+                                                 initializer=_start_helper, initargs=(self.scorer.config, self.keywords))
             self._started = [self._executor.submit(_started) for _ in range(self.helpers)]
         return all(future.done() for future in self._started)
 
-    def score(self, items: Sequence[Item]) -> list[Verdict]:
-        scored = self.submit(items).all()
-        if scored is None:
-            return _score_all(self.scorer, items)
-        return scored
+    def read(self, items: Sequence[Item]) -> list[Reading]:
+        """Read a batch and wait for it."""
+        read = self.submit(items).all()
+        if read is None:
+            return _read_all(self.scorer, self.keywords, items)
+        return read
 
     def close(self) -> None:
         if self._executor is not None:

@@ -83,6 +83,10 @@ class SentimentScorer:
     def __init__(self, config: SentimentConfig):
         self.config = config
 
+    def load(self) -> None:
+        """Read VADER's lexicon now rather than at the first review."""
+        self._vader
+
     @cached_property
     def _vader(self) -> SentimentIntensityAnalyzer:
         analyzer = SentimentIntensityAnalyzer()

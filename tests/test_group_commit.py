@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, func, insert
 from sqlmodel import select
 
+from service import marks
 from service.group_commit import GroupCommit, Together
 from service.models import PollRun, PollStatus, Source, SourceStatus
 from service.scoring_pool import MIN_BATCH, START_AFTER, ScoringPool
@@ -92,21 +93,24 @@ def test_a_cancelled_job_is_not_written(make_context) -> None:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_the_scoring_pool_gives_the_verdicts_scoring_in_place_gives(make_context) -> None:
+def test_the_scoring_pool_gives_the_verdicts_and_marks_reading_in_place_gives(make_context) -> None:
     ctx = make_context([])
     texts = ["Food was cold.", "Lovely staff, great coffee!", "Never again.", "The room was fine but the bed was broken.",
-             "Das Essen war kalt und der Kellner unfreundlich, nie wieder.", "It was ok."]
+             "Das Essen war kalt und der Kellner unfreundlich, nie wieder.", "It was ok.",
+             "My lawyer will hear about the food poisoning we got here", "DM me on whatsapp for cheap followers!!!"]
     items = [(texts[i % len(texts)] + f" ({i})", None, [None, 1, 3, 5][i % 4], None) for i in range(MIN_BATCH + 50)]
-    in_place = [ctx.scorer.score(text=t, title=ti, rating=r, translation=tr) for t, ti, r, tr in items]
-    with ScoringPool(ctx.scorer, helpers=1) as pool:
-        assert [pool.score(items) for _ in range(START_AFTER - 1)] == [in_place] * (START_AFTER - 1)
+    keywords = ctx.config.escalation.keywords
+    in_place = [(ctx.scorer.score(text=t, title=ti, rating=r, translation=tr), marks.read(t, ti, keywords)) for t, ti, r, tr in items]
+    assert any(escalation for _, (_, escalation, _) in in_place) and any(triage for _, (_, _, triage) in in_place)
+    with ScoringPool(ctx.scorer, keywords, helpers=1) as pool:
+        assert [pool.read(items) for _ in range(START_AFTER - 1)] == [in_place] * (START_AFTER - 1)
         assert pool._executor is None  # a small import never starts a helper
-        pool.score(items)
+        pool.read(items)
         for started in pool._started:
             started.result(timeout=60)
         sent = pool.submit(items)
         assert sent._futures  # went to the helper
         assert sent.all() == in_place
-    with ScoringPool(ctx.scorer, helpers=1) as pool:
-        assert all(pool.score(items[:10]) == in_place[:10] for _ in range(START_AFTER + 1))
+    with ScoringPool(ctx.scorer, keywords, helpers=1) as pool:
+        assert all(pool.read(items[:10]) == in_place[:10] for _ in range(START_AFTER + 1))
         assert pool._executor is None  # small batches never start a helper

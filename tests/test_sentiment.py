@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service import complaints
+from service import complaints, language
 from service.config import SentimentConfig
 from service.sentiment import SentimentScorer
 
@@ -43,6 +43,32 @@ def test_a_language_vader_cannot_read_is_not_guessed_from_its_text() -> None:
     assert "French (fr), which VADER cannot read, and there is no rating" in verdict.reason
     assert scorer.score(text=angry_french, title=None, rating=1).negative
     assert not scorer.score(text=angry_french, title=None, rating=5).negative
+
+
+OTHER_LANGUAGES = {  # reviews in languages written in the Latin script, several sharing words with English
+    "de": "Wir waren am Samstag da. Es war so voll, dass wir an der Bar sitzen mussten, in der Ecke. Was für ein Abend!",
+    "nl": "Het eten was heerlijk en de bediening is vriendelijk, we komen zeker terug. Het was een leuke avond.",
+    "fr": "La nourriture était froide et le serveur était très impoli. Nous ne reviendrons pas, c'est dommage.",
+    "es": "La comida estaba fria y el camarero fue muy grosero. No vamos a volver, es una pena para el barrio.",
+    "it": "Il cibo era freddo e il cameriere molto scortese. Non torneremo, peccato per il posto che era bello.",
+    "pt": "A comida estava fria e o garçom foi muito rude. Não vamos voltar, que pena para o bairro.",
+    "id": "Makanannya enak sekali dan pelayanannya ramah, kami pasti akan kembali lagi ke tempat ini.",
+    "tl": "Ang sarap ng pagkain at mabait ang mga staff, babalik kami ulit dito sa susunod na linggo.",
+    "sv": "Maten var kall och servitören var otrevlig. Vi kommer inte tillbaka, det var synd.",
+    "da": "Maden var kold og tjeneren var uhøflig. Vi kommer ikke igen, det er en skam for stedet.",
+    "af": "Die kos was koud en die kelner was onbeskof. Ons sal nie weer kom nie, dit is jammer.",
+    "ro": "Mancarea a fost rece si chelnerul a fost nepoliticos. Nu ne vom mai intoarce, pacat.",
+    "sw": "Chakula kilikuwa baridi na mhudumu alikuwa mkorofi. Hatutarudi tena, ni huzuni kweli.",
+    "pl": "Jedzenie było zimne, a kelner był bardzo niegrzeczny. Nie wrócimy tu więcej.",
+    "tr": "Yemekler soğuktu ve garson çok kabaydı. Bir daha asla gelmeyeceğiz.",
+}
+
+
+@pytest.mark.parametrize("code", sorted(OTHER_LANGUAGES))
+def test_only_plainly_english_text_skips_the_language_model(code: str) -> None:
+    assert not language.plainly_english(OTHER_LANGUAGES[code])  # left to the model
+    assert language.plainly_english("Visited on a Sunday and the chowder was lovely, but it was too busy for us.")
+    assert not language.plainly_english("Great value.")  # too little to tell: the model decides (or the length rule)
 
 
 def test_thresholds_come_from_the_config() -> None:
