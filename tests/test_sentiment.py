@@ -53,13 +53,15 @@ OTHER_LANGUAGES = {  # reviews in languages written in the Latin script, several
     "it": "Il cibo era freddo e il cameriere molto scortese. Non torneremo, peccato per il posto che era bello.",
     "pt": "A comida estava fria e o garçom foi muito rude. Não vamos voltar, que pena para o bairro.",
     "id": "Makanannya enak sekali dan pelayanannya ramah, kami pasti akan kembali lagi ke tempat ini.",
-    "tl": "Ang sarap ng pagkain at mabait ang mga staff, babalik kami ulit dito sa susunod na linggo.",
+    "tl": "Ang sarap ng pagkain at mabait ang mga staff at ang lugar, babalik kami ulit dito sa susunod na linggo.",
     "sv": "Maten var kall och servitören var otrevlig. Vi kommer inte tillbaka, det var synd.",
     "da": "Maden var kold og tjeneren var uhøflig. Vi kommer ikke igen, det er en skam for stedet.",
     "af": "Die kos was koud en die kelner was onbeskof. Ons sal nie weer kom nie, dit is jammer.",
     "ro": "Mancarea a fost rece si chelnerul a fost nepoliticos. Nu ne vom mai intoarce, pacat.",
     "sw": "Chakula kilikuwa baridi na mhudumu alikuwa mkorofi. Hatutarudi tena, ni huzuni kweli.",
-    "pl": "Jedzenie było zimne, a kelner był bardzo niegrzeczny. Nie wrócimy tu więcej.",
+    "pl": "Jedzenie było zimne i kelner był niegrzeczny, to my już nie wrócimy. To jest za drogie i za wolne.",
+    "cs": "Jídlo bylo studené a číšník byl nepříjemný, to my už nepřijdeme. Bylo to drahé i pomalé.",
+    "hr": "Hrana je bila hladna i konobar je bio neljubazan, to je šteta. I cijene su visoke.",
     "tr": "Yemekler soğuktu ve garson çok kabaydı. Bir daha asla gelmeyeceğiz.",
 }
 
