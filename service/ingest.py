@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,7 +34,7 @@ from connectors.base import Capabilities, ReviewData
 from service import marks
 from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
 from service.replies import ReplyDrafter
-from service.scoring_pool import Scores, ScoringPool
+from service.scoring_pool import Item, Scores, ScoringPool
 from service.sentiment import SentimentScorer
 
 SYSTEM_ACTOR = "reviewmon"
@@ -40,6 +42,7 @@ SYSTEM_ACTOR = "reviewmon"
 # path costs as much again per row, and these rows are never loaded as objects here.
 REVIEWS, SENTIMENTS, DRAFTS, DRAFT_EVENTS = (model.__table__ for model in (Review, Sentiment, Draft, DraftEvent))
 _MISSING = object()
+AHEAD_KEPT = 5000  # texts read ahead and not yet prepared for storing; the oldest beyond this are dropped
 
 
 @dataclass
@@ -88,6 +91,13 @@ def _row(review: ReviewData, source: SourceInfo) -> dict[str, Any]:
     return row
 
 
+def _item(row: dict[str, Any] | ReviewData) -> Item:
+    """What the scoring helpers read of a review."""
+    if isinstance(row, ReviewData):
+        return row.text, row.title, row.rating, row.translation
+    return row["text"], row["title"], row["rating"], row["translation"]
+
+
 def _score_key(row: dict[str, Any]) -> tuple[Any, ...]:
     return ("score", row["text"], row["title"], row["rating"], row["translation"])
 
@@ -133,6 +143,23 @@ class PageIngester:
         self.escalation_words = escalation_words or {}
         self.pool = ScoringPool(scorer, self.escalation_words)  # big batches are read on every core
         self._ready: dict[tuple[Any, ...], Any] = {}  # worked out by `prepare`, taken by ingest
+        self._ahead: OrderedDict[Item, tuple[Scores, int]] = OrderedDict()  # sent by `read_ahead`, taken by `prepare`
+        self._ahead_lock = threading.Lock()  # read_ahead runs on the poller's event loop, prepare on its database thread
+
+    def read_ahead(self, reviews: list[ReviewData]) -> None:
+        """Send a page's texts to the scoring helpers as soon as it is read, while the
+        page before it is still being written; `prepare` then finds them read. Only while
+        a big import has the helpers running: a poll of unchanged pages never starts them,
+        so it never pays for reading texts it will not store."""
+        items = list(dict.fromkeys(_item(review) for review in reviews))
+        readings = self.pool.send(items)
+        if readings is None:
+            return
+        with self._ahead_lock:
+            for index, item in enumerate(items):
+                self._ahead[item] = (readings, index)
+            while len(self._ahead) > AHEAD_KEPT:
+                self._ahead.popitem(last=False)
 
     def prepare(self, session: Session, pages: list[tuple[SourceInfo, list[ReviewData]]]) -> None:
         """Work out, before the write transaction, what the pages' new and changed reviews
@@ -151,10 +178,17 @@ class PageIngester:
             col(Review.external_id).in_(list({external_id for _, external_id in rows})))).all())
         needing = [(source, row) for (source_id, external_id), (source, row) in rows.items()
                    if (source_id, external_id, row["fingerprint"]) not in known]  # unchanged: nothing to work out
-        readings = self.pool.submit([(row["text"], row["title"], row["rating"], row["translation"]) for _, row in needing])
-        for index, (_source, row) in enumerate(needing):  # the helpers read them meanwhile
-            self._ready[_score_key(row)] = _Later(readings, index, 0)
-            self._ready[_marks_key(row)] = _Later(readings, index, 1)
+        items = [_item(row) for _, row in needing]
+        with self._ahead_lock:
+            sent = [self._ahead.pop(item, None) for item in items]
+        unsent = [item for item, ahead in zip(items, sent) if ahead is None]
+        readings = self.pool.submit(unsent) if unsent else None
+        position = 0  # in unsent
+        for (_source, row), ahead in zip(needing, sent):  # the helpers read them meanwhile
+            if ahead is None:
+                ahead, position = (readings, position), position + 1
+            self._ready[_score_key(row)] = _Later(*ahead, 0)
+            self._ready[_marks_key(row)] = _Later(*ahead, 1)
 
     def _ready_or(self, key: tuple[Any, ...], compute: Any, *, keep: bool) -> Any:
         """What `prepare` worked out for `key` (taken: used once), else compute it now;

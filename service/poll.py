@@ -284,6 +284,7 @@ class Poller:
         try:
             async for page in connector.fetch(cursor):
                 if storing is not None:
+                    self.ctx.ingester.read_ahead(page.reviews)  # read its texts while the page before is written
                     await storing
                 seen.update(r.external_id for r in page.reviews)
                 storing = asyncio.ensure_future(store(page, PageToStore(info, page, frozenset(seen) if page.complete else None, claim.first_poll)))

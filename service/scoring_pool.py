@@ -30,7 +30,7 @@ from service.sentiment import SentimentScorer, Verdict
 log = logging.getLogger("reviewmon.poll")
 
 MIN_BATCH = 400
-START_AFTER = 3  # big batches seen before the helpers are started
+START_AFTER = 2  # big batches seen before the helpers are started
 HELPER_NICENESS = 10
 Item = tuple[str, str | None, int | None, str | None]  # text, title, rating, translation
 Keywords = dict[str, list[str]]  # escalation keywords by reason ([escalation] in the config)
@@ -107,14 +107,31 @@ class ScoringPool:
         """Start scoring; the caller goes on with other work (writing) meanwhile."""
         if self.helpers == 0 or len(items) < MIN_BATCH or not self._ready():
             return Scores(done=_read_all(self.scorer, self.keywords, items))
-        size = -(-len(items) // (self.helpers * 2))  # two chunks per helper: a slow one does not hold up the rest
         try:
-            return Scores([self._executor.submit(_read_items, list(items[i:i + size])) for i in range(0, len(items), size)])
+            return self._send(items)
         except BrokenProcessPool:  # a helper died (out of memory, killed): score here from now on
             log.warning("a scoring helper process died; scoring in this process from now on")
             self.close()
             self.helpers = 0
             return self.submit(items)
+
+    def send(self, items: Sequence[Item]) -> Scores | None:
+        """Send a batch of any size to the helpers if they are up and running; else None,
+        and nothing is done (`submit` will see to it)."""
+        if not items or not self.running():
+            return None
+        try:
+            return self._send(items)
+        except BrokenProcessPool:
+            return None
+
+    def running(self) -> bool:
+        return self._executor is not None and all(future.done() for future in self._started)
+
+    def _send(self, items: Sequence[Item]) -> Scores:
+        assert self._executor is not None
+        size = -(-len(items) // (self.helpers * 2))  # two chunks per helper: a slow one does not hold up the rest
+        return Scores([self._executor.submit(_read_items, list(items[i:i + size])) for i in range(0, len(items), size)])
 
     def _ready(self) -> bool:
         """Start the helpers at the START_AFTER-th big batch (a small import never pays for
@@ -127,7 +144,7 @@ class ScoringPool:
             self._executor = ProcessPoolExecutor(self.helpers, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_start_helper, initargs=(self.scorer.config, self.keywords))
             self._started = [self._executor.submit(_started) for _ in range(self.helpers)]
-        return all(future.done() for future in self._started)
+        return self.running()
 
     def read(self, items: Sequence[Item]) -> list[Reading]:
         """Read a batch and wait for it."""

@@ -13,8 +13,10 @@ from sqlmodel import select
 
 from service import marks
 from service.group_commit import GroupCommit, Together
-from service.models import PollRun, PollStatus, Source, SourceStatus
+from service.models import PollRun, PollStatus, Review, Sentiment, Source, SourceStatus
+from service.poll import poll
 from service.scoring_pool import MIN_BATCH, START_AFTER, ScoringPool
+from tests.conftest import write_jsonl
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -114,3 +116,36 @@ def test_the_scoring_pool_gives_the_verdicts_and_marks_reading_in_place_gives(ma
     with ScoringPool(ctx.scorer, keywords, helpers=1) as pool:
         assert all(pool.read(items[:10]) == in_place[:10] for _ in range(START_AFTER + 1))
         assert pool._executor is None  # small batches never start a helper
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_big_import_read_ahead_by_a_helper_stores_what_reading_in_place_gives(make_context, tmp_path, monkeypatch) -> None:
+    """Pages go to the helper as soon as they are read (service/ingest.py read_ahead);
+    each stored verdict and mark must still belong to its own review."""
+    texts = ["Food was cold.", "Lovely staff, great coffee!", "Never again.", "The room was fine but the bed was broken.",
+             "Das Essen war kalt und der Kellner unfreundlich, nie wieder.", "It was ok, nothing special really.",
+             "My lawyer will hear about the food poisoning we got here", "DM me on whatsapp for cheap followers!!!"]
+    records = [{"id": f"r{i}", "text": f"{texts[i % len(texts)]} ({i})", "rating": [None, 1, 3, 5][i % 4],
+                "author": f"A{i}", "created_at": "2026-01-01T00:00:00+00:00"} for i in range((START_AFTER + 3) * MIN_BATCH)]
+    write_jsonl(tmp_path / "big.jsonl", records)
+    ctx = make_context([{"name": "big", "type": "file", "path": "big.jsonl", "page_size": MIN_BATCH}])
+    pool = ctx.ingester.pool
+    monkeypatch.setattr(pool, "helpers", 1)
+    for _ in range(START_AFTER):  # the helper starts as it would a few pages into a big import
+        pool.read([("Warming up.", None, 5, None)] * MIN_BATCH)
+    for started in pool._started:
+        started.result(timeout=60)
+    sent = []
+    monkeypatch.setattr(pool, "send", lambda items, send=pool.send: sent.append(send(items)) or sent[-1])
+    results = asyncio.run(poll(ctx))
+    assert results[0].ok and any(scores is not None for scores in sent)  # pages were read ahead by the helper
+    keywords = ctx.config.escalation.keywords
+    with ctx.session() as session:
+        stored = session.exec(select(Review.text, Review.rating, Review.escalation, Review.triage, Sentiment.negative, Sentiment.reason)
+                              .join(Sentiment, Sentiment.review_id == Review.id)).all()
+    assert len(stored) == len(records)
+    for text, rating, escalation, triage, negative, reason in stored:
+        verdict = ctx.scorer.score(text=text, title=None, rating=rating)
+        _, escalated, triaged = marks.read(text, None, keywords)
+        assert (negative, reason, triage) == (verdict.negative, verdict.reason, triaged), text
+        assert escalation == (escalated if negative else None), text
