@@ -123,6 +123,15 @@ def _content_changed(old: Review, new: dict[str, Any]) -> bool:
 Key = tuple[int, str]  # (source id, the platform's review id)
 
 
+def _review_ids(session: Session, source_ids: set[int], external_ids: list[str]) -> dict[Key, int]:
+    ids = {}
+    for start in range(0, len(external_ids), 5000):  # bound the statement's parameters
+        for review_id, source_id, external_id in session.exec(select(Review.id, Review.source_id, Review.external_id).where(
+                col(Review.source_id).in_(source_ids), col(Review.external_id).in_(external_ids[start:start + 5000]))):
+            ids[(source_id, external_id)] = review_id
+    return ids
+
+
 @dataclass(frozen=True)
 class _Later:
     """A verdict or the text marks, which the scoring helpers are still working out."""
@@ -325,10 +334,13 @@ class PageIngester:
         for row in rows:
             row.update(first_seen_at=now, changed_at=now)
         earlier = self._marks(session, rows)
-        # RETURNING the key too, to pair ids with rows: asking SQLAlchemy to keep the
-        # parameters' order (sort_by_parameter_order) makes it insert one row per statement on SQLite.
-        ids = {(source_id, external_id): review_id for source_id, external_id, review_id in session.exec(
-            insert(REVIEWS).returning(REVIEWS.c.source_id, REVIEWS.c.external_id, REVIEWS.c.id), params=rows).all()}
+        # Inserted without RETURNING, then the ids read back by key: the driver then runs one
+        # row statement for all rows (psycopg pipelines it, sqlite3 loops in C). With
+        # RETURNING, SQLAlchemy sends multi-row statements whose tens of thousands of
+        # placeholders psycopg parses afresh each page: a third of the poller's CPU on
+        # PostgreSQL (bench/ingest.py).
+        session.exec(insert(REVIEWS), params=rows)
+        ids = _review_ids(session, {row["source_id"] for row in rows}, [row["external_id"] for row in rows])
         scored = [(ids[(row["source_id"], row["external_id"])], row) for row in rows]
         self._mark_earlier_copies(session, earlier)
         self._mark_copies_within(session, scored)
@@ -412,7 +424,10 @@ class PageIngester:
                  "policy_ok": made.policy.ok, "policy_problems": made.policy.problems, "created_at": now,
                  "updated_at": now, "edited_by": None}
             )
-        ids = dict(session.exec(insert(DRAFTS).returning(DRAFTS.c.review_id, DRAFTS.c.id), params=drafts).all())  # see _insert
+        session.exec(insert(DRAFTS), params=drafts)  # without RETURNING: see _insert
+        review_ids = [d["review_id"] for d in drafts]
+        ids = {review_id: draft_id for start in range(0, len(review_ids), 5000) for review_id, draft_id in session.exec(
+            select(Draft.review_id, Draft.id).where(col(Draft.review_id).in_(review_ids[start:start + 5000])))}
         session.exec(
             insert(DRAFT_EVENTS),
             params=[
