@@ -43,6 +43,7 @@ SYSTEM_ACTOR = "reviewmon"
 REVIEWS, SENTIMENTS, DRAFTS, DRAFT_EVENTS = (model.__table__ for model in (Review, Sentiment, Draft, DraftEvent))
 _MISSING = object()
 AHEAD_KEPT = 5000  # texts read ahead and not yet prepared for storing; the oldest beyond this are dropped
+IN_CHUNK = 5000  # values per IN (...): bounds a statement's parameters
 
 
 @dataclass
@@ -91,15 +92,17 @@ def _row(review: ReviewData, source: SourceInfo) -> dict[str, Any]:
     return row
 
 
-def _item(row: dict[str, Any] | ReviewData) -> Item:
-    """What the scoring helpers read of a review."""
-    if isinstance(row, ReviewData):
-        return row.text, row.title, row.rating, row.translation
+def _item(row: dict[str, Any]) -> Item:
+    """What the scoring helpers read of a review row."""
     return row["text"], row["title"], row["rating"], row["translation"]
 
 
 def _score_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return ("score", row["text"], row["title"], row["rating"], row["translation"])
+    return ("score", *_item(row))
+
+
+def _chunks(values: list[Any]) -> Any:
+    return (values[start:start + IN_CHUNK] for start in range(0, len(values), IN_CHUNK))
 
 
 def _marks_key(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -125,9 +128,9 @@ Key = tuple[int, str]  # (source id, the platform's review id)
 
 def _review_ids(session: Session, source_ids: set[int], external_ids: list[str]) -> dict[Key, int]:
     ids = {}
-    for start in range(0, len(external_ids), 5000):  # bound the statement's parameters
+    for chunk in _chunks(external_ids):
         for review_id, source_id, external_id in session.exec(select(Review.id, Review.source_id, Review.external_id).where(
-                col(Review.source_id).in_(source_ids), col(Review.external_id).in_(external_ids[start:start + 5000]))):
+                col(Review.source_id).in_(source_ids), col(Review.external_id).in_(chunk))):
             ids[(source_id, external_id)] = review_id
     return ids
 
@@ -160,7 +163,7 @@ class PageIngester:
         page before it is still being written; `prepare` then finds them read. Only while
         a big import has the helpers running: a poll of unchanged pages never starts them,
         so it never pays for reading texts it will not store."""
-        items = list(dict.fromkeys(_item(review) for review in reviews))
+        items = list(dict.fromkeys((review.text, review.title, review.rating, review.translation) for review in reviews))
         readings = self.pool.send(items)
         if readings is None:
             return
@@ -301,10 +304,10 @@ class PageIngester:
             return counts
         existing: dict[Key, tuple[int, str, datetime | None]] = {}
         external_ids = list({external_id for _, external_id in rows})
-        for start in range(0, len(external_ids), 5000):  # bound the statement's parameters
+        for chunk in _chunks(external_ids):
             for review_id, source_id, external_id, fingerprint, removed_at in session.exec(
                 select(Review.id, Review.source_id, Review.external_id, Review.fingerprint, Review.removed_at).where(
-                    col(Review.source_id).in_(list(infos)), col(Review.external_id).in_(external_ids[start:start + 5000])
+                    col(Review.source_id).in_(list(infos)), col(Review.external_id).in_(chunk)
                 )
             ):
                 if (source_id, external_id) in rows:
@@ -426,8 +429,8 @@ class PageIngester:
             )
         session.exec(insert(DRAFTS), params=drafts)  # without RETURNING: see _insert
         review_ids = [d["review_id"] for d in drafts]
-        ids = {review_id: draft_id for start in range(0, len(review_ids), 5000) for review_id, draft_id in session.exec(
-            select(Draft.review_id, Draft.id).where(col(Draft.review_id).in_(review_ids[start:start + 5000])))}
+        ids = {review_id: draft_id for chunk in _chunks(review_ids) for review_id, draft_id in session.exec(
+            select(Draft.review_id, Draft.id).where(col(Draft.review_id).in_(chunk)))}
         session.exec(
             insert(DRAFT_EVENTS),
             params=[
