@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psutil
 from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 
@@ -41,18 +42,19 @@ def _host() -> str:
 
 
 def _gone(owner: str) -> bool:
-    """True when `owner` was a process on this machine that no longer runs."""
+    """True when `owner` was a process on this machine that no longer runs. A zombie
+    counts as gone: a killed poll's forked helper stays one until init reaps it, which
+    takes seconds under load, and forever where the first process reaps nothing."""
     host, _, rest = owner.partition(":")
     pid = rest.partition(":")[0]
     if host != _host() or not pid.isdigit():
         return False
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
+        return psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return True
-    except PermissionError:  # runs, as another user
+    except psutil.AccessDenied:  # runs, as another user
         return False
-    return False
 
 
 @dataclass(frozen=True)

@@ -121,8 +121,8 @@ def chosen_sources(config: Any, names: list[str] | None) -> list[str]:
 
 
 def busy_results(ctx: Context, chosen: list[str], results: list[SourceResult]) -> list[SourceResult]:
-    """Sources asked for by name that this poll did not get to, because another process
-    is polling them right now: say which process."""
+    """Sources asked for now (by name, or all of them) that this poll did not get to,
+    because another process is polling them right now: say which process."""
     polled = {r.name for r in results}
     busy = claims.holders(ctx, [n for n in chosen if n not in polled])
     return [SourceResult(name, busy=holder) for name, holder in busy.items()]
@@ -218,7 +218,7 @@ class Poller:
             await warm
         if share is not None:
             return results
-        if names:
+        if names or not due_only:  # asked for now, by name or with --all: say which were not polled, and why
             results += await self.in_db(busy_results, self.ctx, chosen, results)
         if done:
             await self.in_db(trends.refresh_quietly, self.ctx.engine, config.topics.keywords)
@@ -381,8 +381,8 @@ class Poller:
 async def poll(ctx: Context, names: list[str] | None = None, *, due_only: bool = False,
                progress: Progress | None = None, owner: str | None = None) -> list[SourceResult]:
     """Poll the named sources (default: every enabled one; with `due_only`, those of them
-    that are due). Sources another process is polling are skipped (named ones are
-    reported with `busy`). Queued alerts are delivered afterwards."""
+    that are due). Sources another process is polling are skipped (reported with `busy`,
+    unless the poll took only the due ones, as cron's does). Queued alerts are delivered afterwards."""
     poller = Poller(ctx, owner=owner, progress=progress)
     try:
         results = await poller.run(names, due_only=due_only)

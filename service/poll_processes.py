@@ -106,7 +106,7 @@ def poll_on_all_cores(ctx: Context, names: list[str] | None = None, *, due_only:
     if relay:
         reports.put(None)
         relay.join()
-    if names:
+    if names or not due_only:
         results += busy_results(ctx, chosen, results)
     if any(not r.busy for r in results):
         trends.refresh_quietly(ctx.engine, ctx.config.topics.keywords)

@@ -4,7 +4,6 @@ and /metrics as a monitoring system sees them."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 
 from sqlalchemy import text, update

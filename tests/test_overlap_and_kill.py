@@ -20,6 +20,7 @@ from service import config as config_module
 from service import db
 from service.context import Context
 from service.models import Draft, PollRun, Review, Sentiment
+from service.poll import sync_sources
 from tests.conftest import write_config, write_jsonl
 
 REVIEWMON = str(Path(sys.executable).parent / "reviewmon")
@@ -103,6 +104,30 @@ def test_a_poll_over_several_processes_polls_each_source_once_beside_another_cro
     assert counts["reviews"] == counts["distinct"] == counts["sentiments"] == 8 * 150
     assert counts["drafts"] == counts["drafted reviews"] == counts["negative"]
     assert counts["runs"] == 8  # each source polled once, by one of the four processes
+
+
+def test_poll_all_names_the_sources_another_process_is_polling_and_cron_poll_skips_them_quietly(tmp_path: Path) -> None:
+    from service import claims
+    from tests.conftest import run_cli
+
+    for name in ("north", "south"):
+        write_jsonl(tmp_path / f"{name}.jsonl", rows(name, 5))
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'reviewmon.db'}",
+                          [{"name": name, "type": "file", "path": f"{name}.jsonl"} for name in ("north", "south")])
+    migrate(config)
+    ctx = open_ctx(config)
+    try:
+        sync_sources(ctx)
+        assert [c.name for c in claims.claim(ctx, "other-host:4242:cron", ["north"], due_only=False, limit=1)] == ["north"]
+    finally:
+        ctx.close()
+
+    cron = run_cli(config, "poll")
+    assert (cron.exit_code, cron.stdout, cron.stderr) == (0, "", "")  # overlapping cron polls are normal: quiet
+    by_hand = run_cli(config, "poll", "--all", "--verbose")
+    assert by_hand.exit_code == 0
+    assert "north: skipped, another process is polling it (other-host:4242:cron)" in by_hand.stdout
+    assert totals(config)["reviews"] == 5  # south's, polled by cron; north is left to its holder
 
 
 @pytest.mark.parametrize(("kills", "processes"), [(6, 1), (4, 2)])

@@ -7,9 +7,12 @@ and a failing one backs off and says so."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 
+import psutil
 import pytest
 from sqlalchemy import update
 from sqlmodel import select
@@ -97,6 +100,31 @@ def test_a_claim_held_by_a_dead_process_on_this_machine_is_taken_at_once(three_s
     with ctx.session() as session:
         interrupted = session.get(PollRun, run.id)
     assert interrupted.status == PollStatus.failed and "interrupted" in interrupted.error
+
+
+def test_a_claim_held_by_a_process_that_died_but_is_not_yet_reaped_is_taken_at_once(three_sources) -> None:
+    """A killed poll's forked helper is a zombie until init reaps it (seconds under load;
+    never, in a container whose first process reaps nothing); it polls nothing, so its
+    lease must not keep the next cron poll from the source."""
+    ctx = three_sources
+    asyncio.run(poll_module.poll(ctx))
+    helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        holder = f"{claims.process_id().split(':')[0]}:{helper.pid}:helper"
+        with ctx.session() as session:
+            session.exec(update(Source).where(Source.name == "a").values(lease_owner=holder, lease_until=ctx.clock() + timedelta(hours=1)))
+        [result] = asyncio.run(poll_module.poll(ctx, ["a"]))
+        assert result.busy == holder  # alive: it may be polling
+
+        helper.kill()
+        deadline = time.monotonic() + 10
+        while psutil.Process(helper.pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+            time.sleep(0.01)  # dead, and nobody has waited for it yet
+        [result] = asyncio.run(poll_module.poll(ctx, ["a"]))
+        assert result.ok and result.busy is None
+    finally:
+        helper.kill()
+        helper.wait()
 
 
 def test_a_dead_process_claim_taken_by_another_poll_meanwhile_is_not_taken_twice(three_sources, monkeypatch) -> None:
