@@ -30,11 +30,10 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from service import complaints, language
 from service.config import SentimentConfig
 from service.review_lexicon import REVIEW_LEXICON, REVIEW_NEUTRAL
+from service.vader import LinearVader
 
 NEGATIVE_RATINGS = (1, 2)
 POSITIVE_RATINGS = (4, 5)
@@ -88,8 +87,8 @@ class SentimentScorer:
         self._vader
 
     @cached_property
-    def _vader(self) -> SentimentIntensityAnalyzer:
-        analyzer = SentimentIntensityAnalyzer()
+    def _vader(self) -> LinearVader:
+        analyzer = LinearVader()
         analyzer.lexicon.update(REVIEW_LEXICON)  # this instance's own copy: plain VADER elsewhere is unchanged
         for word in REVIEW_NEUTRAL:
             analyzer.lexicon.pop(word, None)
