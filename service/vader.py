@@ -5,15 +5,19 @@ whole list of the text's words, which they lowercase again on every call, though
 read no more than three words before the word and two after it. A review's cost thus
 grows with the square of its length: on 20,000 reviews of 5 to 120 words that copying
 is 40% of VADER's time. Here the two checks get only the words they read, and run
-VADER's own code on them: the scores are VADER's, to the last digit
+VADER's own code on them (the negation check only when a word it reads could change
+the valence): the scores are VADER's, to the last digit
 (tests/test_vader.py compares the two on generated texts full of VADER's special cases).
 """
 
 from __future__ import annotations
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import NEGATE, SentimentIntensityAnalyzer
 
 BEFORE, AFTER = 3, 2  # the words either side of word i that the two checks read
+# The negation check changes a valence only when a word it reads is one of these (or
+# holds "n't"): a negation, or the "so"/"this" of "never so good", "this good".
+NEGATION_CHECK_READS = frozenset(NEGATE) | {"so", "this"}
 
 
 class LinearVader(SentimentIntensityAnalyzer):
@@ -22,6 +26,8 @@ class LinearVader(SentimentIntensityAnalyzer):
     def _negation_check(self, valence: float, words: list[str], start_i: int, i: int) -> float:
         # reads words i-1-start_i .. i-1, and VADER calls it only when i > start_i
         low = max(0, i - BEFORE)
+        if not any(w.lower() in NEGATION_CHECK_READS or "n't" in w.lower() for w in words[low:i]):
+            return valence  # most words: nothing it reads can change the valence
         return SentimentIntensityAnalyzer._negation_check(valence, words[low:i + 1], start_i, i - low)
 
     def _special_idioms_check(self, valence: float, words: list[str], i: int) -> float:

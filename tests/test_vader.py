@@ -29,7 +29,7 @@ SPECIAL = sorted({
     "but", "no", "least", "at", "very", "never", "so", "this", "without", "doubt", "or", "nor", "kind", "of",
 })
 LEXICON_SAMPLE = sorted(PLAIN.lexicon)[::40] + sorted(REVIEW_LEXICON)
-word = st.sampled_from(SPECIAL + LEXICON_SAMPLE + ["food", "the", "was", ":)", ":(", "😀", "💔"])
+word = st.sampled_from(SPECIAL + LEXICON_SAMPLE + ["food", "the", "was", "y'all'dn't", "Don't", ":)", ":(", "😀", "💔"])
 token = st.tuples(word, st.sampled_from(["", "", "", "!", "?", ".", ",", "!!!"]), st.booleans()).map(
     lambda t: (t[0].upper() if t[2] else t[0]) + t[1])
 text = st.lists(token, max_size=40).map(" ".join)
