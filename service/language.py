@@ -5,7 +5,8 @@ loaded on first use, not at import. Short texts carry too little signal to tell 
 language apart and are taken as English: VADER simply finds nothing in them.
 
 Most reviews a business gets are plainly English, and asking the model cost as much CPU
-as VADER itself (and 0.65 s to load it in every process that scores). A text whose words
+as VADER itself (and 0.3 s to load it in every process that scores; it now loads from
+an unpacked copy, service/langid_model.py). A text whose words
 are a quarter or more English function words, two of them words no other Latin-script
 language uses as words, is English without asking. That covers seven in ten texts of the
 labelled review sets (bench/sentiment_eval.py data), and the model never said otherwise
@@ -45,9 +46,9 @@ def plainly_english(text: str) -> bool:
 
 @cache
 def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from service.langid_model import load_identifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return load_identifier()
 
 
 def detect(text: str) -> str | None:

@@ -36,6 +36,14 @@ def no_real_backoff():
         yield
 
 
+def pytest_configure(config) -> None:
+    """The unpacked language model (service/langid_model.py) goes to a folder of this run,
+    for the tests and the `reviewmon` processes they start, not to the user's cache."""
+    import tempfile
+
+    os.environ.setdefault("REVIEWMON_CACHE_DIR", tempfile.mkdtemp(prefix="reviewmon-test-cache-"))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not PG_URL:
         terminalreporter.write_line(f"note: {PG_SKIP}", yellow=True)
