@@ -89,7 +89,8 @@ log = logging.getLogger("reviewmon.trends")
 Bucket = Literal["day", "week", "month"]
 BUCKETS: tuple[str, ...] = ("day", "week", "month")
 ANSWERED = (DraftStatus.posted.value, DraftStatus.outdated.value)  # drafts whose reply is public
-FULL_REBUILD_AT = 50_000  # more changed reviews than this: rebuilding everything is quicker
+FULL_REBUILD_AT = 50_000  # more changed reviews than this: rebuilding everything is quicker...
+FULL_REBUILD_SHARE = 0.6  # ...and so it is when this share of the stored reviews changed (a first import: all)
 CHUNK = 500  # ids or days per IN (...) list
 LEXICON_STATE = "topics lexicon"
 
@@ -320,7 +321,7 @@ def _refresh(connection: Connection, matcher: TopicMatcher) -> RefreshCounts:
     # so no other writer can slip in between.
     changed = sorted(set(connection.execute(delete(TrendDirty).returning(TrendDirty.review_id)).scalars()))
     retag = _tagged_with(connection) != matcher.fingerprint
-    counts = RefreshCounts(reviews=len(changed), retagged=retag, full=len(changed) > FULL_REBUILD_AT)
+    counts = RefreshCounts(reviews=len(changed), retagged=retag, full=_quicker_to_rebuild(connection, len(changed)))
     times = SqlTime.of(connection.dialect.name)
     if counts.full:
         connection.execute(delete(TrendReview))
@@ -337,6 +338,18 @@ def _refresh(connection: Connection, matcher: TopicMatcher) -> RefreshCounts:
     _rebuild_topic_sums(connection, None if retag else days, list(matcher.lexicon))
     _remember_lexicon(connection, matcher)
     return counts
+
+
+def _quicker_to_rebuild(connection: Connection, changed: int) -> bool:
+    """Rebuilding costs about 0.6 of recomputing as many reviews a chunk at a time (20,000
+    on SQLite: 0.30 s against 0.53 s), so it pays once that share of the reviews changed.
+    A cron poll's few changes never pay for counting the reviews."""
+    if changed > FULL_REBUILD_AT:
+        return True
+    if changed < CHUNK:
+        return False
+    stored = connection.execute(select(func.count()).select_from(Review).where(col(Review.removed_at).is_(None))).scalar_one()
+    return changed >= FULL_REBUILD_SHARE * stored
 
 
 def _tagged_with(connection: Connection) -> str | None:

@@ -355,6 +355,18 @@ def test_many_changes_rebuild_everything_with_the_same_result(ctx, cases, monkey
     assert rebuilt(ctx) == full
 
 
+def test_a_refresh_rebuilds_everything_when_most_reviews_changed_and_recomputes_a_few(ctx, cases, monkeypatch) -> None:
+    monkeypatch.setattr(trends, "CHUNK", 2)  # so that the handful of cases counts as many
+    first = trends.refresh(ctx.engine, DEFAULT_TOPICS)  # a first import: every review is new
+    assert first.full and first.reviews == len(CASES)
+    with ctx.session() as session:
+        for key in ("r2", "r3"):
+            session.get(Review, cases[key]).rating = 1
+    some = trends.refresh(ctx.engine, DEFAULT_TOPICS)
+    assert (some.reviews, some.full) == (2, False)
+    assert report(ctx) == rebuilt(ctx)
+
+
 def test_the_change_notes_survive_every_migration(ctx) -> None:
     """A later SQLite migration that copies reviews, sentiments or drafts (batch mode) drops
     their triggers, and the trends would silently stop following changes: recreate them."""
