@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from service import complaints, language
+from service import complaints, idioms, language
 from service.config import SentimentConfig
 from service.review_lexicon import REVIEW_LEXICON, REVIEW_NEUTRAL
 from service.vader import LinearVader
@@ -64,7 +64,7 @@ class TextReading:
 
 
 def _quote(sentence: str) -> str:
-    sentence = " ".join(sentence.split())
+    sentence = " ".join(sentence.split()).lstrip(", ")  # the comma service/idioms.py may put before it
     return repr(sentence if len(sentence) <= QUOTE else sentence[:QUOTE - 1] + "…")
 
 
@@ -117,6 +117,7 @@ class SentimentScorer:
         whole = min(WHOLE_TEXT_THRESHOLD, weak)
         text = text.translate(_STRAIGHT)  # VADER reads "don't" as a negation, "don’t" not
         text = _RUN_ON.sub(r"\1 ", text)  # VADER splits words on spaces: "boring,pointless" is one unknown word
+        text = idioms.plainly(text)  # "can't recommend them enough" is praise; "no wait, great food" too
         compound = self._compound(text)
         if compound <= whole or not by_sentence:
             return TextReading(compound, compound <= whole, f"the text {'reads' if compound <= whole else 'does not read'} "

@@ -216,3 +216,51 @@ def test_trouble_words_read_as_complaints() -> None:
 
 def test_an_idiom_said_both_ways_is_no_complaint_cue() -> None:
     assert complaints.find("A bit pricey, but you get what you pay for.") is None
+
+
+@pytest.mark.parametrize("text", [
+    "I cannot recommend this place enough!",
+    "Can't recommend Harbour Lane enough.",
+    "We can't thank the team at Harbour Lane enough.",
+    "I can't praise the staff highly enough.",
+    "I cannot say enough good things about the staff.",
+    "Could not be happier with the room.",
+    "Couldn't have been more pleased with the service.",
+    "We would not hesitate to recommend them.",
+    "Zero complaints, lovely meal.",  # and the comma ends what "no" negates
+    "There hasn't been any more problems since the update.",
+])
+def test_praise_that_vader_reads_as_a_complaint_is_not_flagged(text: str) -> None:
+    verdict = scorer.score(text=text, title=None, rating=None)
+    assert not verdict.negative, verdict.reason
+
+
+@pytest.mark.parametrize("text", [
+    "I can't recommend this place.",
+    "Cannot recommend them, the food was cold.",
+    "Could not be more disappointed with the room.",
+    "I would hesitate to recommend them.",
+    "Nothing but complaints from our group.",
+    "There have been problems with every order.",
+])
+def test_the_complaint_twins_of_those_idioms_are_still_flagged(text: str) -> None:
+    verdict = scorer.score(text=text, title=None, rating=None)
+    assert verdict.negative, verdict.reason
+
+
+def test_zero_complaints_reads_as_no_complaints() -> None:
+    plain = "I have no complaints."
+    assert scorer.score(text="I have zero complaints.", title=None, rating=None).compound == scorer.score(
+        text=plain, title=None, rating=None).compound
+
+
+@pytest.mark.parametrize("text", ["No complaints, great food.", "No complaints. Great food.", "No issues, great phone.",
+                                  "No fuss, friendly staff.", "No wait, great service!"])
+def test_a_no_does_not_negate_the_praise_after_its_clause(text: str) -> None:
+    verdict = scorer.score(text=text, title=None, rating=None)
+    assert not verdict.negative and verdict.compound > 0, verdict.reason
+
+
+def test_a_no_still_negates_inside_its_clause() -> None:
+    assert scorer.score(text="No good options and no help.", title=None, rating=None).negative
+    assert scorer.score(text="There was no friendly face in sight.", title=None, rating=None).compound < 0

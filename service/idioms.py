@@ -1,0 +1,63 @@
+"""Review idioms that VADER reads backwards, said plainly before it reads the text.
+
+Praise read as a complaint: "I can't recommend them enough", "could not be happier",
+"zero complaints", "we would not hesitate to recommend". VADER sees a negation before a
+positive word, or a count before a negative one, and scores the sentence negative (-0.3
+to -0.45), and the complaint cues see "can't recommend". A complaint read as praise:
+"could not be more disappointed" (VADER negates "disappointed": +0.42), "I would hesitate
+to recommend them". And VADER negates the word two places after "no" even across the
+punctuation that ends its clause ("No complaints, great food." reads -0.26: "great" is
+negated), so a comma of its own is put after that punctuation to take the place.
+
+The sentiment pass (service/sentiment.py) rewrites each idiom to what it means before
+VADER or the cues read the text; what is stored and shown is the review as written.
+
+Keep each entry a fixed phrase of everyday review English, with its twin that must not
+change in tests/test_sentiment.py ("I can't recommend them", "could not be happier").
+"""
+
+from __future__ import annotations
+
+import re
+
+_CANNOT = r"(?:can ?not|can'?t|could ?not|couldn'?t)"
+
+# (words one of which the idiom holds, the idiom, what it means); the words are
+# looked for first, as most texts hold none; matched without regard to case
+_IDIOMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    # "can't recommend this place enough", "cannot thank the staff enough", "can't praise it highly enough"
+    (("enough",), rf"\b{_CANNOT} (recommend|praise|thank)((?: \w+){{0,6}}?)(?: (?:highly|more))? enough\b", r"highly \1\2"),
+    # "can't say enough good things about them"
+    (("enough",), rf"\b{_CANNOT} say enough (good|great|nice|positive|kind|wonderful)\b", r"say many \1"),
+    # "could not be happier", "couldn't have been more pleased"
+    (("happier", "more"), rf"\b{_CANNOT} (?:be|have been) (happier|more (?:pleased|satisfied|impressed|delighted|happy|thrilled))\b",
+     r"am \1"),
+    # "would not hesitate to recommend", "won't hesitate to go back"
+    (("hesitate",), r"\b(?:would ?n[o']t|would not|will not|won'?t) hesitate to (recommend|return|go back|come back|order|book|buy)\b",
+     r"would gladly \1"),
+    # "could not be more disappointed", "couldn't have been more upset", "could not be worse"
+    (("more", "worse"), rf"\b{_CANNOT} (?:be|have been|get any) (worse|more (?:disappointed|disappointing|upset|annoyed|frustrated|unhappy|dissatisfied|disgusted|angry))\b",
+     r"am very \1"),
+    # "I would hesitate to recommend them" (after "would not hesitate" above is rewritten)
+    (("hesitate",), r"\b(?:(?:i )?would |i'?d )?hesitate to recommend\b", r"would not recommend"),
+    # "zero complaints", "0 issues"
+    (("zero", "0 "), r"\b(?:zero|0) (complaints?|problems?|issues?|regrets?)\b", r"no \1"),
+    # "there hasn't been any more problems", "haven't had any issues" (beyond VADER's three-word negation)
+    (("problem", "issue"), r"\b(?:has|have|had)(?:n'?t| not) (?:been|had) (?:any|an?) (?:more |other |real |major )?(problems?|issues?)\b",
+     r"had no \1"),
+)
+# "no" and its word, then the punctuation that ends the clause
+_NO_SCOPE = re.compile(r"\b(no [^\W\d_]+[,;:.!?]+)(?=\s+\w)", re.IGNORECASE)
+_PATTERNS = tuple((words, re.compile(idiom, re.IGNORECASE), plain) for words, idiom, plain in _IDIOMS)
+
+
+def plainly(text: str) -> str:
+    """The text with each idiom rewritten as what it means."""
+    folded = text.lower()
+    for words, pattern, plain in _PATTERNS:
+        if any(word in folded for word in words) and pattern.search(text):
+            text = pattern.sub(plain, text)
+            folded = text.lower()  # "zero complaints" is now "no complaints"
+    if "no " in folded:
+        text = _NO_SCOPE.sub(r"\1 ,", text)
+    return text
