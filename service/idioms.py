@@ -40,6 +40,9 @@ _IDIOMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
      r"am very \1"),
     # "I would hesitate to recommend them" (after "would not hesitate" above is rewritten)
     (("hesitate",), r"\b(?:(?:i )?would |i'?d )?hesitate to recommend\b", r"would not recommend"),
+    # "no major issues", "no real problems": VADER's "no" reads -1.2 unless a word it knows follows
+    (("no ",), r"\bno (?:major|real|big|serious|significant|other|more|further) (complaints?|problems?|issues?|troubles?)\b",
+     r"no \1"),
     # "zero complaints", "0 issues"
     (("zero", "0 "), r"\b(?:zero|0) (complaints?|problems?|issues?|regrets?)\b", r"no \1"),
     # "there hasn't been any more problems", "haven't had any issues" (beyond VADER's three-word negation)

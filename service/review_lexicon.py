@@ -30,7 +30,7 @@ REVIEW_LEXICON: dict[str, float] = {
     "sloppy": -1.5, "cringe": -1.5, "unprofessionally": -1.5,
     # as bad as "boring" / "mess"
     "bland": -1.3, "forgettable": -1.3, "unoriginal": -1.3, "uninspired": -1.3, "contrived": -1.3,
-    "soggy": -1.2, "clunky": -1.2, "overcooked": -1.2, "undercooked": -1.2, "greasy": -1.0,
+    "soggy": -1.2, "clunky": -1.2, "cumbersome": -1.2, "overcooked": -1.2, "undercooked": -1.2, "greasy": -1.0,
     "formulaic": -1.0, "implausible": -1.0, "superficial": -1.0, "plodding": -1.0, "yawn": -1.0,
     "unremarkable": -0.8,
     # service: shops, restaurants, hotels

@@ -109,6 +109,10 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
         ("I have decided to return the phone.", "complaint cue (return or refund): 'decided to return the'"),
         ("The battery lasted two days.", "complaint cue (broke or stopped working): 'lasted two days'"),
         ("They still hadn't shipped it.", "complaint cue (waiting): 'still hadn't shipped'"),
+        ("They will not respond to my emails.", "complaint cue (no help or no answer): 'will not respond to my'"),
+        ("Not worth any price; I recommend that you don't purchase it.", "complaint cue (waste of money)"),
+        ("The laptop did not recognize my phone.", "complaint cue (broke or stopped working): 'did not recognize my'"),
+        ("The menu app is cumbersome.", "reads negative"),
         ("What a nightmare.", "reads negative"),
     ],
 )
@@ -128,7 +132,8 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
      "We will return to this place!", "I worked for a month nearby and ate here daily.", "It was not too expensive.",
      "The speakers arent too loud.", "I use it as an alarm clock.", "A lovely cut of beef from the wood fire.",
      "We worked for a week on the garden and ate here every night.",
-     "From 1 star to 5 stars, they fixed everything!", "We got sent back to our table with a free dessert."],
+     "From 1 star to 5 stars, they fixed everything!", "We got sent back to our table with a free dessert.",
+     "They did respond to my emails within a day.", "It is worth every penny."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
     assert not scorer.score(text=text, title=None, rating=None).negative
@@ -229,6 +234,8 @@ def test_an_idiom_said_both_ways_is_no_complaint_cue() -> None:
     "We would not hesitate to recommend them.",
     "Zero complaints, lovely meal.",  # and the comma ends what "no" negates
     "There hasn't been any more problems since the update.",
+    "So far no major issues.",
+    "No real problems with the booking.",
 ])
 def test_praise_that_vader_reads_as_a_complaint_is_not_flagged(text: str) -> None:
     verdict = scorer.score(text=text, title=None, rating=None)
@@ -242,6 +249,7 @@ def test_praise_that_vader_reads_as_a_complaint_is_not_flagged(text: str) -> Non
     "I would hesitate to recommend them.",
     "Nothing but complaints from our group.",
     "There have been problems with every order.",
+    "Major issues with the booking.",
 ])
 def test_the_complaint_twins_of_those_idioms_are_still_flagged(text: str) -> None:
     verdict = scorer.score(text=text, title=None, rating=None)
