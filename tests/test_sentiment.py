@@ -112,6 +112,9 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
         ("They will not respond to my emails.", "complaint cue (no help or no answer): 'will not respond to my'"),
         ("Not worth any price; I recommend that you don't purchase it.", "complaint cue (waste of money)"),
         ("The laptop did not recognize my phone.", "complaint cue (broke or stopped working): 'did not recognize my'"),
+        ("I will never buy from them again!", "complaint cue (never again): 'will never buy from'"),
+        ("I can not get it to play any of my files.", "complaint cue (broke or stopped working): 'can not get it to play'"),
+        ("Ordered two sizes and have returned both.", "complaint cue (return or refund): 'returned both'"),
         ("The menu app is cumbersome.", "reads negative"),
         ("What a nightmare.", "reads negative"),
     ],
@@ -133,7 +136,8 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
      "The speakers arent too loud.", "I use it as an alarm clock.", "A lovely cut of beef from the wood fire.",
      "We worked for a week on the garden and ate here every night.",
      "From 1 star to 5 stars, they fixed everything!", "We got sent back to our table with a free dessert.",
-     "They did respond to my emails within a day.", "It is worth every penny."],
+     "They did respond to my emails within a day.", "It is worth every penny.",
+     "I would never buy another brand, this one is perfect.", "We never had trouble, I can get it to play anything."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
     assert not scorer.score(text=text, title=None, rating=None).negative
