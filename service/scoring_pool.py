@@ -4,10 +4,12 @@ Reading a review's text (VADER on the text and on each sentence, the language mo
 escalation and triage marks) is most of the CPU of storing it, and it is pure: the text
 in, a verdict and marks out. A poll of one big
 source (a file import, a first poll of a busy location) would do all of it on one core.
-A ScoringPool starts helper processes once a poll has shown itself big (START_AFTER
-batches of at least MIN_BATCH reviews to score) and, once they are up, sends each large
-batch to them while the caller goes on writing the reviews themselves. Small batches,
-the usual cron poll, never start it: sending them costs more than it saves.
+A ScoringPool starts helper processes once a poll has shown itself big (a batch of at
+least MIN_BATCH reviews to score: platforms serve 50 to 100 reviews a page, so such a
+batch is a file import, a backfill or the pages of many sources stored together) and,
+once they are up, sends each large batch to them while the caller goes on writing the
+reviews themselves. Small batches, the usual cron poll, never start it: sending them
+costs more than it saves.
 
 Helpers are spawned, not forked (the poller has threads by then), and load VADER once
 each (and the language model, if a text needs it).
@@ -30,7 +32,7 @@ from service.sentiment import SentimentScorer, Verdict
 log = logging.getLogger("reviewmon.poll")
 
 MIN_BATCH = 400
-START_AFTER = 2  # big batches seen before the helpers are started
+START_AFTER = 1  # big batches seen before the helpers are started (they take a second to start: the first)
 HELPER_NICENESS = 10
 Item = tuple[str, str | None, int | None, str | None]  # text, title, rating, translation
 Keywords = dict[str, list[str]]  # escalation keywords by reason ([escalation] in the config)
@@ -134,8 +136,8 @@ class ScoringPool:
         return Scores([self._executor.submit(_read_items, list(items[i:i + size])) for i in range(0, len(items), size)])
 
     def _ready(self) -> bool:
-        """Start the helpers at the START_AFTER-th big batch (a small import never pays for
-        them: each loads Python, VADER and the language model, seconds of CPU); use them
+        """Start the helpers at the START_AFTER-th big batch (a small poll never pays for
+        them: each loads Python, VADER and the language model, a second of CPU); use them
         once they have all started."""
         if self._executor is None:
             self._big_batches += 1

@@ -106,8 +106,8 @@ def test_the_scoring_pool_gives_the_verdicts_and_marks_reading_in_place_gives(ma
     assert any(escalation for _, (_, escalation, _) in in_place) and any(triage for _, (_, _, triage) in in_place)
     with ScoringPool(ctx.scorer, keywords, helpers=1) as pool:
         assert [pool.read(items) for _ in range(START_AFTER - 1)] == [in_place] * (START_AFTER - 1)
-        assert pool._executor is None  # a small import never starts a helper
-        pool.read(items)
+        assert pool._executor is None  # not yet big enough to start a helper
+        assert pool.read(items) == in_place  # this batch starts it, and is read here meanwhile
         for started in pool._started:
             started.result(timeout=60)
         sent = pool.submit(items)
