@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from service import claims, trends
+from service.collector import fewer_collections
 from service.context import Context
 from service.errors import ReviewmonError
 from service.poll import (
@@ -70,6 +71,11 @@ class PollProcessFailed(ReviewmonError):
 def poll_on_all_cores(ctx: Context, names: list[str] | None = None, *, due_only: bool = False,
                       progress: Progress | None = None) -> list[SourceResult]:
     """What `service.poll.poll` does, over as many processes as the work is worth."""
+    with fewer_collections():
+        return _poll(ctx, names, due_only=due_only, progress=progress)
+
+
+def _poll(ctx: Context, names: list[str] | None, *, due_only: bool, progress: Progress | None) -> list[SourceResult]:
     chosen = chosen_sources(ctx.config, names)
     started = ctx.clock()
     sync_sources(ctx)
