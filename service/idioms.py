@@ -8,6 +8,8 @@ to -0.45), and the complaint cues see "can't recommend". A complaint read as pra
 to recommend them". And VADER negates the word two places after "no" even across the
 punctuation that ends its clause ("No complaints, great food." reads -0.26: "great" is
 negated), so a comma of its own is put after that punctuation to take the place.
+"Pretty" before a word VADER scores, or a plain adjective, means "quite" ("pretty average",
+"pretty bad"), not "pretty" (+2.2): "The food was pretty average." read +0.49.
 
 The sentiment pass (service/sentiment.py) rewrites each idiom to what it means before
 VADER or the cues read the text; what is stored and shown is the review as written.
@@ -19,6 +21,7 @@ change in tests/test_sentiment.py ("I can't recommend them", "could not be happi
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 
 _CANNOT = r"(?:can ?not|can'?t|could ?not|couldn'?t)"
 
@@ -49,13 +52,18 @@ _IDIOMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("problem", "issue"), r"\b(?:has|have|had)(?:n'?t| not) (?:been|had) (?:any|an?) (?:more |other |real |major )?(problems?|issues?)\b",
      r"had no \1"),
 )
+# adjectives of degree VADER has no score for, which "pretty" makes no prettier
+_PLAIN = frozenset("average standard basic ordinary plain much mediocre slow quick fast small big expensive cheap "
+                   "pricey long short loud noisy quiet empty busy cold warm salty greasy dry predictable".split())
+_PRETTY = re.compile(r"\bpretty ([^\W\d_]+)", re.IGNORECASE)
 # "no" and its word, then the punctuation that ends the clause
 _NO_SCOPE = re.compile(r"\b(no [^\W\d_]+[,;:.!?]+)(?=\s+\w)", re.IGNORECASE)
 _PATTERNS = tuple((words, re.compile(idiom, re.IGNORECASE), plain) for words, idiom, plain in _IDIOMS)
 
 
-def plainly(text: str) -> str:
-    """The text with each idiom rewritten as what it means."""
+def plainly(text: str, scored: Container[str] = frozenset()) -> str:
+    """The text with each idiom rewritten as what it means. `scored`: the words VADER
+    scores (its lexicon), for "pretty"."""
     folded = text.lower()
     for words, pattern, plain in _PATTERNS:
         if any(word in folded for word in words) and pattern.search(text):
@@ -63,4 +71,7 @@ def plainly(text: str) -> str:
             folded = text.lower()  # "zero complaints" is now "no complaints"
     if "no " in folded:
         text = _NO_SCOPE.sub(r"\1 ,", text)
+    if "pretty " in folded:
+        text = _PRETTY.sub(lambda m: ("quite " if m.group(1).lower() in scored or m.group(1).lower() in _PLAIN
+                                      else "pretty ") + m.group(1), text)
     return text

@@ -21,7 +21,7 @@ from __future__ import annotations
 REVIEW_LEXICON: dict[str, float] = {
     # as bad as "horrible" / "awful"
     "atrocious": -2.8, "abysmal": -2.8, "unwatchable": -2.5, "unbearable": -2.3, "inedible": -2.5,
-    "filthy": -2.3, "garbage": -2.0, "rubbish": -2.0, "cringeworthy": -2.0, "inept": -2.0,
+    "filthy": -2.3, "garbage": -2.0, "rubbish": -2.0, "cringeworthy": -2.0, "inept": -2.0, "unrecommended": -2.0,
     # as bad as "poor" / "dull"
     "pointless": -1.8, "subpar": -1.8, "unfunny": -1.8, "unhelpful": -1.8, "junk": -1.8,
     "mediocre": -1.5, "tedious": -1.5, "tiresome": -1.5, "amateurish": -1.5, "overrated": -1.5,

@@ -117,7 +117,7 @@ class SentimentScorer:
         whole = min(WHOLE_TEXT_THRESHOLD, weak)
         text = text.translate(_STRAIGHT)  # VADER reads "don't" as a negation, "don’t" not
         text = _RUN_ON.sub(r"\1 ", text)  # VADER splits words on spaces: "boring,pointless" is one unknown word
-        text = idioms.plainly(text)  # "can't recommend them enough" is praise; "no wait, great food" too
+        text = idioms.plainly(text, self._vader.lexicon)  # "can't recommend them enough" is praise; "no wait, great food" too
         compound = self._compound(text)
         if compound <= whole or not by_sentence:
             return TextReading(compound, compound <= whole, f"the text {'reads' if compound <= whole else 'does not read'} "

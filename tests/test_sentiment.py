@@ -115,6 +115,17 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
         ("I will never buy from them again!", "complaint cue (never again): 'will never buy from'"),
         ("I can not get it to play any of my files.", "complaint cue (broke or stopped working): 'can not get it to play'"),
         ("Ordered two sizes and have returned both.", "complaint cue (return or refund): 'returned both'"),
+        ("We walked out after twenty minutes.", "complaint cue (walked out): 'we walked out'"),
+        ("Nothing at all to recommend.", "complaint cue (would not recommend): 'nothing at all to recommend'"),
+        ("The bill made no sense.", "complaint cue (fell short): 'made no sense'"),
+        ("And don't even get me started on the parking.", "complaint cue (fell short)"),
+        ("The plot was too predictable.", "complaint cue (too much): 'too predictable'"),
+        ("It is not worth wasting your time on.", "complaint cue (waste of money): 'not worth wasting'"),
+        ("I will never get those two hours back!", "complaint cue (waste of money): 'will never get those two hours back'"),
+        ("Unless you love queues, you can skip this one.", "complaint cue (waste of money): 'you can skip this'"),
+        ("The service was far from the best.", "complaint cue (fell short): 'far from the best'"),
+        ("Highly unrecommended.", "reads negative"),
+        ("I agree with the others, this place is pretty bad.", "reads negative"),
         ("The menu app is cumbersome.", "reads negative"),
         ("What a nightmare.", "reads negative"),
     ],
@@ -137,7 +148,9 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
      "We worked for a week on the garden and ate here every night.",
      "From 1 star to 5 stars, they fixed everything!", "We got sent back to our table with a free dessert.",
      "They did respond to my emails within a day.", "It is worth every penny.",
-     "I would never buy another brand, this one is perfect.", "We never had trouble, I can get it to play anything."],
+     "I would never buy another brand, this one is perfect.", "We never had trouble, I can get it to play anything.",
+     "What a pretty view from the terrace.", "The desserts were pretty good.", "We never walked out of a show so happy.",
+     "We can't wait to get back there.", "With the app you can skip the queue.", "Not far from the best beach in town."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
     assert not scorer.score(text=text, title=None, rating=None).negative
@@ -276,3 +289,12 @@ def test_a_no_does_not_negate_the_praise_after_its_clause(text: str) -> None:
 def test_a_no_still_negates_inside_its_clause() -> None:
     assert scorer.score(text="No good options and no help.", title=None, rating=None).negative
     assert scorer.score(text="There was no friendly face in sight.", title=None, rating=None).compound < 0
+
+
+def test_pretty_before_a_plain_or_scored_word_means_quite_not_pretty() -> None:
+    def compound(text: str) -> float:
+        return scorer.score(text=text, title=None, rating=None).compound
+
+    assert compound("The food was pretty average.") <= 0 < compound("What a pretty view from the terrace.")
+    assert compound("The service was pretty bad.") < compound("The service was bad.") < 0  # bad, and then some
+    assert compound("The desserts were pretty good.") > 0
