@@ -22,16 +22,22 @@ REVIEW_LEXICON: dict[str, float] = {
     # as bad as "horrible" / "awful"
     "atrocious": -2.8, "abysmal": -2.8, "unwatchable": -2.5, "unbearable": -2.3, "inedible": -2.5,
     "filthy": -2.3, "garbage": -2.0, "rubbish": -2.0, "cringeworthy": -2.0, "inept": -2.0, "unrecommended": -2.0,
+    "putrid": -2.5, "diabolical": -2.0, "drivel": -1.8, "turd": -2.0,
     # as bad as "poor" / "dull"
     "pointless": -1.8, "subpar": -1.8, "unfunny": -1.8, "unhelpful": -1.8, "junk": -1.8,
     "mediocre": -1.5, "tedious": -1.5, "tiresome": -1.5, "amateurish": -1.5, "overrated": -1.5,
     "underwhelming": -1.5, "overpriced": -1.5, "tasteless": -1.5, "flimsy": -1.5, "smelly": -1.5,
     "unresponsive": -1.5, "incoherent": -1.5, "nonsensical": -1.5, "lifeless": -1.5, "poorly": -1.5,
-    "sloppy": -1.5, "cringe": -1.5, "unprofessionally": -1.5,
+    "sloppy": -1.5, "cringe": -1.5, "unprofessionally": -1.5, "crummy": -1.5, "witless": -1.5,
+    "soulless": -1.5, "grotty": -1.5, "grubby": -1.5,
     # as bad as "boring" / "mess"
     "bland": -1.3, "forgettable": -1.3, "unoriginal": -1.3, "uninspired": -1.3, "contrived": -1.3,
     "soggy": -1.2, "clunky": -1.2, "cumbersome": -1.2, "overcooked": -1.2, "undercooked": -1.2, "greasy": -1.0,
     "formulaic": -1.0, "implausible": -1.0, "superficial": -1.0, "plodding": -1.0, "yawn": -1.0,
+    "pretentious": -1.3, "monotonous": -1.3, "unconvincing": -1.3, "uninspiring": -1.3, "misfire": -1.3,
+    "misfires": -1.3, "naff": -1.3, "muddled": -1.2, "convoluted": -1.2, "stilted": -1.2, "listless": -1.2,
+    "stale": -1.2, "rubbery": -1.2, "gimmicky": -1.0, "overdone": -1.0, "overwrought": -1.0, "derivative": -1.0,
+    "jarring": -1.0, "shallow": -1.0, "watery": -1.0, "simplistic": -0.8, "meandering": -0.8,
     "unremarkable": -0.8,
     # service: shops, restaurants, hotels
     "unhygienic": -2.0, "unsanitary": -2.0, "mouldy": -2.0, "moldy": -2.0, "unappetizing": -1.8, "unappetising": -1.8,

@@ -203,7 +203,8 @@ def test_the_cue_list_matches_whole_words_and_skips_negations() -> None:
 
 
 @pytest.mark.parametrize("text", ["The dialogue is atrocious.", "The food was mediocre.", "The pasta was bland and overpriced.",
-                                  "Pointless, forgettable and tedious."])
+                                  "Pointless, forgettable and tedious.", "The chips were stale and rubbery.",
+                                  "A pretentious, muddled plot.", "The service was diabolical."])
 def test_review_words_missing_from_vaders_lexicon_read_negative(text: str) -> None:
     verdict = scorer.score(text=text, title=None, rating=None)
     assert verdict.negative and verdict.compound < 0, verdict.reason
