@@ -9,7 +9,9 @@ to recommend them". And VADER negates the word two places after "no" even across
 punctuation that ends its clause ("No complaints, great food." reads -0.26: "great" is
 negated), so a comma of its own is put after that punctuation to take the place.
 "Pretty" before a word VADER scores, or a plain adjective, means "quite" ("pretty average",
-"pretty bad"), not "pretty" (+2.2): "The food was pretty average." read +0.49.
+"pretty bad"), not "pretty" (+2.2): "The food was pretty average." read +0.49. And
+"anything but" before such a word means "not": VADER read the "but" of "anything but
+clean" as a turn towards praise.
 
 The sentiment pass (service/sentiment.py) rewrites each idiom to what it means before
 VADER or the cues read the text; what is stored and shown is the review as written.
@@ -41,6 +43,9 @@ _IDIOMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     # "could not be more disappointed", "couldn't have been more upset", "could not be worse"
     (("more", "worse"), rf"\b{_CANNOT} (?:be|have been|get any) (worse|more (?:disappointed|disappointing|upset|annoyed|frustrated|unhappy|dissatisfied|disgusted|angry))\b",
      r"am very \1"),
+    # "I haven't been this disappointed in years"
+    (("this", "so"), r"\b(?:have|had)(?:n'?t| not) been (?:this|so|as) (disappointed|bored|annoyed|angry|frustrated|upset|unhappy)\b",
+     r"am very \1"),
     # "I would hesitate to recommend them" (after "would not hesitate" above is rewritten)
     (("hesitate",), r"\b(?:(?:i )?would |i'?d )?hesitate to recommend\b", r"would not recommend"),
     # "no major issues", "no real problems": VADER's "no" reads -1.2 unless a word it knows follows
@@ -56,6 +61,7 @@ _IDIOMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 _PLAIN = frozenset("average standard basic ordinary plain much mediocre slow quick fast small big expensive cheap "
                    "pricey long short loud noisy quiet empty busy cold warm salty greasy dry predictable".split())
 _PRETTY = re.compile(r"\bpretty ([^\W\d_]+)", re.IGNORECASE)
+_ANYTHING_BUT = re.compile(r"\banything but ([^\W\d_]+)", re.IGNORECASE)
 # "no" and its word, then the punctuation that ends the clause
 _NO_SCOPE = re.compile(r"\b(no [^\W\d_]+[,;:.!?]+)(?=\s+\w)", re.IGNORECASE)
 _PATTERNS = tuple((words, re.compile(idiom, re.IGNORECASE), plain) for words, idiom, plain in _IDIOMS)
@@ -71,7 +77,13 @@ def plainly(text: str, scored: Container[str] = frozenset()) -> str:
             folded = text.lower()  # "zero complaints" is now "no complaints"
     if "no " in folded:
         text = _NO_SCOPE.sub(r"\1 ,", text)
+    if "anything but " in folded:
+        text = _ANYTHING_BUT.sub(lambda m: ("not " if _plain_or_scored(m.group(1), scored) else m.group(0)[:-len(m.group(1))])
+                                 + m.group(1), text)
     if "pretty " in folded:
-        text = _PRETTY.sub(lambda m: ("quite " if m.group(1).lower() in scored or m.group(1).lower() in _PLAIN
-                                      else "pretty ") + m.group(1), text)
+        text = _PRETTY.sub(lambda m: ("quite " if _plain_or_scored(m.group(1), scored) else "pretty ") + m.group(1), text)
     return text
+
+
+def _plain_or_scored(word: str, scored: Container[str]) -> bool:
+    return word.lower() in scored or word.lower() in _PLAIN

@@ -124,6 +124,11 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
         ("I will never get those two hours back!", "complaint cue (waste of money): 'will never get those two hours back'"),
         ("Unless you love queues, you can skip this one.", "complaint cue (waste of money): 'you can skip this'"),
         ("The service was far from the best.", "complaint cue (fell short): 'far from the best'"),
+        ("The second act never quite comes together.", "complaint cue (fell short): 'never quite'"),
+        ("The service hit an all-time low.", "complaint cue (fell short): 'all-time low'"),
+        ("The kitchen ran out of steam by nine.", "complaint cue (fell short): 'ran out of steam'"),
+        ("The room was anything but clean.", "reads negative"),
+        ("I have not been this disappointed in years.", "reads negative"),
         ("Highly unrecommended.", "reads negative"),
         ("I agree with the others, this place is pretty bad.", "reads negative"),
         ("The menu app is cumbersome.", "reads negative"),
@@ -150,7 +155,8 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
      "They did respond to my emails within a day.", "It is worth every penny.",
      "I would never buy another brand, this one is perfect.", "We never had trouble, I can get it to play anything.",
      "What a pretty view from the terrace.", "The desserts were pretty good.", "We never walked out of a show so happy.",
-     "We can't wait to get back there.", "With the app you can skip the queue.", "Not far from the best beach in town."],
+     "We can't wait to get back there.", "With the app you can skip the queue.", "Not far from the best beach in town.",
+     "The kids would eat anything but fish, and loved the burgers."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
     assert not scorer.score(text=text, title=None, rating=None).negative
