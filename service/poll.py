@@ -216,6 +216,7 @@ class Poller:
                 results += [task.result() for task in finished]
         if warm is not None:
             await warm
+        self.ctx.ingester.pool.close(wait=False)  # every page is stored: the helpers exit while the trends refresh
         if share is not None:
             return results
         if names or not due_only:  # asked for now, by name or with --all: say which were not polled, and why

@@ -155,9 +155,12 @@ class ScoringPool:
             return _read_all(self.scorer, self.keywords, items)
         return read
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the helpers. wait=False: tell them to exit and go on (they are idle: a
+        poll's last page is stored); they end while the caller does other work, and the
+        interpreter waits for them at exit if need be."""
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor.shutdown(wait=wait, cancel_futures=True)
             self._executor, self._started, self._big_batches = None, [], 0
 
     def __enter__(self) -> ScoringPool:

@@ -137,8 +137,10 @@ def test_a_big_import_read_ahead_by_a_helper_stores_what_reading_in_place_gives(
         started.result(timeout=60)
     sent = []
     monkeypatch.setattr(pool, "send", lambda items, send=pool.send: sent.append(send(items)) or sent[-1])
+    helper = pool._executor
     results = asyncio.run(poll(ctx))
     assert results[0].ok and any(scores is not None for scores in sent)  # pages were read ahead by the helper
+    assert pool._executor is None and helper._shutdown_thread  # told to exit once the last page was stored
     keywords = ctx.config.escalation.keywords
     with ctx.session() as session:
         stored = session.exec(select(Review.text, Review.rating, Review.escalation, Review.triage, Sentiment.negative, Sentiment.reason)
