@@ -65,10 +65,14 @@ def _unpack(shipped: Path, copy: Path) -> None:
     for old in copy.parent.glob("py3langid-*"):  # another py3langid's model, or what a crash left half-written
         if old != copy and (old.suffix == ".npz" or old.stat().st_mtime < time.time() - STALE_PART):
             old.unlink(missing_ok=True)
-    with lzma.open(shipped) as packed, tempfile.NamedTemporaryFile(dir=copy.parent, prefix="py3langid-", suffix=".part",
-                                                                   delete=False) as out:
-        shutil.copyfileobj(packed, out, 1 << 20)
-    os.replace(out.name, copy)
+    out = tempfile.NamedTemporaryFile(dir=copy.parent, prefix="py3langid-", suffix=".part", delete=False)
+    try:
+        with out, lzma.open(shipped) as packed:
+            shutil.copyfileobj(packed, out, 1 << 20)
+        os.replace(out.name, copy)
+    except BaseException:  # a full disk, say: leave no half copy behind
+        Path(out.name).unlink(missing_ok=True)
+        raise
 
 
 def _from_unpacked(copy: Path, identifier: Any) -> Any:

@@ -80,3 +80,17 @@ def test_an_older_model_and_a_crashed_half_copy_are_cleared_away(cache: Path) ->
     langid_model.load_identifier()
     assert [n for n in copies(cache) if n.endswith(".npz")] == [f"py3langid-{version('py3langid')}-{SHIPPED.stat().st_size}.npz"]
     assert "py3langid-def.part" in copies(cache) and "py3langid-abc.part" not in copies(cache)
+
+
+def test_a_disk_that_fills_up_while_unpacking_leaves_no_half_copy(cache: Path, monkeypatch) -> None:
+    import errno
+    from types import SimpleNamespace
+
+    def full_disk(source, target, length):
+        target.write(source.read(1 << 20))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(langid_model, "shutil", SimpleNamespace(copyfileobj=full_disk))  # ours only, not py3langid's
+    identifier = langid_model.load_identifier()
+    assert identifier.classify(TEXTS[1]) == LIBRARY.classify(TEXTS[1])  # the library's own load
+    assert copies(cache) == []
