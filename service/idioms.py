@@ -60,8 +60,9 @@ _IDIOMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 # adjectives of degree VADER has no score for, which "pretty" makes no prettier
 _PLAIN = frozenset("average standard basic ordinary plain much mediocre slow quick fast small big expensive cheap "
                    "pricey long short loud noisy quiet empty busy cold warm salty greasy dry predictable".split())
-_PRETTY = re.compile(r"\bpretty ([^\W\d_]+)", re.IGNORECASE)
-_ANYTHING_BUT = re.compile(r"\banything but ([^\W\d_]+)", re.IGNORECASE)
+# (the words, what they mean before a scored or plain adjective): "pretty bad", "anything but clean"
+_BEFORE_ADJECTIVE = tuple((words, re.compile(rf"\b({words}) ([^\W\d_]+)", re.IGNORECASE), meaning)
+                          for words, meaning in (("pretty", "quite"), ("anything but", "not")))
 # "no" and its word, then the punctuation that ends the clause
 _NO_SCOPE = re.compile(r"\b(no [^\W\d_]+[,;:.!?]+)(?=\s+\w)", re.IGNORECASE)
 _PATTERNS = tuple((words, re.compile(idiom, re.IGNORECASE), plain) for words, idiom, plain in _IDIOMS)
@@ -69,7 +70,7 @@ _PATTERNS = tuple((words, re.compile(idiom, re.IGNORECASE), plain) for words, id
 
 def plainly(text: str, scored: Container[str] = frozenset()) -> str:
     """The text with each idiom rewritten as what it means. `scored`: the words VADER
-    scores (its lexicon), for "pretty"."""
+    scores (its lexicon), for "pretty" and "anything but"."""
     folded = text.lower()
     for words, pattern, plain in _PATTERNS:
         if any(word in folded for word in words) and pattern.search(text):
@@ -77,13 +78,12 @@ def plainly(text: str, scored: Container[str] = frozenset()) -> str:
             folded = text.lower()  # "zero complaints" is now "no complaints"
     if "no " in folded:
         text = _NO_SCOPE.sub(r"\1 ,", text)
-    if "anything but " in folded:
-        text = _ANYTHING_BUT.sub(lambda m: ("not " if _plain_or_scored(m.group(1), scored) else m.group(0)[:-len(m.group(1))])
-                                 + m.group(1), text)
-    if "pretty " in folded:
-        text = _PRETTY.sub(lambda m: ("quite " if _plain_or_scored(m.group(1), scored) else "pretty ") + m.group(1), text)
+    for words, pattern, meaning in _BEFORE_ADJECTIVE:
+        if words + " " in folded:
+            text = pattern.sub(lambda m, meaning=meaning: f"{meaning if _plain_or_scored(m[2], scored) else m[1]} {m[2]}", text)
     return text
 
 
 def _plain_or_scored(word: str, scored: Container[str]) -> bool:
-    return word.lower() in scored or word.lower() in _PLAIN
+    word = word.lower()
+    return word in scored or word in _PLAIN

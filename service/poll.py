@@ -120,11 +120,14 @@ def chosen_sources(config: Any, names: list[str] | None) -> list[str]:
     return [config.source(n).name for n in names] if names else [s.name for s in config.sources if s.enabled]
 
 
-def busy_results(ctx: Context, chosen: list[str], results: list[SourceResult]) -> list[SourceResult]:
-    """Sources asked for now (by name, or all of them) that this poll did not get to,
-    because another process is polling them right now: say which process."""
+def busy_results(ctx: Context, names: list[str] | None, due_only: bool, results: list[SourceResult]) -> list[SourceResult]:
+    """Sources asked for now (by name, or all of them with --all) that this poll did not
+    get to, because another process is polling them right now: say which process. A
+    poll of the due sources (cron's) leaves them to it without a word."""
+    if due_only and not names:
+        return []
     polled = {r.name for r in results}
-    busy = claims.holders(ctx, [n for n in chosen if n not in polled])
+    busy = claims.holders(ctx, [n for n in chosen_sources(ctx.config, names) if n not in polled])
     return [SourceResult(name, busy=holder) for name, holder in busy.items()]
 
 
@@ -219,8 +222,7 @@ class Poller:
         self.ctx.ingester.pool.close(wait=False)  # every page is stored: the helpers exit while the trends refresh
         if share is not None:
             return results
-        if names or not due_only:  # asked for now, by name or with --all: say which were not polled, and why
-            results += await self.in_db(busy_results, self.ctx, chosen, results)
+        results += await self.in_db(busy_results, self.ctx, names, due_only, results)
         if done:
             await self.in_db(trends.refresh_quietly, self.ctx.engine, config.topics.keywords)
         return results

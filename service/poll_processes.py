@@ -112,8 +112,7 @@ def _poll(ctx: Context, names: list[str] | None, *, due_only: bool, progress: Pr
     if relay:
         reports.put(None)
         relay.join()
-    if names or not due_only:
-        results += busy_results(ctx, chosen, results)
+    results += busy_results(ctx, names, due_only, results)
     if any(not r.busy for r in results):
         trends.refresh_quietly(ctx.engine, ctx.config.topics.keywords)
     if ctx.config.alerts.channels:

@@ -32,7 +32,6 @@ from service.sentiment import SentimentScorer, Verdict
 log = logging.getLogger("reviewmon.poll")
 
 MIN_BATCH = 400
-START_AFTER = 1  # big batches seen before the helpers are started (they take a second to start: the first)
 HELPER_NICENESS = 10
 Item = tuple[str, str | None, int | None, str | None]  # text, title, rating, translation
 Keywords = dict[str, list[str]]  # escalation keywords by reason ([escalation] in the config)
@@ -103,7 +102,6 @@ class ScoringPool:
         self.helpers = (cores if cores > 1 else 0) if helpers is None else helpers  # one core: nothing to gain
         self._executor: ProcessPoolExecutor | None = None
         self._started: list[Future[None]] = []
-        self._big_batches = 0
 
     def submit(self, items: Sequence[Item]) -> Scores:
         """Start scoring; the caller goes on with other work (writing) meanwhile."""
@@ -136,13 +134,10 @@ class ScoringPool:
         return Scores([self._executor.submit(_read_items, list(items[i:i + size])) for i in range(0, len(items), size)])
 
     def _ready(self) -> bool:
-        """Start the helpers at the START_AFTER-th big batch (a small poll never pays for
-        them: each loads Python, VADER and the language model, a second of CPU); use them
-        once they have all started."""
+        """Start the helpers at the first big batch (a small poll never pays for them: each
+        loads Python, VADER and the language model, a second of CPU, so they start as soon
+        as a poll shows itself big); use them once they have all started."""
         if self._executor is None:
-            self._big_batches += 1
-            if self._big_batches < START_AFTER:
-                return False
             self._executor = ProcessPoolExecutor(self.helpers, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_start_helper, initargs=(self.scorer.config, self.keywords))
             self._started = [self._executor.submit(_started) for _ in range(self.helpers)]
@@ -161,7 +156,7 @@ class ScoringPool:
         interpreter waits for them at exit if need be."""
         if self._executor is not None:
             self._executor.shutdown(wait=wait, cancel_futures=True)
-            self._executor, self._started, self._big_batches = None, [], 0
+            self._executor, self._started = None, []
 
     def __enter__(self) -> ScoringPool:
         return self

@@ -15,7 +15,7 @@ from service import marks
 from service.group_commit import GroupCommit, Together
 from service.models import PollRun, PollStatus, Review, Sentiment, Source, SourceStatus
 from service.poll import poll
-from service.scoring_pool import MIN_BATCH, START_AFTER, ScoringPool
+from service.scoring_pool import MIN_BATCH, ScoringPool
 from tests.conftest import write_jsonl
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -105,16 +105,15 @@ def test_the_scoring_pool_gives_the_verdicts_and_marks_reading_in_place_gives(ma
     in_place = [(ctx.scorer.score(text=t, title=ti, rating=r, translation=tr), marks.read(t, ti, keywords)) for t, ti, r, tr in items]
     assert any(escalation for _, (_, escalation, _) in in_place) and any(triage for _, (_, _, triage) in in_place)
     with ScoringPool(ctx.scorer, keywords, helpers=1) as pool:
-        assert [pool.read(items) for _ in range(START_AFTER - 1)] == [in_place] * (START_AFTER - 1)
-        assert pool._executor is None  # not yet big enough to start a helper
-        assert pool.read(items) == in_place  # this batch starts it, and is read here meanwhile
+        assert pool._executor is None
+        assert pool.read(items) == in_place  # the first big batch starts the helper, and is read here meanwhile
         for started in pool._started:
             started.result(timeout=60)
         sent = pool.submit(items)
         assert sent._futures  # went to the helper
         assert sent.all() == in_place
     with ScoringPool(ctx.scorer, keywords, helpers=1) as pool:
-        assert all(pool.read(items[:10]) == in_place[:10] for _ in range(START_AFTER + 1))
+        assert all(pool.read(items[:10]) == in_place[:10] for _ in range(3))
         assert pool._executor is None  # small batches never start a helper
 
 
@@ -126,13 +125,12 @@ def test_a_big_import_read_ahead_by_a_helper_stores_what_reading_in_place_gives(
              "Das Essen war kalt und der Kellner unfreundlich, nie wieder.", "It was ok, nothing special really.",
              "My lawyer will hear about the food poisoning we got here", "DM me on whatsapp for cheap followers!!!"]
     records = [{"id": f"r{i}", "text": f"{texts[i % len(texts)]} ({i})", "rating": [None, 1, 3, 5][i % 4],
-                "author": f"A{i}", "created_at": "2026-01-01T00:00:00+00:00"} for i in range((START_AFTER + 3) * MIN_BATCH)]
+                "author": f"A{i}", "created_at": "2026-01-01T00:00:00+00:00"} for i in range(4 * MIN_BATCH)]
     write_jsonl(tmp_path / "big.jsonl", records)
     ctx = make_context([{"name": "big", "type": "file", "path": "big.jsonl", "page_size": MIN_BATCH}])
     pool = ctx.ingester.pool
     monkeypatch.setattr(pool, "helpers", 1)
-    for _ in range(START_AFTER):  # the helper starts as it would a few pages into a big import
-        pool.read([("Warming up.", None, 5, None)] * MIN_BATCH)
+    pool.read([("Warming up.", None, 5, None)] * MIN_BATCH)  # the helper starts as at a big import's first page
     for started in pool._started:
         started.result(timeout=60)
     sent = []
