@@ -42,7 +42,8 @@ under five stars" as such; `--examples N` prints flagged five-star texts to read
 Held-out split: each row goes to `tune` (60%) or `held-out` (40%) by a SHA-256 hash of its
 text, so the split is the same on every machine and run, and repeated texts never land on
 both sides. Figures are on held-out unless `--split` says otherwise; tune the scorer on
-`--split tune` only.
+`--split tune` only. The tune rows are also the text model's training data
+(bench/fit_text_model.py), so figures on `--split tune` flatter it.
 
     .venv/bin/python bench/sentiment_eval.py                      # held-out, every row
     .venv/bin/python bench/sentiment_eval.py --split all --json
@@ -348,8 +349,8 @@ def format_table(report: dict) -> str:
         out.append(fmt(line if line[0] != previous else ("", "", "", *line[3:])))
         previous = line[0]
     out += ["", "Five-star reviews each rule flags:", *(f"  {note}" for note in notes),
-            "", "Rows where reviewmon's text rule and plain VADER disagree (its sentence, 'but'-clause and "
-            "complaint-cue rules, and non-English text left unflagged): " + (", ".join(disagree) or "none"),
+            "", "Rows where reviewmon's text rule and plain VADER disagree (its sentence rule, the text "
+            "model, and non-English text left unflagged): " + (", ".join(disagree) or "none"),
             "", f"{report['seconds']:.1f} s"]
     return "\n".join(out)
 

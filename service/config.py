@@ -99,6 +99,7 @@ class BusinessConfig(_Strict):
 class SentimentConfig(_Strict):
     negative_threshold: float = Field(default=-0.05, ge=-1, le=1, description="text with compound <= this reads negative")
     strong_negative_threshold: float = Field(default=-0.5, ge=-1, le=1, description="flags a 4-5 star review when its text is this negative")
+    text_model: bool = Field(default=True, description="weigh the sentence rule's readings and the review's words with the bundled text model; false: the sentence rule alone decides")
 
     @model_validator(mode="after")
     def _ordered(self) -> SentimentConfig:

@@ -19,20 +19,26 @@ negative when
   negative when its lowest sentence score <= negative_threshold and, for a text of several
   sentences, the mean sentence score <= MEAN_CEILING (one sour sentence in a glowing
   review is not enough). A one-sentence text is thus plain VADER plus its cue and clause.
-The reason names the sentence, the clause or the cue that decided. VADER reads with
-reviewmon's review words added to its lexicon (service/review_lexicon.py). Thresholds,
-words and cues were tuned on the `tune` split of bench/sentiment_eval.py only.
+VADER reads with reviewmon's review words added to its lexicon (service/review_lexicon.py).
+Thresholds, words and cues were tuned on the `tune` split of bench/sentiment_eval.py only.
+
+That is the sentence rule. Unless [sentiment] text_model is false, its reading (the
+figures in service/text_model.Signals, and its own verdict) and the review's words go to
+the text model, which decides; the reason names what weighed most in the model, then
+the sentence, clause or cue the rule found.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from service import complaints, idioms, language
+from service import complaints, idioms, language, text_model
 from service.config import SentimentConfig
 from service.review_lexicon import REVIEW_LEXICON, REVIEW_NEUTRAL
+from service.text_model import Signals
 from service.vader import LinearVader
 
 NEGATIVE_RATINGS = (1, 2)
@@ -63,6 +69,10 @@ class TextReading:
     why: str  # "the text reads negative (...)" or "... does not read negative (...)"
 
 
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
 def _quote(sentence: str) -> str:
     sentence = " ".join(sentence.split()).lstrip(", ")  # the comma service/idioms.py may put before it
     return repr(sentence if len(sentence) <= QUOTE else sentence[:QUOTE - 1] + "…")
@@ -79,12 +89,20 @@ class Verdict:
 class SentimentScorer:
     """Build once per process: VADER reads its lexicon files when it is built."""
 
-    def __init__(self, config: SentimentConfig):
+    def __init__(self, config: SentimentConfig, model: text_model.TextModel | None = None):
         self.config = config
+        self._model = model
+
+    @cached_property
+    def model(self) -> text_model.TextModel:
+        """The text model: the one given, else the one shipped with reviewmon (read once per process)."""
+        return self._model or text_model.bundled()
 
     def load(self) -> None:
-        """Read VADER's lexicon now rather than at the first review."""
+        """Read VADER's lexicon and the text model now rather than at the first review."""
         self._vader
+        if self.config.text_model:
+            self.model
 
     @cached_property
     def _vader(self) -> LinearVader:
@@ -109,25 +127,49 @@ class SentimentScorer:
         return round(self._vader.polarity_scores(text)["compound"], 4) if text else 0.0
 
     def _read(self, text: str, *, by_sentence: bool = True) -> TextReading:
-        """The text rule (see the module docstring): the whole text, then sentence by sentence.
+        """The text rule (see the module docstring): the whole text, sentence by sentence, then the text model.
 
         by_sentence=False stops after the whole text: with a rating of 1-2 or 4-5 only its
         compound counts, and the sentence pass would double the time on the ingest path."""
-        weak = self.config.negative_threshold
-        whole = min(WHOLE_TEXT_THRESHOLD, weak)
-        text = text.translate(_STRAIGHT)  # VADER reads "don't" as a negation, "don’t" not
-        text = _RUN_ON.sub(r"\1 ", text)  # VADER splits words on spaces: "boring,pointless" is one unknown word
-        text = idioms.plainly(text, self._vader.lexicon)  # "can't recommend them enough" is praise; "no wait, great food" too
-        compound = self._compound(text)
-        if compound <= whole or not by_sentence:
+        whole = min(WHOLE_TEXT_THRESHOLD, self.config.negative_threshold)
+        text = self._as_read(text)
+        scores = self._scores(text)
+        compound = round(scores["compound"], 4)
+        if not by_sentence:
             return TextReading(compound, compound <= whole, f"the text {'reads' if compound <= whole else 'does not read'} "
                                                             f"negative (compound {compound:+.2f})")
+        rule, signals = self._by_sentence(text, compound, scores)
+        if not self.config.text_model:
+            return rule
+        weighing = self.model.weigh(signals, text)
+        return TextReading(compound, weighing.negative, f"{weighing.why()}; sentence rule alone: {rule.why}")
+
+    def signals(self, text: str) -> tuple[Signals, str]:
+        """What the text model weighs for this text, and the text as VADER read it (for bench/fit_text_model.py)."""
+        text = self._as_read(text)
+        scores = self._scores(text)
+        return self._by_sentence(text, round(scores["compound"], 4), scores)[1], text
+
+    def _as_read(self, text: str) -> str:
+        text = text.translate(_STRAIGHT)  # VADER reads "don't" as a negation, "don’t" not
+        text = _RUN_ON.sub(r"\1 ", text)  # VADER splits words on spaces: "boring,pointless" is one unknown word
+        return idioms.plainly(text, self._vader.lexicon)  # "can't recommend them enough" is praise; "no wait, great food" too
+
+    def _scores(self, text: str) -> dict[str, float]:
+        return self._vader.polarity_scores(text) if text else {"compound": 0.0, "pos": 0.0, "neg": 0.0, "neu": 0.0}
+
+    def _by_sentence(self, text: str, compound: float, scores: dict[str, float]) -> tuple[TextReading, Signals]:
+        """The hand-written sentence rule's verdict, and the figures the text model weighs."""
+        weak = self.config.negative_threshold
+        whole = min(WHOLE_TEXT_THRESHOLD, weak)
         any_cue = complaints.find(text) is not None  # most texts hold none: skip the per-sentence search
         sentences = [part for part in _SENTENCE.split(text) if part.strip()]
-        scores: list[float] = []
-        worst, why = 1.0, ""
+        ruled: list[float] = []  # each sentence's score by the rule
+        plain: list[float] = []  # each sentence's own compound
+        worst, why, after_turn, cues = 1.0, "", 0.0, 0
         for number, sentence in enumerate(sentences, start=1):
             own = compound if len(sentences) == 1 else self._compound(sentence)
+            plain.append(own)
             score, reason = own, (f"sentence {number} reads negative ({own:+.2f}): {_quote(sentence)}" if len(sentences) > 1
                                   else f"the text reads negative (compound {own:+.2f} <= {weak:+.2f})")
             turn = None
@@ -135,16 +177,31 @@ class SentimentScorer:
                 pass
             if turn is not None and sentence[turn.end():].strip():
                 after = self._compound(sentence[turn.end():])
+                after_turn = min(after_turn, after)
                 if after < score:
                     score, reason = after, (f"after '{turn.group(0).lower()}' in sentence {number} reads negative "
                                             f"({after:+.2f}): {_quote(sentence[turn.end():])}")
             cue = complaints.find(sentence) if any_cue else None
             if cue is not None:
+                cues += 1
                 score -= CUE_WEIGHT
                 reason = f"complaint cue ({cue[0]}): '{cue[1]}' in sentence {number}: {_quote(sentence)}"
-            scores.append(score)
+            ruled.append(score)
             if score < worst:
                 worst, why = score, reason
+        reading = self._rule(compound, whole, weak, ruled, worst, why)
+        signals = Signals(
+            compound=scores["compound"], positive=scores["pos"], negative=scores["neg"], neutral=scores["neu"],
+            lowest=min(ruled, default=0.0), mean=_mean(ruled), lowest_plain=min(plain, default=0.0), mean_plain=_mean(plain),
+            highest_plain=max(plain, default=0.0), first=plain[0] if plain else 0.0, last=plain[-1] if plain else 0.0,
+            after_turn=after_turn, cues=float(min(cues, 3)), sentences=math.log1p(len(sentences)),
+            words=math.log1p(len(text.split())), rule=float(reading.negative))
+        return reading, signals
+
+    @staticmethod
+    def _rule(compound: float, whole: float, weak: float, scores: list[float], worst: float, why: str) -> TextReading:
+        if compound <= whole:
+            return TextReading(compound, True, f"the text reads negative (compound {compound:+.2f})")
         if not scores or worst > weak:
             lowest = f", lowest sentence {worst:+.2f}" if len(scores) > 1 else ""
             return TextReading(compound, False, f"the text does not read negative (compound {compound:+.2f}{lowest} > {weak:+.2f})")

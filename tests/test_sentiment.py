@@ -74,9 +74,13 @@ def test_only_plainly_english_text_skips_the_language_model(code: str) -> None:
 
 
 def test_thresholds_come_from_the_config() -> None:
-    strict = SentimentScorer(SentimentConfig(negative_threshold=0.5, strong_negative_threshold=0.4))
+    strict = SentimentScorer(SentimentConfig(negative_threshold=0.5, strong_negative_threshold=0.4, text_model=False))
     assert strict.score(text="It was okay I guess.", title=None, rating=3).negative
-    assert not scorer.score(text="It was okay I guess.", title=None, rating=3).negative
+    assert not SentimentScorer(SentimentConfig(text_model=False)).score(text="It was okay I guess.", title=None, rating=3).negative
+    # the strong threshold decides a 4-5 star review with or without the text model
+    assert SentimentScorer(SentimentConfig(negative_threshold=0.5, strong_negative_threshold=0.4)).score(
+        text="It was okay I guess.", title=None, rating=5).negative
+    assert not scorer.score(text="It was okay I guess.", title=None, rating=5).negative
 
 
 def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
@@ -86,7 +90,13 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
     assert "scored on the platform's English translation of the German text" in verdict.reason
 
 
-# -- the text rule (issue 6): sentences, the clause after "but", complaint cues ----------
+# -- the sentence rule (issue 6): sentences, the clause after "but", complaint cues ----------
+# These read the hand-written rule alone (text_model = false): its verdict, its reason and
+# its figures are what the text model weighs (tests/test_text_model.py), and it is what
+# decides when an owner turns the model off.
+
+rule = SentimentScorer(SentimentConfig(text_model=False))
+
 
 @pytest.mark.parametrize(
     ("text", "reason"),
@@ -136,7 +146,7 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
     ],
 )
 def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: str) -> None:
-    verdict = scorer.score(text=text, title=None, rating=None)
+    verdict = rule.score(text=text, title=None, rating=None)
     assert verdict.negative
     assert verdict.reason.startswith("no rating; ")
     assert reason in verdict.reason
@@ -159,12 +169,12 @@ def test_complaint_cues_vader_has_no_word_for_flag_the_text(text: str, reason: s
      "The kids would eat anything but fish, and loved the burgers."],
 )
 def test_negated_or_outweighed_cues_do_not_flag(text: str) -> None:
-    assert not scorer.score(text=text, title=None, rating=None).negative
+    assert not rule.score(text=text, title=None, rating=None).negative
 
 
 def test_a_negative_sentence_decides_when_the_whole_text_is_only_mildly_negative() -> None:
     text = "Okay location. The room was dirty."
-    verdict = scorer.score(text=text, title=None, rating=None)
+    verdict = rule.score(text=text, title=None, rating=None)
     assert verdict.compound is not None and verdict.compound > -0.30  # the whole text alone would not decide
     assert verdict.negative
     assert "sentence 2 reads negative (-0.44): 'The room was dirty.'" in verdict.reason
@@ -172,32 +182,34 @@ def test_a_negative_sentence_decides_when_the_whole_text_is_only_mildly_negative
 
 def test_one_sour_sentence_in_a_glowing_review_is_not_enough() -> None:
     text = "Great location! The room was dirty."
-    verdict = scorer.score(text=text, title=None, rating=None)
+    verdict = rule.score(text=text, title=None, rating=None)
     assert not verdict.negative
     assert "its lowest sentence scores -0.44 but the sentence mean is +0.11 > -0.10" in verdict.reason
 
 
 def test_the_clause_after_but_weighs_more() -> None:
     text = "The location is great and the staff are lovely, but the beds are awful."
-    verdict = scorer.score(text=text, title=None, rating=None)
+    verdict = rule.score(text=text, title=None, rating=None)
     assert verdict.negative
     assert "after 'but' in sentence 1 reads negative" in verdict.reason and "'the beds are awful.'" in verdict.reason
 
 
-def test_stars_still_lead_when_the_text_has_a_cue() -> None:
-    assert not scorer.score(text="Food was cold.", title=None, rating=5).negative  # not strongly negative
-    assert scorer.score(text="Food was cold.", title=None, rating=3).negative
-    assert "rating 3 of 5; complaint cue" in scorer.score(text="Food was cold.", title=None, rating=3).reason
+@pytest.mark.parametrize("reader", [rule, scorer], ids=["sentence rule", "text model"])
+def test_stars_still_lead_when_the_text_has_a_cue(reader: SentimentScorer) -> None:
+    assert not reader.score(text="Food was cold.", title=None, rating=5).negative  # not strongly negative
+    assert reader.score(text="Food was cold.", title=None, rating=3).negative
+    reason = reader.score(text="Food was cold.", title=None, rating=3).reason
+    assert reason.startswith("rating 3 of 5; ") and "complaint cue (cold or badly cooked food): 'was cold'" in reason
 
 
 def test_non_english_text_stays_with_the_rating_even_with_an_english_cue_word() -> None:
-    verdict = scorer.score(text="Das Essen war kalt, nie wieder, der Kellner war unhöflich und hat uns ignoriert.", title=None, rating=None)
+    verdict = rule.score(text="Das Essen war kalt, nie wieder, der Kellner war unhöflich und hat uns ignoriert.", title=None, rating=None)
     assert (verdict.negative, verdict.language) == (False, "de")
 
 
 def test_curly_apostrophes_read_as_negations() -> None:
-    assert scorer.score(text="I don’t like it.", title=None, rating=None).negative
-    assert scorer.score(text="I don't like it.", title=None, rating=None).negative
+    assert rule.score(text="I don’t like it.", title=None, rating=None).negative
+    assert rule.score(text="I don't like it.", title=None, rating=None).negative
 
 
 def test_the_cue_list_matches_whole_words_and_skips_negations() -> None:
@@ -212,35 +224,35 @@ def test_the_cue_list_matches_whole_words_and_skips_negations() -> None:
                                   "Pointless, forgettable and tedious.", "The chips were stale and rubbery.",
                                   "A pretentious, muddled plot.", "The service was diabolical."])
 def test_review_words_missing_from_vaders_lexicon_read_negative(text: str) -> None:
-    verdict = scorer.score(text=text, title=None, rating=None)
+    verdict = rule.score(text=text, title=None, rating=None)
     assert verdict.negative and verdict.compound < 0, verdict.reason
 
 
 def test_the_review_words_follow_vaders_rules_for_negation_and_stars() -> None:
-    assert not scorer.score(text="The curry was not bland at all.", title=None, rating=None).negative
-    assert not scorer.score(text="A bit bland, otherwise a lovely evening.", title=None, rating=4).negative  # stars lead
+    assert not rule.score(text="The curry was not bland at all.", title=None, rating=None).negative
+    assert not rule.score(text="A bit bland, otherwise a lovely evening.", title=None, rating=4).negative  # stars lead
 
 
 def test_the_review_words_change_only_reviewmons_reading_not_plain_vader() -> None:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    scorer.score(text="warm-up", title=None, rating=None)
+    rule.score(text="warm-up", title=None, rating=None)
     assert SentimentIntensityAnalyzer().polarity_scores("The dialogue is atrocious.")["compound"] == 0.0
 
 
 def test_words_run_together_by_punctuation_are_read_one_by_one() -> None:
-    verdict = scorer.score(text="One of the most boring,pointless films.", title=None, rating=None)
+    verdict = rule.score(text="One of the most boring,pointless films.", title=None, rating=None)
     assert verdict.negative and verdict.compound < -0.5
 
 
 @pytest.mark.parametrize("text", ["Works fine, no issues.", "No issues so far.", "Arrived on time, no fuss.", "No hassle at all."])
 def test_no_trouble_reads_kindly_not_as_a_bare_no(text: str) -> None:
-    assert not scorer.score(text=text, title=None, rating=None).negative
+    assert not rule.score(text=text, title=None, rating=None).negative
 
 
 def test_trouble_words_read_as_complaints() -> None:
-    assert scorer.score(text="Had issues with the app.", title=None, rating=None).negative
-    assert scorer.score(text="Full of bugs.", title=None, rating=None).negative
+    assert rule.score(text="Had issues with the app.", title=None, rating=None).negative
+    assert rule.score(text="Full of bugs.", title=None, rating=None).negative
 
 
 def test_an_idiom_said_both_ways_is_no_complaint_cue() -> None:
@@ -262,7 +274,7 @@ def test_an_idiom_said_both_ways_is_no_complaint_cue() -> None:
     "No real problems with the booking.",
 ])
 def test_praise_that_vader_reads_as_a_complaint_is_not_flagged(text: str) -> None:
-    verdict = scorer.score(text=text, title=None, rating=None)
+    verdict = rule.score(text=text, title=None, rating=None)
     assert not verdict.negative, verdict.reason
 
 
@@ -276,31 +288,31 @@ def test_praise_that_vader_reads_as_a_complaint_is_not_flagged(text: str) -> Non
     "Major issues with the booking.",
 ])
 def test_the_complaint_twins_of_those_idioms_are_still_flagged(text: str) -> None:
-    verdict = scorer.score(text=text, title=None, rating=None)
+    verdict = rule.score(text=text, title=None, rating=None)
     assert verdict.negative, verdict.reason
 
 
 def test_zero_complaints_reads_as_no_complaints() -> None:
     plain = "I have no complaints."
-    assert scorer.score(text="I have zero complaints.", title=None, rating=None).compound == scorer.score(
+    assert rule.score(text="I have zero complaints.", title=None, rating=None).compound == rule.score(
         text=plain, title=None, rating=None).compound
 
 
 @pytest.mark.parametrize("text", ["No complaints, great food.", "No complaints. Great food.", "No issues, great phone.",
                                   "No fuss, friendly staff.", "No wait, great service!"])
 def test_a_no_does_not_negate_the_praise_after_its_clause(text: str) -> None:
-    verdict = scorer.score(text=text, title=None, rating=None)
+    verdict = rule.score(text=text, title=None, rating=None)
     assert not verdict.negative and verdict.compound > 0, verdict.reason
 
 
 def test_a_no_still_negates_inside_its_clause() -> None:
-    assert scorer.score(text="No good options and no help.", title=None, rating=None).negative
-    assert scorer.score(text="There was no friendly face in sight.", title=None, rating=None).compound < 0
+    assert rule.score(text="No good options and no help.", title=None, rating=None).negative
+    assert rule.score(text="There was no friendly face in sight.", title=None, rating=None).compound < 0
 
 
 def test_pretty_before_a_plain_or_scored_word_means_quite_not_pretty() -> None:
     def compound(text: str) -> float:
-        return scorer.score(text=text, title=None, rating=None).compound
+        return rule.score(text=text, title=None, rating=None).compound
 
     assert compound("The food was pretty average.") <= 0 < compound("What a pretty view from the terrace.")
     assert compound("The service was pretty bad.") < compound("The service was bad.") < 0  # bad, and then some
