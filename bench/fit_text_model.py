@@ -102,7 +102,7 @@ def fit(data: Path) -> dict:
 
     names, signals, texts, labels, vader_f1 = training_rows(data)
     sets, y = np.array(names), np.array(labels, dtype=bool)
-    table = np.array([figures.values() for figures in signals])
+    table = np.array(signals)
     per_set = {name: names.count(name) for name in sorted(set(names))}
     weights = np.array([1000.0 / per_set[name] for name in names])
     scaler = StandardScaler().fit(table)

@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 MODEL_FILE = "text_model.json"
 FORMAT = 1  # bump when Signals or the tokens change: an old model file is then refused, not misread
@@ -37,8 +38,7 @@ _NEGATORS = frozenset({"not", "no", "never", "nothing", "without", "nor", "canno
                        "weren", "won", "wouldn", "couldn", "aren", "hasn", "haven", "hadn", "shouldn"})
 
 
-@dataclass(frozen=True, slots=True)
-class Signals:
+class Signals(NamedTuple):
     """The figures of one text's reading by service/sentiment.py, in the model's order."""
 
     compound: float  # VADER's compound of the whole text
@@ -60,10 +60,7 @@ class Signals:
 
     @staticmethod
     def names() -> tuple[str, ...]:
-        return tuple(field.name for field in fields(Signals))
-
-    def values(self) -> tuple[float, ...]:
-        return astuple(self)
+        return Signals._fields
 
 
 _NAMES = Signals.names()
@@ -160,7 +157,7 @@ class TextModel:
 
     def weigh(self, signals: Signals, text: str) -> Weighing:
         """The model's verdict on a text that VADER read as `signals`; `text` is the text as VADER read it."""
-        names, values = _NAMES, signals.values()
+        names, values = _NAMES, signals
         parts: list[tuple[float, int | str]] = [  # (contribution, index of a signal or a token)
             (weight * (value - mean) / scale, index)
             for index, (value, mean, scale, weight) in enumerate(zip(values, self.means, self.scales, self.signal_weights))]
