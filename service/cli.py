@@ -369,9 +369,9 @@ def _echo_verdict(ok: bool, problems: list[str]) -> None:
             click.echo(f"  - {problem}", err=True)
 
 
-def _read_text(text: str | None, file: Any) -> str:
+def _read_text(text: str | None, file: Any, *, what: str = "reply") -> str:
     if (text is None) == (file is None):
-        raise click.UsageError("give the reply with --text or --file (use --file - for standard input)")
+        raise click.UsageError(f"give the {what} with --text or --file (use --file - for standard input)")
     return text if text is not None else file.read()
 
 
@@ -607,6 +607,30 @@ def policy_check(state: State, text: str | None, file: Any, source: str | None) 
     _echo_verdict(verdict.ok, verdict.problems)
     if not verdict.ok:
         sys.exit(1)
+
+
+@cli.group()
+def sentiment() -> None:
+    """The sentiment pass that flags negative reviews."""
+
+
+@sentiment.command("check")
+@click.option("--text", help="The review text to read.")
+@click.option("--file", type=click.File("r", encoding="utf-8"), help="Read the text from a file ('-' for stdin).")
+@click.option("--title", help="The review's title, read with its text.")
+@click.option("--rating", type=click.IntRange(1, 5), help="The review's stars; without it the text alone decides.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def sentiment_check(state: State, text: str | None, file: Any, title: str | None, rating: int | None, fmt: str) -> None:
+    """How would reviewmon read this review, and why? Nothing is stored."""
+    ctx = state.context(check_schema=False)
+    verdict = ctx.scorer.score(text=_read_text(text, file, what="review"), title=title, rating=rating)
+    row = {"negative": verdict.negative, "sentiment": verdict.compound, "language": verdict.language, "reason": verdict.reason}
+    if fmt == "json":
+        output.write_json([row], sys.stdout)
+        return
+    for key, value in row.items():
+        click.echo(f"{key:>9}: {output.visible(value)}")
 
 
 @cli.command("trends")

@@ -172,6 +172,22 @@ def test_policy_check_command(config: Path) -> None:
     assert bad.exit_code == 1 and "change or remove" in bad.output and "compensation" in bad.output
 
 
+def test_sentiment_check_says_how_a_text_would_be_read_and_stores_nothing(config: Path) -> None:
+    stored = run_cli(config, "reviews", "list", "--format", "json").output
+    cold = run_cli(config, "sentiment", "check", "--text", "Food was cold. Never again.", "--rating", "3")
+    assert cold.exit_code == 0 and "negative: yes" in cold.output
+    assert "text model" in cold.output and "complaint cue (cold or badly cooked food)" in cold.output
+    stars = run_cli(config, "sentiment", "check", "--text", "Food was cold.", "--rating", "5", "--format", "json")
+    [row] = json.loads(stars.output)
+    assert row["negative"] is False and row["reason"].startswith("rating 5 of 5")
+    hostile = run_cli(config, "sentiment", "check", "--text", "Great view. The <b>{{ 7*7 }}</b> waiter was rude\x1b[2J to us.")
+    assert hostile.exit_code == 0 and "\x1b" not in hostile.output  # the escape is shown, not obeyed
+    assert "'The <b>{{ 7*7 }}</b> waiter was rude\\x1b[2J to us.'" in hostile.output  # quoted as written
+    assert run_cli(config, "sentiment", "check").exit_code == 2  # no text given
+    assert run_cli(config, "sentiment", "check", "--text", "ok", "--rating", "9").exit_code == 2
+    assert run_cli(config, "reviews", "list", "--format", "json").output == stored
+
+
 def test_unattended_logs_are_one_json_object_per_line(config: Path, tmp_path: Path) -> None:
     rows = [*ROWS, '{"id": "broken"', {"id": "a4", "text": "New one.", "rating": 4}]
     write_jsonl(tmp_path / "reviews.jsonl", rows)
