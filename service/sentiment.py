@@ -132,9 +132,7 @@ class SentimentScorer:
         by_sentence=False stops after the whole text: with a rating of 1-2 or 4-5 only its
         compound counts, and the sentence pass would double the time on the ingest path."""
         whole = min(WHOLE_TEXT_THRESHOLD, self.config.negative_threshold)
-        text = self._as_read(text)
-        scores = self._scores(text)
-        compound = round(scores["compound"], 4)
+        text, scores, compound = self._whole(text)
         if not by_sentence:
             return TextReading(compound, compound <= whole, f"the text {'reads' if compound <= whole else 'does not read'} "
                                                             f"negative (compound {compound:+.2f})")
@@ -146,17 +144,16 @@ class SentimentScorer:
 
     def signals(self, text: str) -> tuple[Signals, str]:
         """What the text model weighs for this text, and the text as VADER read it (for bench/fit_text_model.py)."""
-        text = self._as_read(text)
-        scores = self._scores(text)
-        return self._by_sentence(text, round(scores["compound"], 4), scores)[1], text
+        text, scores, compound = self._whole(text)
+        return self._by_sentence(text, compound, scores)[1], text
 
-    def _as_read(self, text: str) -> str:
+    def _whole(self, text: str) -> tuple[str, dict[str, float], float]:
+        """The text as VADER reads it, VADER's scores of it, and its compound rounded as stored."""
         text = text.translate(_STRAIGHT)  # VADER reads "don't" as a negation, "don’t" not
         text = _RUN_ON.sub(r"\1 ", text)  # VADER splits words on spaces: "boring,pointless" is one unknown word
-        return idioms.plainly(text, self._vader.lexicon)  # "can't recommend them enough" is praise; "no wait, great food" too
-
-    def _scores(self, text: str) -> dict[str, float]:
-        return self._vader.polarity_scores(text) if text else {"compound": 0.0, "pos": 0.0, "neg": 0.0, "neu": 0.0}
+        text = idioms.plainly(text, self._vader.lexicon)  # "can't recommend them enough" is praise; "no wait, great food" too
+        scores = self._vader.polarity_scores(text) if text else {"compound": 0.0, "pos": 0.0, "neg": 0.0, "neu": 0.0}
+        return text, scores, round(scores["compound"], 4)
 
     def _by_sentence(self, text: str, compound: float, scores: dict[str, float]) -> tuple[TextReading, Signals]:
         """The hand-written sentence rule's verdict, and the figures the text model weighs."""
