@@ -6,7 +6,8 @@ written by hand stopped carrying over to reviews they were not written from (iss
 the last step is a logistic regression over
 - the figures of that reading (`Signals`: VADER's whole-text scores, the lowest and mean
   sentence scores, the cues, the hand rule's own verdict), and
-- the words of the review (present or not; lower case, as VADER read them),
+- the words of the review as VADER read them (`tokens`: each word, each pair of
+  neighbouring words, each word after a negation marked as such; present or not),
 fit by `bench/fit_text_model.py` on the `tune` split of the labelled review sets only,
 and shipped as the data file text_model.json beside this module (weights, the threshold,
 and how they were fit). Reading it needs no machine-learning library: a sum of weights.
@@ -157,17 +158,16 @@ class TextModel:
 
     def weigh(self, signals: Signals, text: str) -> Weighing:
         """The model's verdict on a text that VADER read as `signals`; `text` is the text as VADER read it."""
-        names, values = _NAMES, signals
         parts: list[tuple[float, int | str]] = [  # (contribution, index of a signal or a token)
             (weight * (value - mean) / scale, index)
-            for index, (value, mean, scale, weight) in enumerate(zip(values, self.means, self.scales, self.signal_weights))]
+            for index, (value, mean, scale, weight) in enumerate(zip(signals, self.means, self.scales, self.signal_weights))]
         words = self.word_weights
         parts += [(words[token], token) for token in tokens(text) if words.get(token)]
         total = self.intercept + sum(contribution for contribution, _ in parts)
         probability = 1.0 / (1.0 + math.exp(-total)) if total > -700 else 0.0
         negative = probability >= self.threshold
         toward = sorted((part for part in parts if (part[0] > 0) == negative and part[0] != 0), key=lambda part: -abs(part[0]))
-        strongest = tuple(f"{_LABELS[names[key]]} {_shown(names[key], values[key])}" if isinstance(key, int) else describe(key)
+        strongest = tuple(f"{_LABELS[_NAMES[key]]} {_shown(_NAMES[key], signals[key])}" if isinstance(key, int) else describe(key)
                           for _, key in toward[:STRONGEST])
         return Weighing(probability, negative, self.threshold, strongest)
 

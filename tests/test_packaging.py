@@ -24,6 +24,7 @@ def test_the_wheel_runs_the_whole_loop_without_the_checkout(tmp_path: Path) -> N
     assert any(n.startswith("service/_bundled/alembic/versions/") for n in names)
     assert "service/_bundled/reply_templates/negative/invite.j2" in names
     assert "connectors/sample_data/harbour-lane-bistro.jsonl" in names
+    assert "service/text_model.json" in names
     assert not any(n.startswith(("tests/", "alembic/")) for n in names)
 
     site = tmp_path / "site"
@@ -47,5 +48,7 @@ def test_the_wheel_runs_the_whole_loop_without_the_checkout(tmp_path: Path) -> N
     polled = reviewmon("poll", "--verbose")
     assert polled.returncode == 0, polled.stderr
     assert "sample: ok, 200 read, 200 new" in polled.stdout
+    read = reviewmon("sentiment", "check", "--text", "Still waiting for my order.")
+    assert read.returncode == 0 and "text model" in read.stdout  # the installed copy reads its own model file
     drafts = reviewmon("drafts", "list", "--format", "csv")
     assert drafts.stdout.count("hi@cafe.example") > 20
