@@ -23,11 +23,12 @@ from functools import lru_cache
 TextMarks = tuple[str | None, str | None, str | None]  # text hash, escalation, triage (as if not a copy)
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_LINK = re.compile(r"https?://|www\.", re.I)
+# Both are searched in the folded text (_fold): lower case already, and a case-blind search
+# cost Python's regex engine more than twice as much.
+_LINK = re.compile(r"https?://|www\.")
 _SPAM = re.compile(
     r"\b(?:dm me|whatsapp|telegram|crypto|bitcoin|earn \$?\d+|work from home|click here|visit now|promo code|cheap[- ]deals|"
-    r"followers|casino|loan)\b",
-    re.I,
+    r"followers|casino|loan)\b"
 )
 GENERIC = frozenset(
     "best place ever amazing awesome great good nice perfect excellent love loved highly recommend recommended "
@@ -51,62 +52,48 @@ def _keyword_pattern(word: str) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=64)
-def _key_tokens(words: tuple[str, ...]) -> tuple[tuple[frozenset[str], str | None], ...]:
-    """For each keyword, the words a text must hold for it to match: (whole words, the
-    start of the last word when the keyword ends in *)."""
-    keys = []
-    for word in words:
-        folded = _fold(word.strip())
-        tokens = _WORD.findall(folded.rstrip("*"))
-        if not tokens:
-            continue
-        if folded.endswith("*"):
-            keys.append((frozenset(tokens[:-1]), tokens[-1]))
-        else:
-            keys.append((frozenset(tokens), None))
-    return tuple(keys)
-
-
-def _may_match(body: str, words: tuple[str, ...]) -> bool:
-    """A cheap test that no keyword can match: most reviews hold none, and searching
-    each keyword's pattern in each review was most of the marks' cost."""
-    tokens = set(_WORD.findall(body))
-    starts: dict[int, set[str]] = {}  # the tokens cut to each length a keyword's start has
-    for whole, start in _key_tokens(words):
-        if not whole <= tokens:
-            continue
-        if start is None:
-            return True
-        if len(start) not in starts:
-            starts[len(start)] = {token[:len(start)] for token in tokens}
-        if start in starts[len(start)]:
-            return True
-    return False
+def _any_keyword(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern that matches where any keyword's would: most reviews hold none, and one
+    search is three times faster than testing the review's words against each keyword."""
+    cores = (_keyword_pattern(word).pattern.removeprefix(r"(?<!\w)") for word in words)
+    return re.compile(r"(?<!\w)(?:" + "|".join(cores) + ")")
 
 
 def escalation(text: str, title: str | None, keywords: Mapping[str, list[str]]) -> str | None:
     """The reasons this review needs an owner, with the word that showed it, or None."""
-    body = _fold(" ".join(p for p in (title, text) if p))
-    if not _may_match(body, tuple(word for listed in keywords.values() for word in listed)):
+    return _escalation(_fold(" ".join(p for p in (title, text) if p)), keywords)
+
+
+def _escalation(body: str, keywords: Mapping[str, list[str]]) -> str | None:
+    """escalation() of the folded title and text."""
+    if not _any_keyword(tuple(word for listed in keywords.values() for word in listed if _WORD.search(word))).search(body):
         return None
     reasons = []
     for reason, words in keywords.items():
         for word in words:
-            if _keyword_pattern(word).search(body):
+            if _WORD.search(word) and _keyword_pattern(word).search(body):  # a keyword of no letters matches nothing
                 reasons.append(f"{reason} ({word.rstrip('*')})")
                 break
     return ", ".join(reasons) or None
 
 
 def read(text: str, title: str | None, keywords: Mapping[str, list[str]]) -> TextMarks:
-    """What the text alone says; whether it is a copy of another review needs the database."""
-    return text_hash(text), escalation(text, title, keywords), triage(text, title)
+    """What the text alone says; whether it is a copy of another review needs the database.
+
+    The text is folded once for all three marks (each folding it again was a third of their cost)."""
+    folded = _fold(text)
+    body = f"{_fold(title)} {folded}" if title else folded  # folding is per character: the same as folding both joined
+    return _text_hash(folded), _escalation(body, keywords), _triage(body)
 
 
 def text_hash(text: str) -> str | None:
     """Identifies the same words from different reviewers (case, spacing, punctuation aside);
     None for texts too short to mean anything when repeated."""
-    words = _WORD.findall(_fold(text))
+    return _text_hash(_fold(text))
+
+
+def _text_hash(folded: str) -> str | None:
+    words = _WORD.findall(folded)
     if len(words) < 6:
         return None
     return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
@@ -116,14 +103,18 @@ def triage(text: str, title: str | None, *, duplicate_of: int | None = None) -> 
     """Why this review looks like spam or a fake, or None."""
     if duplicate_of is not None:
         return f"the same text as review {duplicate_of} by another reviewer"
-    body = " ".join(p for p in (title, text) if p)
+    return _triage(_fold(" ".join(p for p in (title, text) if p)))
+
+
+def _triage(body: str) -> str | None:
+    """triage() of the folded title and text, not a copy."""
     if spam := _SPAM.search(body):
         return f"reads like spam ({spam.group(0)!r})"
-    if _LINK.search(body):
+    if ("http" in body or "www." in body) and _LINK.search(body):  # the substring test skips the regex for most texts
         return "contains a link"
     if "!" * 3 not in body:  # checked first: cheap, and rare, unlike reading the words
         return None
-    words = _WORD.findall(_fold(body))
+    words = _WORD.findall(body)
     if 3 <= len(words) <= 12 and all(w in GENERIC for w in words):
         return "no specifics, only generic praise or abuse"
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -63,11 +65,16 @@ _PIECES = sorted({part for words in DEFAULT_ESCALATION.values() for word in word
                  | {"ing", "ed", "s", "ment", "ANAPHYLAXIS", "Ａ＆Ｅ", "a & e", "harass-", "_sue", "sued!", "my", "the", "ill", "after"})
 
 
+def test_a_keyword_of_no_letters_matches_nothing() -> None:
+    assert escalation("The waiter was rude.", None, {"legal": ["", "*", " "]}) is None
+    assert escalation("I will call my lawyer.", None, {"legal": ["", "lawyer*"]}) == "legal (lawyer)"
+
+
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=6), max_size=10), st.sampled_from([" ", "", "\n", ", "]))
 def test_the_quick_word_screen_never_hides_a_keyword_the_patterns_find(pieces: list[str], glue: str) -> None:
     text = glue.join(pieces)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(marks, "_may_match", lambda *_: True)  # every keyword pattern searched, as before the screen
+        patch.setattr(marks, "_any_keyword", lambda _: re.compile(""))  # every keyword pattern searched, as before the screen
         expected = escalation(text, None, DEFAULT_ESCALATION)
     assert escalation(text, None, DEFAULT_ESCALATION) == expected
