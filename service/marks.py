@@ -55,8 +55,8 @@ def _keyword_pattern(word: str) -> re.Pattern[str]:
 def _any_keyword(words: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern that matches where any keyword's would: most reviews hold none, and one
     search is three times faster than testing the review's words against each keyword."""
-    cores = (_keyword_pattern(word).pattern.removeprefix(r"(?<!\w)") for word in words)
-    return re.compile(r"(?<!\w)(?:" + "|".join(cores) + ")")
+    cores = [_keyword_pattern(word).pattern.removeprefix(r"(?<!\w)") for word in words if _WORD.search(word)]
+    return re.compile(r"(?<!\w)(?:" + "|".join(cores) + ")" if cores else r"(?!)")  # a keyword of no letters matches nothing
 
 
 def escalation(text: str, title: str | None, keywords: Mapping[str, list[str]]) -> str | None:
@@ -66,7 +66,7 @@ def escalation(text: str, title: str | None, keywords: Mapping[str, list[str]]) 
 
 def _escalation(body: str, keywords: Mapping[str, list[str]]) -> str | None:
     """escalation() of the folded title and text."""
-    if not _any_keyword(tuple(word for listed in keywords.values() for word in listed if _WORD.search(word))).search(body):
+    if not _any_keyword(tuple(word for listed in keywords.values() for word in listed)).search(body):
         return None
     reasons = []
     for reason, words in keywords.items():
