@@ -59,10 +59,9 @@ def training_rows(data: Path) -> tuple[list[str], list, list[str], list[bool], d
         vader = sentiment_eval.Counts()
         for row in rows:
             vader.add(rules.plain_vader(row), row.negative)
-            body = "\n".join(part for part in (row.title, row.text) if part)
-            if language.detect(body) not in (None, "en"):
+            if language.detect(row.body) not in (None, "en"):
                 continue
-            figures, as_read = scorer.signals(body)
+            figures, as_read = scorer.signals(row.body)
             names.append(labelled.name)
             signals.append(figures)
             texts.append(as_read)

@@ -81,6 +81,11 @@ class Row:
     title: str | None = None
     rating: int | None = None
 
+    @property
+    def body(self) -> str:
+        """What the scorer reads: title and text, one line each (as service/sentiment.py joins them)."""
+        return "\n".join(part for part in (self.title, self.text) if part)
+
 
 @dataclass(frozen=True, slots=True)
 class LabelledSet:
@@ -130,8 +135,7 @@ class Counts:
 
 def split_of(row: Row) -> str:
     """'tune' or 'held-out', from a hash of what the scorer reads: stable across runs and machines."""
-    key = "\n".join(part for part in (row.title, row.text) if part)
-    bucket = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % 100
+    bucket = int.from_bytes(hashlib.sha256(row.body.encode("utf-8")).digest()[:8], "big") % 100
     return "tune" if bucket < TUNE_SHARE else "held-out"
 
 
@@ -157,8 +161,7 @@ class Rules:
         self._scorer = SentimentScorer(SentimentConfig())
 
     def plain_vader(self, row: Row) -> bool:
-        body = "\n".join(part for part in (row.title, row.text) if part)
-        return self._vader.polarity_scores(body)["compound"] <= VADER_NEGATIVE
+        return self._vader.polarity_scores(row.body)["compound"] <= VADER_NEGATIVE
 
     def reviewmon_text(self, row: Row) -> bool:
         return self._scorer.score(text=row.text, title=row.title, rating=None, translation=None).negative

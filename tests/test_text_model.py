@@ -199,15 +199,20 @@ def _labelled_data(folder: Path) -> None:
         writer.writerows([1 if negative else 5, text] for text, negative in rows())
 
 
+def _fit_script():
+    """bench/fit_text_model.py, imported (bench/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("fit_text_model", ROOT / "bench" / "fit_text_model.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("fit_text_model", module)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_fitting_writes_a_model_the_scorer_reads_and_that_learned_its_words(tmp_path: Path) -> None:
     pytest.importorskip("sklearn", reason="scikit-learn fits the model: pip install -e '.[fit]'")
-    spec = importlib.util.spec_from_file_location("fit_text_model", ROOT / "bench" / "fit_text_model.py")
-    fit_text_model = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fit_text_model", fit_text_model)
-    spec.loader.exec_module(fit_text_model)
     _labelled_data(tmp_path / "data")
     out = tmp_path / "model.json"
-    assert fit_text_model.main(["--data", str(tmp_path / "data"), "--out", str(out)]) == 0
+    assert _fit_script().main(["--data", str(tmp_path / "data"), "--out", str(out)]) == 0
 
     model = text_model.load(str(out))
     assert model.word_weights["zorbly"] > 0 > model.word_weights["quimble"]
@@ -219,8 +224,5 @@ def test_fitting_writes_a_model_the_scorer_reads_and_that_learned_its_words(tmp_
 
 
 def test_fitting_without_the_data_says_so(tmp_path: Path, capsys) -> None:
-    spec = importlib.util.spec_from_file_location("fit_text_model_missing", ROOT / "bench" / "fit_text_model.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.json")]) == 2
+    assert _fit_script().main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.json")]) == 2
     assert "no labelled data" in capsys.readouterr().err and not (tmp_path / "m.json").exists()
