@@ -63,7 +63,8 @@ def sentiment_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str
         target = found.get("target")
         if target:
             rows.append(("sentiment", f"{name}, text only ({result['split']})",
-                         f"F1 {target['f1']:.2f} (needs {target['f1_needed']:.2f}), P {target['precision']:.2f}",
+                         f"F1 {target['f1']:.2f} (needs {target['f1_needed']:.2f}), P {target['precision']:.2f}"
+                         + (", within the 95% interval" if target["within_interval"] else ""),
                          "F1 >= VADER + 0.10, P >= 0.6", "pass" if target["pass"] else "FAIL"))
     return rows
 

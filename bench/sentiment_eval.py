@@ -34,6 +34,11 @@ The two text-only rules read the same input; they differ where reviewmon's rule
 (service/sentiment.py: sentences, the clause after "but", complaint cues, the language
 check) decides otherwise than the whole-text compound; the output counts those rows.
 
+Each figure comes with its 95% interval (precision: Wilson's; F1, and the F1 gain over
+plain VADER on the same rows: a seeded bootstrap over the rows). Where a target lies
+inside that interval, the verdict says "within the interval": the rows measured cannot
+tell a pass from a fail (alexa's held-out split has 68 negatives).
+
 Five-star reviews: for sets with stars the JSON and a line under the table count how many
 five-star reviews each rule flags and, where the label is independent of the stars
 (clothing), how many of those the reviewer did not recommend. No set labels "angry text
@@ -71,6 +76,7 @@ VADER_NEGATIVE = -0.05
 SNIPPET_NEGATIVE_MEAN = -0.5
 TARGET_F1_GAIN = 0.10
 TARGET_PRECISION = 0.6
+CONFIDENCE, BOOTSTRAP_RESAMPLES = 0.95, 1000
 SPLITS = ("tune", "held-out", "all")
 
 
@@ -133,6 +139,49 @@ class Counts:
                 "precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
 
 
+def precision_interval(counts: Counts) -> tuple[float, float] | None:
+    """95% Wilson interval of the precision: the flags are a sample of what the rule would flag."""
+    from scipy.stats import binomtest
+
+    flags = counts.tp + counts.fp
+    if not flags:
+        return None
+    found = binomtest(counts.tp, flags).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
+    return round(float(found.low), 4), round(float(found.high), 4)
+
+
+def _f1(flags, truth, axis=-1):
+    """F1 along an axis of 0/1 arrays (the shape scipy's vectorized bootstrap passes)."""
+    import numpy as np
+
+    tp = (flags * truth).sum(axis=axis)
+    wrong = (flags != truth).sum(axis=axis)
+    return np.where(tp > 0, 2 * tp / np.maximum(2 * tp + wrong, 1), 0.0)
+
+
+def _bootstrap(statistic, *columns: list[bool]) -> tuple[float, float] | None:
+    """95% percentile-bootstrap interval of statistic(*columns), rows resampled together
+    (seeded: the same figures every run)."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    if len(columns[0]) < 2 or not any(any(column) for column in columns):
+        return None
+    found = bootstrap(tuple(np.array(column, dtype=np.int8) for column in columns), statistic, paired=True,
+                      vectorized=True, n_resamples=BOOTSTRAP_RESAMPLES, batch=100, method="percentile",
+                      confidence_level=CONFIDENCE, rng=np.random.default_rng(0)).confidence_interval
+    return round(float(found.low), 4), round(float(found.high), 4)
+
+
+def f1_interval(predicted: list[bool], actual: list[bool]) -> tuple[float, float] | None:
+    return _bootstrap(_f1, predicted, actual)
+
+
+def f1_gain_interval(ours: list[bool], plain: list[bool], actual: list[bool]) -> tuple[float, float] | None:
+    """The interval of F1(ours) - F1(plain VADER) on the same resampled rows: the target's own figure."""
+    return _bootstrap(lambda a, b, truth, axis=-1: _f1(a, truth, axis) - _f1(b, truth, axis), ours, plain, actual)
+
+
 def split_of(row: Row) -> str:
     """'tune' or 'held-out', from a hash of what the scorer reads: stable across runs and machines."""
     bucket = int.from_bytes(hashlib.sha256(row.body.encode("utf-8")).digest()[:8], "big") % 100
@@ -185,12 +234,20 @@ def rule_table(rules: Rules, has_stars: bool) -> list[tuple[str, str, Rule]]:
     return table
 
 
+def _target_inside(target: dict) -> bool:
+    """Whether a target lies inside its figure's 95% interval (precision; F1 gain over plain
+    VADER on the same rows): the sample cannot tell pass from fail."""
+    return any(interval is not None and interval[0] <= needed <= interval[1]
+               for interval, needed in ((target["precision_95"], TARGET_PRECISION), (target["f1_gain_95"], TARGET_F1_GAIN)))
+
+
 def evaluate(rows: list[Row], table: list[tuple[str, str, Rule]]) -> dict:
     """Precision/recall/F1 of each rule on these rows, the five-star counts and the issue 6 target."""
     counts = {(mode, name): Counts() for mode, name, _ in table}
     five = [row for row in rows if row.rating == 5]
     five_star = {"rows": len(five), "negative": sum(row.negative for row in five), "flagged": {}}
     predictions: dict[tuple[str, str], list[bool]] = {}
+    truth = [row.negative for row in rows]
     for mode, name, rule in table:
         flagged_five = flagged_five_negative = 0
         predictions[(mode, name)] = []
@@ -206,7 +263,9 @@ def evaluate(rows: list[Row], table: list[tuple[str, str, Rule]]) -> dict:
     result: dict = {
         "rows": len(rows),
         "negatives": sum(row.negative for row in rows),
-        "rules": [{"mode": mode, "rule": name, **counts[(mode, name)].as_dict()} for mode, name, _ in table],
+        "rules": [{"mode": mode, "rule": name, **counts[(mode, name)].as_dict(),
+                   "precision_95": precision_interval(counts[(mode, name)]),
+                   "f1_95": f1_interval(predictions[(mode, name)], truth)} for mode, name, _ in table],
     }
     plain, ours = counts.get(("text", "plain VADER")), counts.get(("text", "reviewmon"))
     if plain is not None and ours is not None:
@@ -217,9 +276,12 @@ def evaluate(rows: list[Row], table: list[tuple[str, str, Rule]]) -> dict:
             "f1_needed": round(plain.f1 + TARGET_F1_GAIN, 4),
             "f1": round(ours.f1, 4),
             "precision": round(ours.precision, 4),
+            "precision_95": precision_interval(ours),
+            "f1_gain_95": f1_gain_interval(predictions[("text", "reviewmon")], predictions[("text", "plain VADER")], truth),
             # compare at the printed precision, so a PASS never hides behind the fourth decimal
             "pass": round(ours.f1, 4) >= round(plain.f1 + TARGET_F1_GAIN, 4) and round(ours.precision, 4) >= TARGET_PRECISION,
         }
+        result["target"]["within_interval"] = _target_inside(result["target"])
     if five:
         result["five_star"] = five_star
     return result
@@ -314,7 +376,7 @@ def header(split: str) -> str:
 
 
 def format_table(report: dict) -> str:
-    columns = ("set", "rows", "neg", "mode", "rule", "precision", "recall", "F1", "issue 6 target")
+    columns = ("set", "rows", "neg", "mode", "rule", "precision", "recall", "F1", "95% interval: P; F1", "issue 6 target")
     lines: list[tuple[str, ...]] = []
     notes: list[str] = []
     disagree: list[str] = []
@@ -324,11 +386,12 @@ def format_table(report: dict) -> str:
             if rule["mode"] == "text" and rule["rule"] == "reviewmon" and "target" in result:
                 t = result["target"]
                 target = (f"{'PASS' if t['pass'] else 'FAIL'} (needs F1 >= {t['f1_needed']:.2f}, "
-                          f"P >= {TARGET_PRECISION})")
+                          f"P >= {TARGET_PRECISION})" + (", within the interval" if t["within_interval"] else ""))
             if rule["mode"] == "with stars" and result["gold_from_stars"]:
                 target = "gold is the stars: stars alone right by definition"
             lines.append((name, str(result["rows"]), str(result["negatives"]), rule["mode"], rule["rule"],
-                          f"{rule['precision']:.2f}", f"{rule['recall']:.2f}", f"{rule['f1']:.2f}", target))
+                          f"{rule['precision']:.2f}", f"{rule['recall']:.2f}", f"{rule['f1']:.2f}",
+                          f"{_span(rule['precision_95'])}; {_span(rule['f1_95'])}", target))
         five = result.get("five_star")
         if five:
             independent = not result["gold_from_stars"]
@@ -346,6 +409,8 @@ def format_table(report: dict) -> str:
 
     out = [header(report["split"]) + (f"; at most {report['limit']} rows per set" if report["limit"] else ""),
            f"target (issue 6): text-only F1 >= plain VADER F1 + {TARGET_F1_GAIN:.2f} and precision >= {TARGET_PRECISION}",
+           "95% intervals: precision by Wilson, F1 by bootstrap over the rows; \"within the interval\": the target "
+           "lies inside the interval of the precision or of the F1 gain over plain VADER, so the sample cannot settle it",
            "", fmt(columns), fmt(tuple("-" * w for w in widths))]
     previous = None
     for line in lines:
@@ -356,6 +421,10 @@ def format_table(report: dict) -> str:
             "model, and non-English text left unflagged): " + (", ".join(disagree) or "none"),
             "", f"{report['seconds']:.1f} s"]
     return "\n".join(out)
+
+
+def _span(interval: list[float] | None) -> str:
+    return f"{interval[0]:.2f}-{interval[1]:.2f}" if interval else "-"
 
 
 def five_star_examples(data: Path, split: str, count: int) -> list[str]:

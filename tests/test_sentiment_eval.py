@@ -77,3 +77,42 @@ def test_real_rules_on_a_few_sentences():
     assert by_rule[("text", "plain VADER")]["tp"] == 1 and by_rule[("text", "plain VADER")]["fn"] == 1  # "Food was cold." scores 0
     assert by_rule[("with stars", "reviewmon")]["recall"] == 1.0  # stars catch the cold food, text the angry five stars
     assert result["five_star"]["flagged"]["with stars: reviewmon"]["flagged"] == 1
+
+
+def test_precision_interval_is_wilsons():
+    # 3 of 4 flags right: Wilson's 95% interval, worked by hand (z = 1.96), is 0.30-0.95
+    low, high = sentiment_eval.precision_interval(Counts(tp=3, fp=1, fn=5, tn=9))
+    assert low == pytest.approx(0.3006, abs=1e-3) and high == pytest.approx(0.9544, abs=1e-3)
+    assert sentiment_eval.precision_interval(Counts(fn=2, tn=2)) is None  # nothing flagged: no precision to bound
+
+
+def test_intervals_narrow_with_more_rows_and_are_the_same_every_run():
+    def rows(copies):  # the same 75%-precision, 75%-recall pattern, repeated
+        return [Row(f"{i}-{j}", negative=j < 4) for i in range(copies) for j in range(7)]
+
+    table = [("text", "plain VADER", lambda r: r.text.endswith("-0")),
+             ("text", "reviewmon", lambda r: r.text[-1] in "0125")]
+    small, large = evaluate(rows(10), table), evaluate(rows(100), table)
+    for result in (small, large):
+        ours = result["rules"][1]
+        assert ours["f1_95"][0] < ours["f1"] < ours["f1_95"][1]
+        assert ours["precision_95"][0] < ours["precision"] < ours["precision_95"][1]
+    width = lambda interval: interval[1] - interval[0]  # noqa: E731
+    assert width(large["rules"][1]["f1_95"]) < width(small["rules"][1]["f1_95"]) / 2
+    assert width(large["target"]["f1_gain_95"]) < width(small["target"]["f1_gain_95"]) / 2
+    assert evaluate(rows(10), table) == small  # seeded: a rerun prints the same table
+
+
+def test_a_verdict_inside_the_interval_says_so():
+    table = [("text", "plain VADER", lambda r: False), ("text", "reviewmon", lambda r: r.text[-1] in "0125")]
+
+    def verdict(copies):
+        rows = [Row(f"{i}-{j}", negative=j < 4) for i in range(copies) for j in range(7)]
+        report = {"split": "held-out", "limit": None, "seconds": 0.0,
+                  "sets": {"made-up": {"gold": "", "has_stars": False, "gold_from_stars": False, **evaluate(rows, table)}}}
+        line = next(line for line in sentiment_eval.format_table(report).splitlines() if "PASS" in line or "FAIL" in line)
+        return line.split("  ")[-1]
+
+    # precision 0.75 against the 0.6 target: 28 rows cannot settle it, 700 rows can
+    assert verdict(4).startswith("PASS") and verdict(4).endswith("within the interval")
+    assert verdict(100).startswith("PASS") and not verdict(100).endswith("within the interval")
