@@ -41,7 +41,7 @@ from service.config import SourceConfig
 from service.context import Context
 from service.errors import NotBackfillable, SourceBusy
 from service.ingest import PageCounts, SourceInfo
-from service.models import PollRun, PollStatus, Source, SourceStatus
+from service.models import PollRun, PollStatus, RunKind, Source, SourceStatus
 from service.poll import Progress, RunResult, status_for, sync_sources
 from service.poll import describe as describe_error
 
@@ -185,7 +185,8 @@ class _Backfill:
 
     def _start(self, restart: bool) -> tuple[int, dict[str, Any] | None]:
         with self.ctx.session(write=True) as session:
-            run = PollRun(source_id=self.claim.source_id, started_at=self.ctx.clock(), status=PollStatus.running)
+            run = PollRun(source_id=self.claim.source_id, kind=RunKind.backfill, started_at=self.ctx.clock(),
+                          status=PollStatus.running)
             session.add(run)
             session.flush()
             if restart:
@@ -219,7 +220,7 @@ class _Backfill:
         ctx, result = self.ctx, self.result
         now = ctx.clock()
         with ctx.session(write=True) as session:
-            result.record(session.get(PollRun, run_id), now, error_prefix="backfill: ")
+            result.record(session.get(PollRun, run_id), now)
             if result.ok and not result.finished:  # the listing ended without a last resume point
                 session.exec(update(Source).where(Source.id == self.claim.source_id)
                              .values(backfill_cursor=sa.null(), backfill_done_at=now))

@@ -21,7 +21,7 @@ from service import config as config_module
 from service.config import read_secret
 from service.context import Context
 from service.errors import PolicyViolation, ReviewmonError
-from service.models import DraftStatus, FollowUp, Role
+from service.models import DraftStatus, FollowUp, Role, RunKind
 
 TABLE_LIMIT = 50
 
@@ -52,6 +52,12 @@ SOURCE_FIELDS = ("name", "type", "status", "schedule", "reviews", "last_polled_a
 SOURCE_TABLE = [("name", "name", 16), ("type", "type", 12), ("status", "status", 12), ("reviews", "reviews", 7),
                 ("last_success_at", "last success", 16), ("failure_count", "fails", 5), ("next_poll_at", "next poll", 16),
                 ("polling_by", "polling now", 14), ("last_error", "last error", 40), ("warnings", "warnings", 40)]
+
+RUN_FIELDS = ("id", "source", "kind", "status", "started_at", "finished_at", "seconds", "fetched", "inserted", "updated",
+              "rejected", "drafted", "error", "problems")
+RUN_TABLE = [("id", "id", 6), ("source", "source", 16), ("kind", "kind", 8), ("status", "status", 7),
+             ("started_at", "started", 16), ("seconds", "s", 6), ("inserted", "new", 5),
+             ("updated", "changed", 7), ("rejected", "skipped", 7), ("drafted", "drafts", 6), ("error", "error", 50)]
 
 
 @dataclass
@@ -279,6 +285,21 @@ def sources(state: State, fmt: str) -> None:
     ctx = state.context()
     with ctx.session() as session:
         output.emit(queries.source_rows(session, ctx.config), fmt, table_columns=SOURCE_TABLE, fields=SOURCE_FIELDS)
+
+
+@cli.command()
+@click.option("--source", metavar="NAME", help="Only this source's runs.")
+@click.option("--kind", type=click.Choice([k.value for k in RunKind]), help="Only polls, or only backfills.")
+@click.option("--failed", is_flag=True, help="Only the runs that failed.")
+@format_option
+@limit_option
+@click.pass_obj
+def runs(state: State, source: str | None, kind: str | None, failed: bool, fmt: str, limit: int | None) -> None:
+    """Past polls and backfills, newest first: what each fetched, stored and drafted, or why it failed."""
+    ctx = state.context()
+    with ctx.session() as session:
+        rows = queries.run_rows(session, source=source, kind=kind, failed=failed, limit=_table_limit(fmt, limit))
+        output.emit(rows, fmt, table_columns=RUN_TABLE, fields=RUN_FIELDS)
 
 
 @cli.group()

@@ -175,6 +175,7 @@ class PollConfig(_Strict):
     max_backoff: Duration = Field(default=timedelta(hours=6), description="a failing source waits at most this long between tries (or its schedule's gap, if longer)")
     tick: Duration = Field(default=timedelta(seconds=15), description="how often `serve` and `worker` look for due sources")
     lease_grace: Duration = Field(default=timedelta(minutes=2), description="a claim lasts the source's time_budget plus this; then another process may take it")
+    keep_runs: Duration = Field(default=timedelta(days=90), ge=timedelta(days=1), description="how long each poll and backfill stays in `reviewmon runs`; a source's older runs go at its next poll")
 
 
 ALERT_EVENTS = ("negative", "escalated", "source_failing", "source_recovered", "drafts_waiting", "daily_report", "weekly_report")

@@ -71,6 +71,11 @@ class PollStatus(StrEnum):
     failed = "failed"
 
 
+class RunKind(StrEnum):
+    poll = "poll"  # `reviewmon poll`, the scheduler, "Poll now": what is new since the last poll
+    backfill = "backfill"  # `reviewmon backfill`: the source's whole history, page by page
+
+
 class Source(SQLModel, table=True):
     """A configured source, created on first poll; kept (with its reviews) if removed from the config."""
 
@@ -223,10 +228,14 @@ class User(SQLModel, table=True):
 
 
 class PollRun(SQLModel, table=True):
+    """One poll or backfill of one source: what it fetched, stored and drafted, or why it
+    failed (`reviewmon runs`, the sources page). Kept for `[poll] keep_runs`."""
+
     __tablename__ = "poll_runs"
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="sources.id", index=True)
+    kind: str = Field(default=RunKind.poll, max_length=20, sa_column_kwargs={"server_default": RunKind.poll.value})
     started_at: datetime = _time(nullable=False)
     finished_at: datetime | None = _time()
     status: str = Field(max_length=20)

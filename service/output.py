@@ -67,6 +67,8 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
+        if any(isinstance(item, dict) for item in value):  # e.g. a run's problems: keep their fields apart
+            return json.dumps(value, ensure_ascii=False, default=_json_default)
         return "; ".join(map(str, value))
     return value
 

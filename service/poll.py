@@ -30,7 +30,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
@@ -83,11 +83,11 @@ class RunResult:
         for problem in page.errors:
             log.info("%s: skipped %s", self.name, problem, extra={"source": self.name, "where": problem.where, "raw": raw_excerpt(problem.raw)})
 
-    def record(self, run: PollRun, now: datetime, *, error_prefix: str = "") -> None:
+    def record(self, run: PollRun, now: datetime) -> None:
         """Write the outcome onto its poll_runs row."""
         run.finished_at = now
         run.status = PollStatus.ok if self.ok else PollStatus.failed
-        run.error = None if self.ok else f"{error_prefix}{self.error}"
+        run.error = None if self.ok else self.error
         run.fetched, run.rejected = self.fetched, self.rejected
         run.inserted, run.updated, run.drafted = self.counts.inserted, self.counts.updated, self.counts.drafted
         run.problems = [
@@ -307,13 +307,16 @@ class Poller:
 
     def _start_runs(self, session: Session, source_ids: list[int]) -> list[tuple[int, Any]]:
         """A poll_runs row for each source starting its poll, and its saved cursor (a
-        group-commit job: hundreds of sources start at once)."""
+        group-commit job: hundreds of sources start at once). The sources' runs older than
+        `[poll] keep_runs` go: each poll tidies its own source's history."""
         now = self.ctx.clock()
         # One model's defaults, copied: building a SQLModel row costs pydantic a signature
         # inspection per default factory, and hundreds start at once.
         template = PollRun(source_id=0, started_at=now, status=PollStatus.running).model_dump(exclude={"id"})
         rows = [{**template, "source_id": i} for i in source_ids]
         runs = dict(session.exec(insert(POLL_RUNS).returning(POLL_RUNS.c.source_id, POLL_RUNS.c.id), params=rows).all())
+        session.exec(delete(PollRun).where(col(PollRun.source_id).in_(source_ids), PollRun.status != PollStatus.running,
+                                           col(PollRun.started_at) < now - self.ctx.config.poll.keep_runs))
         cursors = dict(session.exec(select(Source.id, Source.cursor).where(col(Source.id).in_(source_ids))).all())
         return [(runs[i], cursors[i]) for i in source_ids]
 

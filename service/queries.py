@@ -22,6 +22,7 @@ from service.models import (
     DraftStatus,
     FollowUp,
     PollRun,
+    PollStatus,
     Review,
     ReviewRevision,
     Sentiment,
@@ -186,8 +187,30 @@ def _backfill_state(source: Source | None) -> str | None:
     return f"done {source.backfill_done_at:%Y-%m-%d %H:%M}" if source.backfill_done_at else None
 
 
-def last_runs(session: Session, source_id: int, limit: int = 10) -> list[PollRun]:
-    return list(session.exec(select(PollRun).where(PollRun.source_id == source_id).order_by(col(PollRun.id).desc()).limit(limit)))
+def run_rows(session: Session, *, source: str | None = None, kind: str | None = None, failed: bool = False,
+             limit: int | None = 50) -> Iterator[dict[str, Any]]:
+    """The polls and backfills on record, newest first: what each fetched, stored and
+    drafted, or why it failed. A run still "running" long after it started was cut off
+    (a killed process); the next claim of its source records it as failed."""
+    query = select(PollRun, Source.name).join(Source, col(Source.id) == PollRun.source_id).order_by(col(PollRun.id).desc())
+    if source is not None:
+        if session.exec(select(Source.id).where(Source.name == source)).first() is None:
+            raise NotFound(f"no source named {source!r} has been polled")
+        query = query.where(Source.name == source)
+    if kind is not None:
+        query = query.where(PollRun.kind == kind)
+    if failed:
+        query = query.where(PollRun.status == PollStatus.failed)
+    if limit is not None:
+        query = query.limit(limit)
+    for run, name in session.exec(query.execution_options(yield_per=STREAM_BATCH)):
+        yield {
+            "id": run.id, "source": name, "kind": run.kind, "status": run.status,
+            "started_at": run.started_at, "finished_at": run.finished_at,
+            "seconds": round((run.finished_at - run.started_at).total_seconds(), 1) if run.finished_at else None,
+            "fetched": run.fetched, "inserted": run.inserted, "updated": run.updated, "rejected": run.rejected,
+            "drafted": run.drafted, "error": run.error, "problems": run.problems,
+        }
 
 
 INBOX_STATUSES = (DraftStatus.drafted, DraftStatus.approved, DraftStatus.failed, DraftStatus.outdated)

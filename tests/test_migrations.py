@@ -4,6 +4,7 @@ they build exactly what the models describe."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -69,3 +70,20 @@ def test_upgrading_a_database_with_data_keeps_the_data(engine) -> None:
         assert c.exec_driver_sql("SELECT text, excerpt, removed_at FROM reviews").one() == ("Cold soup.", False, None)
         assert c.exec_driver_sql("SELECT status FROM sources").scalar_one() == "ok"
         assert c.exec_driver_sql("SELECT status, posted_at FROM drafts").one() == ("approved", None)
+
+
+def test_upgrading_tells_the_backfills_on_record_from_the_polls(engine) -> None:
+    # before 0006 a backfill's run said so only when it failed, in its error
+    command.upgrade(db.alembic_config(engine), "0005")
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO sources (id, name, type, created_at, failure_count, status)"
+                          " VALUES (1, 's', 'file', '2026-01-01 00:00:00', 0, 'ok')")
+        for run_id, status, error in ((1, "ok", None), (2, "failed", "backfill: HTTP 503"), (3, "failed", "HTTP 503")):
+            c.execute(sa.text(
+                "INSERT INTO poll_runs (id, source_id, started_at, status, fetched, inserted, updated, rejected, drafted,"
+                " error, problems) VALUES (:id, 1, '2026-01-01 00:00:00', :status, 0, 0, 0, 0, 0, :error, '[]')"),
+                {"id": run_id, "status": status, "error": error})
+    db.migrate(engine)
+    with engine.connect() as c:
+        kinds = c.exec_driver_sql("SELECT id, kind FROM poll_runs ORDER BY id").all()
+    assert [tuple(row) for row in kinds] == [(1, "poll"), (2, "backfill"), (3, "poll")]

@@ -1,17 +1,22 @@
-"""The sources page: each source's health (the same rows as `reviewmon sources`), and
-"Poll now" for owners, which makes a source due for the scheduler or the next cron poll
-(`reviewmon poll --source NAME` polls it at once from a shell)."""
+"""The sources page: each source's health (the same rows as `reviewmon sources`), its
+past runs (`reviewmon runs`), and "Poll now" for owners, which makes a source due for
+the scheduler or the next cron poll (`reviewmon poll --source NAME` polls it at once
+from a shell)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
 
 from service import claims, queries
+from service.models import RunKind, Source
 from service.users import Actor, require
 from service.web.deps import allowed, current_actor, get_ctx
 from service.web.security import verify_csrf
 from service.web.templating import flash, render
+
+RUNS_SHOWN = 100
 
 router = APIRouter()
 reader = allowed("read", "read the sources' health")
@@ -24,6 +29,20 @@ def sources(request: Request, actor: Actor = Depends(reader)) -> Response:
         rows = list(queries.source_rows(session, ctx.config))
     scheduler = request.app.state.worker is not None
     return render(request, "sources.html", {"rows": rows, "scheduler": scheduler, "can_act": actor.can("act")})
+
+
+@router.get("/sources/runs")
+def runs(request: Request, actor: Actor = Depends(reader), source: str | None = None, kind: str | None = None,
+         failed: bool = False, limit: int = Query(RUNS_SHOWN, ge=1, le=1000)) -> Response:
+    """Past polls and backfills (the same rows as `reviewmon runs`)."""
+    ctx = get_ctx(request)
+    kind = kind if kind in RunKind.__members__ else None
+    with ctx.session() as session:
+        rows = list(queries.run_rows(session, source=source or None, kind=kind, failed=failed, limit=limit))
+        names = sorted(session.exec(select(Source.name)).all())
+    return render(request, "runs.html", {"rows": rows, "sources": names, "kinds": [k.value for k in RunKind],
+                                         "filters": {"source": source or None, "kind": kind, "failed": failed},
+                                         "limit": limit})
 
 
 @router.post("/sources/{name}/poll-now", dependencies=[Depends(verify_csrf)])
