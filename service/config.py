@@ -245,8 +245,8 @@ class SourceConfig(_Strict):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        if value not in connectors.available():
-            raise ValueError(f"unknown source type {value!r}; known: {', '.join(sorted(connectors.available()))}")
+        if not connectors.known(value):
+            raise ValueError(f"unknown source type {value!r}; known: {', '.join(connectors.names())}")
         return value
 
 

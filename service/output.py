@@ -16,10 +16,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 FORMATS = ("table", "json", "csv")
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -84,6 +80,11 @@ def write_table(
     rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str, int | None]], out: IO[str] | None = None
 ) -> int:
     """columns: (key, heading, max width or None). Returns the number of rows shown."""
+    # imported here: a cron poll, which prints no table, need not load rich
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for _key, heading, width in columns:
         table.add_column(heading, overflow="fold", max_width=width)

@@ -38,7 +38,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from confusable_homoglyphs import confusables
 
 from connectors.base import ReplyLimit
 from service.config import Contact
@@ -81,6 +80,10 @@ def _fold_char(ch: str) -> str:
 
 def _latin_look_alike(ch: str) -> str:
     """The ASCII letter or digit `ch` can pass for (Cyrillic "е", Greek "ο", ...), else `ch`."""
+    # imported here: its table takes 40 ms to load, and only a reply with a non-ASCII
+    # letter in it ever needs it (not a poll that drafts nothing)
+    from confusable_homoglyphs import confusables
+
     for found in confusables.is_confusable(ch, greedy=True, preferred_aliases=[]) or []:
         for glyph in found["homoglyphs"]:
             if glyph["c"].isascii() and glyph["c"].isalnum():
