@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 import connectors
 from service.config import Config, SourceConfig
-from service.errors import NotFound
+from service.errors import NotFound, ReviewmonError
 from service.models import (
     Draft,
     DraftEvent,
@@ -25,6 +25,7 @@ from service.models import (
     PollStatus,
     Review,
     ReviewRevision,
+    RunKind,
     Sentiment,
     Source,
     utcnow,
@@ -187,6 +188,11 @@ def _backfill_state(source: Source | None) -> str | None:
     return f"done {source.backfill_done_at:%Y-%m-%d %H:%M}" if source.backfill_done_at else None
 
 
+def stored_source_names(session: Session) -> list[str]:
+    """Every source with something on record, in the config or not (any more)."""
+    return list(session.exec(select(Source.name).order_by(Source.name)))
+
+
 def run_rows(session: Session, *, source: str | None = None, kind: str | None = None, failed: bool = False,
              limit: int | None = 50) -> Iterator[dict[str, Any]]:
     """The polls and backfills on record, newest first: what each fetched, stored and
@@ -198,6 +204,8 @@ def run_rows(session: Session, *, source: str | None = None, kind: str | None = 
             raise NotFound(f"no source named {source!r} has been polled")
         query = query.where(Source.name == source)
     if kind is not None:
+        if kind not in set(RunKind):
+            raise ReviewmonError(f"no run kind {kind!r}; known: {', '.join(RunKind)}")
         query = query.where(PollRun.kind == kind)
     if failed:
         query = query.where(PollRun.status == PollStatus.failed)

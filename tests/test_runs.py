@@ -146,3 +146,5 @@ async def test_the_runs_page_lists_them_escaped_and_filtered(polled) -> None:
         assert cafe.text.count("<tr>") - 1 == 1 and "rating missing" not in cafe.text
         none = await client.get("/sources/runs", params={"kind": "backfill"})
         assert "No runs on record that match." in none.text
+        bogus = await client.get("/sources/runs", params={"kind": "<b>rerun</b>"})
+        assert bogus.status_code == 400 and "no run kind &#39;&lt;b&gt;rerun&lt;/b&gt;&#39;; known: poll, backfill" in bogus.text

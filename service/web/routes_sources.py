@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
 
 from service import claims, queries
-from service.models import RunKind, Source
+from service.models import RunKind
 from service.users import Actor, require
 from service.web.deps import allowed, current_actor, get_ctx
 from service.web.security import verify_csrf
@@ -36,13 +35,12 @@ def runs(request: Request, actor: Actor = Depends(reader), source: str | None = 
          failed: bool = False, limit: int = Query(RUNS_SHOWN, ge=1, le=1000)) -> Response:
     """Past polls and backfills (the same rows as `reviewmon runs`)."""
     ctx = get_ctx(request)
-    kind = kind if kind in RunKind.__members__ else None
+    filters = {"source": source or None, "kind": kind or None, "failed": failed}
     with ctx.session() as session:
-        rows = list(queries.run_rows(session, source=source or None, kind=kind, failed=failed, limit=limit))
-        names = sorted(session.exec(select(Source.name)).all())
+        rows = list(queries.run_rows(session, **filters, limit=limit))
+        names = queries.stored_source_names(session)
     return render(request, "runs.html", {"rows": rows, "sources": names, "kinds": [k.value for k in RunKind],
-                                         "filters": {"source": source or None, "kind": kind, "failed": failed},
-                                         "limit": limit})
+                                         "filters": filters, "limit": limit})
 
 
 @router.post("/sources/{name}/poll-now", dependencies=[Depends(verify_csrf)])
