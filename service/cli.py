@@ -310,14 +310,18 @@ def reviews() -> None:
 @reviews.command("list")
 @click.option("--negative", is_flag=True, help="Only reviews flagged negative.")
 @click.option("--source", metavar="NAME")
+@click.option("--rating", type=click.IntRange(1, 5), help="Only reviews with this many stars.")
+@click.option("--search", metavar="WORDS", help="Only reviews whose title or text contains these words (any case).")
 @format_option
 @limit_option
 @click.pass_obj
-def reviews_list(state: State, negative: bool, source: str | None, fmt: str, limit: int | None) -> None:
+def reviews_list(state: State, negative: bool, source: str | None, rating: int | None, search: str | None, fmt: str,
+                 limit: int | None) -> None:
     """Reviews, newest first."""
     ctx = state.context()
     with ctx.session() as session:
-        rows = queries.review_rows(session, negative=True if negative else None, source=source, limit=_table_limit(fmt, limit))
+        rows = queries.review_rows(session, negative=True if negative else None, source=source, rating=rating,
+                                   search=search, limit=_table_limit(fmt, limit))
         output.emit(rows, fmt, table_columns=REVIEW_TABLE, fields=REVIEW_FIELDS)
 
 
@@ -334,8 +338,8 @@ def reviews_show(state: State, review_id: int, fmt: str) -> None:
         output.write_json([row], sys.stdout)
         return
     for key in ("id", "source", "external_id", "rating", "author", "location", "created_at", "updated_at", "url",
-                "removed_at", "excerpt", "language", "negative", "sentiment", "reason", "title", "text", "translation",
-                "owner_reply"):
+                "removed_at", "excerpt", "language", "negative", "sentiment", "reason", "escalation", "triage", "draft_id",
+                "title", "text", "translation", "owner_reply"):
         click.echo(f"{key:>12}: {output.visible(row[key])}")
     for index, old in enumerate(row["revision_history"], start=1):
         click.echo(f"  revision {index} (replaced {output.visible(old['replaced_at'])}): rating {old['rating']}: {output.visible(old['text'], 200)}")

@@ -49,10 +49,12 @@ def _revision_counts():
 
 
 def review_rows(
-    session: Session, *, negative: bool | None = None, source: str | None = None, limit: int | None = None,
-    review_id: int | None = None,
+    session: Session, *, negative: bool | None = None, source: str | None = None, rating: int | None = None,
+    search: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    limit: int | None = None, offset: int = 0, review_id: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Reviews newest first, with their source, sentiment and number of revisions."""
+    """Reviews newest first, with their source, sentiment and number of revisions.
+    `search`: words in the title or text, as typed (case aside; % and _ are plain characters)."""
     revisions = _revision_counts()
     query = (
         select(Review, Source.name, Sentiment, func.coalesce(revisions.c.n, 0))
@@ -65,10 +67,21 @@ def review_rows(
         query = query.where(Sentiment.negative == negative)
     if source:
         query = query.where(Source.name == source)
+    if rating is not None:
+        query = query.where(Review.rating == rating)
+    if search:
+        query = query.where(or_(col(Review.text).icontains(search, autoescape=True),
+                                col(Review.title).icontains(search, autoescape=True)))
+    if since is not None:
+        query = query.where(written_at() >= since)
+    if until is not None:
+        query = query.where(written_at() < until)
     if review_id is not None:
         query = query.where(Review.id == review_id)
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     for review, source_name, sentiment, revision_count in session.exec(query.execution_options(yield_per=STREAM_BATCH)):
         yield {
             "id": review.id, "source": source_name, "external_id": review.external_id, "rating": review.rating,
@@ -91,6 +104,7 @@ def review(session: Session, review_id: int) -> dict[str, Any]:
             {"rating": r.rating, "title": r.title, "text": r.text, "updated_at": r.updated_at, "replaced_at": r.replaced_at}
             for r in session.exec(select(ReviewRevision).where(ReviewRevision.review_id == review_id).order_by(ReviewRevision.id))
         ]
+        row["draft_id"] = session.exec(select(Draft.id).where(Draft.review_id == review_id)).first()
         return row
     raise NotFound(f"no review with id {review_id}")
 

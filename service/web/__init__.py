@@ -34,7 +34,7 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool = False) -> FastAPI:
     """The web app; with `scheduler`, it also runs the poll scheduler (service/worker.py)
     on its own event loop for as long as it serves."""
-    from service.web import routes_auth, routes_desk, routes_ops, routes_sources, routes_trends
+    from service.web import routes_auth, routes_desk, routes_ops, routes_reviews, routes_sources, routes_trends
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +64,7 @@ def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool =
     app.include_router(routes_trends.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_sources.router)
+    app.include_router(routes_reviews.router)
     _error_pages(app)
     return app
 

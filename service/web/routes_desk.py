@@ -21,7 +21,6 @@ approvals.next_steps. Every POST is CSRF-checked.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +32,7 @@ from service.errors import ConfigError, PolicyViolation
 from service.models import FollowUp
 from service.users import Actor
 from service.web.deps import allowed, current_actor, get_ctx
+from service.web.filters import PAGE_SIZES, as_day, as_int, day_range
 from service.web.security import verify_csrf
 from service.web.templating import flash, render
 
@@ -43,31 +43,7 @@ reader = allowed("read", "read reviews and drafts")
 # whether that user may act (users.Forbidden, shown as 403).
 CSRF = [Depends(verify_csrf)]
 
-PAGE_SIZES = (25, 50, 100, 200)
-
-
 # --- the inbox ---------------------------------------------------------------------------
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _day(value: str | None, errors: list[str], name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.append(f"{name}: {value!r} is not a date (YYYY-MM-DD); ignored")
-        return None
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 @router.get("/inbox")
@@ -85,18 +61,15 @@ def inbox(
 ) -> Response:
     ctx = get_ctx(request)
     errors: list[str] = []
-    first, last = _day(since, errors, "from"), _day(until, errors, "to")
+    first, last = as_day(since, errors, "from"), as_day(until, errors, "to")
     filters = {
-        "source": source or None, "location": (location or "").strip() or None, "rating": _int(rating),
+        "source": source or None, "location": (location or "").strip() or None, "rating": as_int(rating),
         "status": status or None,
     }
+    start, end = day_range(first, last)
     with ctx.session() as session:
-        rows = list(queries.inbox_rows(
-            session, now=ctx.clock(), **filters,
-            since=_midnight(first) if first else None,
-            until=_midnight(last) + timedelta(days=1) if last else None,  # "to" includes that day
-            limit=limit + 1, offset=offset,
-        ))
+        rows = list(queries.inbox_rows(session, now=ctx.clock(), **filters, since=start, until=end,
+                                       limit=limit + 1, offset=offset))
     more = len(rows) > limit
     shown = {k: v for k, v in {**filters, "since": first and first.isoformat(), "until": last and last.isoformat()}.items()
              if v is not None}

@@ -1,0 +1,137 @@
+"""The reviews pages: every stored review, filtered and paged (`/reviews`, as `reviewmon
+reviews list`), and one review in full (`/reviews/{id}`, as `reviewmon reviews show`)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from service import poll as poll_module
+from service import queries, users
+from service.web import create_app
+from tests.conftest import run_cli
+from tests.fakeconnector import FakeSource, review
+
+PASSWORD = "correct horse battery staple"
+HOSTILE = "<script>alert('x')</script> {{ 7*7 }} Cold soup, rude waiter. Awful."
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def shop(make_context, fake_type, tmp_path):
+    now = datetime.now(timezone.utc)
+    FakeSource("shop").page(
+        review("hostile", HOSTILE, 1, author="<b>Eve</b>", url="javascript:alert(1)", created_at=now - timedelta(days=5)),
+        review("praise", "Lovely chowder, friendly people!", 5, author="Ann", url="https://shop.example/r/2",
+               created_at=now - timedelta(days=4)),
+        review("percent", "They charged 100% more for COLD coffee. Awful.", 2, author="Bo", created_at=now - timedelta(days=3)),
+        review("meh", "It was fine.", 3, author="Cy", created_at=now - timedelta(days=2)),
+        cursor={"n": 1},
+    )
+    FakeSource("cafe").page(review("latte", "Best latte in town.", 5, author="Di", created_at=now - timedelta(days=1)),
+                            cursor={"n": 1})
+    ctx = make_context([{"name": "shop", "type": "fake", "script": "shop"},
+                        {"name": "cafe", "type": "fake", "script": "cafe"}])
+    asyncio.run(poll_module.poll(ctx))
+    users.add_user(ctx, "mia", "marketer", PASSWORD)
+    with ctx.session() as session:
+        ids = {row["external_id"]: row["id"] for row in queries.review_rows(session)}
+    return ctx, ids, tmp_path / "config.toml"
+
+
+@asynccontextmanager
+async def logged_in(ctx) -> AsyncIterator[httpx.AsyncClient]:
+    """A client logged in as a marketer: reading reviews is every role's right."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://test") as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', (await client.get("/login")).text).group(1)
+        await client.post("/login", data={"csrf_token": token, "username": "mia", "password": PASSWORD, "next": "/reviews"})
+        yield client
+
+
+def shown(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'href="/reviews/(\d+)"', page)]
+
+
+@pytest.mark.anyio
+async def test_every_review_is_listed_newest_first_and_filters_narrow_it(shop) -> None:
+    ctx, ids, _ = shop
+    async with logged_in(ctx) as client:
+        page = (await client.get("/reviews")).text
+        assert shown(page) == [ids[k] for k in ("latte", "meh", "percent", "praise", "hostile")]  # praise too, unlike the inbox
+
+        async def only(**params) -> list[int]:
+            return shown((await client.get("/reviews", params=params)).text)
+
+        assert await only(flag="negative") == [ids["percent"], ids["hostile"]]
+        assert await only(flag="not negative", source="shop") == [ids["meh"], ids["praise"]]
+        assert await only(rating="5") == [ids["latte"], ids["praise"]]
+        assert await only(q="cold") == [ids["percent"], ids["hostile"]]  # any case, title or text
+        assert await only(q="100%") == [ids["percent"]]  # % is a character, not a wildcard
+        assert await only(q="{{ 7*7 }}") == [ids["hostile"]]
+        last_two_days = (datetime.now(timezone.utc) - timedelta(days=2)).date().isoformat()
+        assert await only(since=last_two_days) == [ids["latte"], ids["meh"]]
+        bad_date = await client.get("/reviews", params={"since": "yesterday"})
+        assert bad_date.status_code == 200 and "is not a date" in html.unescape(bad_date.text)
+
+
+@pytest.mark.anyio
+async def test_pages_follow_each_other(shop) -> None:
+    ctx, ids, _ = shop
+    async with logged_in(ctx) as client:
+        first = (await client.get("/reviews", params={"limit": 2})).text
+        assert shown(first) == [ids["latte"], ids["meh"]]
+        older = html.unescape(re.search(r'href="([^"]+)" rel="next"', first).group(1))
+        second = (await client.get(older)).text
+        assert shown(second) == [ids["percent"], ids["praise"]] and 'rel="prev"' in second
+        third = (await client.get(html.unescape(re.search(r'href="([^"]+)" rel="next"', second).group(1)))).text
+        assert shown(third) == [ids["hostile"]] and 'rel="next"' not in third
+
+
+@pytest.mark.anyio
+async def test_a_review_in_full_escaped_with_its_verdict_and_draft(shop) -> None:
+    ctx, ids, _ = shop
+    async with logged_in(ctx) as client:
+        hostile = await client.get(f"/reviews/{ids['hostile']}")
+        assert hostile.status_code == 200
+        assert "<script>alert('x')</script>" not in hostile.text and "<b>Eve</b>" not in hostile.text
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; {{ 7*7 }}" in hostile.text  # shown as written, never run
+        assert "javascript:alert(1)" not in hostile.text  # not a web address: no link
+        assert "Why it is flagged" in hostile.text and "rating 1 of 5" in hostile.text
+        with ctx.session() as session:
+            draft_id = queries.review(session, ids["hostile"])["draft_id"]
+        assert draft_id and f'href="/drafts/{draft_id}"' in hostile.text
+
+        praise = (await client.get(f"/reviews/{ids['praise']}")).text
+        assert "Why it is not flagged" in praise and "not negative" in praise and 'href="/drafts/' not in praise
+        assert 'href="https://shop.example/r/2"' in praise
+
+        assert (await client.get("/reviews/999999")).status_code == 404
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://test") as anonymous:
+        assert (await anonymous.get("/reviews")).status_code in (302, 303)
+
+
+def test_the_cli_filters_the_same_way(shop) -> None:
+    _, ids, config = shop
+
+    def listed(*args: str) -> list[int]:
+        result = run_cli(config, "reviews", "list", "--format", "json", *args)
+        assert result.exit_code == 0, result.output
+        return [row["id"] for row in json.loads(result.output)]
+
+    assert listed("--search", "COLD") == [ids["percent"], ids["hostile"]]
+    assert listed("--search", "100%") == [ids["percent"]]
+    assert listed("--rating", "5", "--source", "shop") == [ids["praise"]]
+    shown_in_full = run_cli(config, "reviews", "show", str(ids["hostile"])).output
+    assert "draft_id:" in shown_in_full and "rating 1 of 5" in shown_in_full
