@@ -11,7 +11,8 @@ a 90-day and a 365-day period (median of 7 runs each):
 - plain GROUP BY:  the same weekly figures straight from reviews, sentiments and drafts
                    (what report() would cost without the trend tables);
 
-and what keeping the trend tables up to date costs: the first refresh after the bulk load
+the reviews list pages (GET /reviews: newest first, filtered, searched), and what keeping
+the trend tables up to date costs: the first refresh after the bulk load
 (a full rebuild), a refresh after a typical poll, and one after the [topics] keywords change.
 
     .venv/bin/python bench/dashboard.py                     # 1,000,000 reviews, a new database
@@ -213,9 +214,19 @@ def time_reports(engine, end: date) -> dict[int, tuple[int, float, float, float]
     return rows
 
 
-def page_ms(path: Path, end: date) -> dict[int, float]:
-    """The whole dashboard page as a browser gets it: GET /trends through the web app,
-    logged in (session check, report, filter menus, template), median of RUNS loads."""
+REVIEW_PAGES = {  # the reviews pages a reader opens (service/web/routes_reviews.py), first page of 50
+    "newest first": "/reviews",
+    "negative only": "/reviews?flag=negative",
+    "one source": "/reviews?source=trustpilot",
+    "words found often": "/reviews?q=cold",
+    "words found nowhere": "/reviews?q=zeppelin",
+}
+
+
+def page_ms(path: Path, end: date) -> tuple[dict[int, float], dict[str, float]]:
+    """Whole pages as a browser gets them, through the web app, logged in (session check,
+    queries, filter menus, template), median of RUNS loads: the dashboard (GET /trends)
+    for 90 and 365 days, and the reviews list (REVIEW_PAGES)."""
     import asyncio
     import re
 
@@ -232,14 +243,13 @@ def page_ms(path: Path, end: date) -> dict[int, float]:
     if users.actor_named(ctx, "bench") is None:
         users.add_user(ctx, "bench", "marketer", "bench-password-1")
 
-    async def run() -> dict[int, float]:
+    async def run() -> tuple[dict[int, float], dict[str, float]]:
         transport = httpx.ASGITransport(app=create_app(ctx))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             token = re.search(r'name="csrf_token" value="([^"]+)"', (await client.get("/login")).text).group(1)
             await client.post("/login", data={"username": "bench", "password": "bench-password-1", "csrf_token": token})
-            timings = {}
-            for days in (90, 365):
-                url = f"/trends?from={end - timedelta(days=days - 1)}&to={end}&bucket=week"
+
+            async def median_page_ms(url: str) -> float:
                 assert (await client.get(url)).status_code == 200
                 samples = []
                 for _ in range(RUNS):
@@ -247,8 +257,11 @@ def page_ms(path: Path, end: date) -> dict[int, float]:
                     response = await client.get(url)
                     samples.append((time.perf_counter() - started) * 1000)
                     assert response.status_code == 200
-                timings[days] = statistics.median(samples)
-            return timings
+                return statistics.median(samples)
+
+            trends_pages = {days: await median_page_ms(f"/trends?from={end - timedelta(days=days - 1)}&to={end}&bucket=week")
+                            for days in (90, 365)}
+            return trends_pages, {label: await median_page_ms(url) for label, url in REVIEW_PAGES.items()}
 
     try:
         return asyncio.run(run())
@@ -273,7 +286,7 @@ def main() -> None:
         first = trends.refresh(engine, DEFAULT_TOPICS)
         first_s = time.perf_counter() - started
         rows = time_reports(engine, end)
-        pages = page_ms(path, end)
+        pages, review_pages = page_ms(path, end)
         simulate_poll(engine, end)
         poll_ms = median_ms(lambda: trends.refresh(engine, DEFAULT_TOPICS), runs=1)
         started = time.perf_counter()
@@ -284,6 +297,7 @@ def main() -> None:
 
     if args.json:
         print(json.dumps({"reviews": reviews, "page_ms": {str(d): round(pages[d], 1) for d in pages},
+                          "reviews_page_ms": {label: round(ms, 1) for label, ms in review_pages.items()},
                           "report_ms": {str(d): round(rows[d][1], 1) for d in rows},
                           "group_by_ms": {str(d): round(rows[d][3], 1) for d in rows},
                           "first_refresh_s": round(first_s, 1), "refresh_after_poll_ms": round(poll_ms, 1)}, indent=2))
@@ -298,6 +312,8 @@ def main() -> None:
                          ("plain GROUP BY on the reviews ms (3 runs)", 3)):
         print(f"{label:46} {rows[90][index]:>10.1f} {rows[365][index]:>10.1f}")
     print(f"{'dashboard page, GET /trends logged in, ms':46} {pages[90]:>10.1f} {pages[365]:>10.1f}")
+    for label, ms in review_pages.items():
+        print(f"{'reviews page, ' + label + ', ms':46} {ms:>10.1f}   ({REVIEW_PAGES[label]})")
     what = "full rebuild" if first.full else "incremental"
     print(f"{'first refresh (after the bulk load) s':46} {first_s:>10.1f}   ({first.reviews:,} reviews, {what})")
     print(f"{'refresh after a poll (500 new, 50 posted) ms':46} {poll_ms:>10.1f}")

@@ -111,7 +111,7 @@ class Review(SQLModel, table=True):
     text: str = Field(sa_type=sa.Text)
     author: str | None = Field(default=None, sa_type=sa.Text)
     location: str | None = Field(default=None, sa_type=sa.Text)
-    created_at: datetime | None = _time(index=True)
+    created_at: datetime | None = _time()
     updated_at: datetime | None = _time()
     url: str | None = Field(default=None, sa_type=sa.Text)
     owner_reply: str | None = Field(default=None, sa_type=sa.Text)
@@ -126,6 +126,19 @@ class Review(SQLModel, table=True):
     escalation: str | None = Field(default=None, sa_type=sa.Text)  # why an owner must handle it (legal, injury, ...)
     triage: str | None = Field(default=None, sa_type=sa.Text)  # why it looks like spam or a fake review
     text_hash: str | None = Field(default=None, max_length=64, index=True)  # finds the same text from several reviewers
+
+
+def written_at() -> sa.ColumnElement[datetime]:
+    """When a review was written, as well as we know: the platform's creation time, else
+    its last change (Google Play gives only that), else when we first saw it."""
+    return sa.func.coalesce(Review.created_at, Review.updated_at, Review.first_seen_at)
+
+
+# Every review list is newest first by written_at() (then id): with this index a page of
+# a million reviews reads its 50 entries instead of sorting them all (bench/dashboard.py:
+# GET /reviews 990 ms before, 7.6 ms after; a search for words no review holds still
+# reads them all, 2.7 s).
+sa.Index("ix_reviews_written_at", written_at(), Review.id)
 
 
 class ReviewRevision(SQLModel, table=True):

@@ -29,15 +29,10 @@ from service.models import (
     Sentiment,
     Source,
     utcnow,
+    written_at,
 )
 
 STREAM_BATCH = 1000
-
-
-def written_at():
-    """When a review was written, as well as we know: the platform's creation time, else
-    its last change (Google Play gives only that), else when we first saw it."""
-    return func.coalesce(Review.created_at, Review.updated_at, Review.first_seen_at)
 
 
 def _revision_counts():
