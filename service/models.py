@@ -127,6 +127,11 @@ class Review(SQLModel, table=True):
     triage: str | None = Field(default=None, sa_type=sa.Text)  # why it looks like spam or a fake review
     text_hash: str | None = Field(default=None, max_length=64, index=True)  # finds the same text from several reviewers
 
+    @property
+    def written(self) -> datetime:
+        """When it was written, as well as we know (written_at() below, in Python)."""
+        return self.created_at or self.updated_at or self.first_seen_at
+
 
 def written_at() -> sa.ColumnElement[datetime]:
     """When a review was written, as well as we know: the platform's creation time, else

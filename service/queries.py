@@ -267,7 +267,7 @@ def inbox_rows(
     if limit is not None:
         query = query.limit(limit)
     for review, source_name, source_type, sentiment, draft in session.exec(query):
-        arrived = review.created_at or review.updated_at or review.first_seen_at
+        arrived = review.written
         yield {
             "review_id": review.id, "source": source_name, "platform": source_type, "rating": review.rating,
             "author": review.author, "title": review.title, "text": review.text, "url": review.url,

@@ -88,7 +88,7 @@ def reviews_arrived(session: Session, config: Config, *, source_id: int, stored_
     ).all()
     rows = []
     for review, sentiment, source_name, draft_id in found:
-        written = review.created_at or review.updated_at or review.first_seen_at
+        written = review.written
         if written < oldest:
             continue
         facts = ReviewFacts(
@@ -152,7 +152,7 @@ def waiting_drafts(session: Session, config: Config, now: datetime) -> int:
     ).all()
     rows = []
     for draft, review, source_name in found:
-        written = review.created_at or review.updated_at or review.first_seen_at
+        written = review.written
         if written < draft.created_at - config.alerts.max_age:
             continue
         message = draft_waiting_message(draft.id, review.id, source_name, review.author, review.rating,

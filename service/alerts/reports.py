@@ -99,7 +99,7 @@ def worst_reviews(session: Session, start: date, end: date, limit: int = WORST) 
     ).all()
     return [
         WorstReview(review.id, source, review.rating, compound, review.author,
-                    review.created_at or review.updated_at or review.first_seen_at, review.text, review.escalation,
+                    review.written, review.text, review.escalation,
                     draft_id)
         for review, compound, source, draft_id in rows
     ]
