@@ -310,18 +310,19 @@ def reviews() -> None:
 @reviews.command("list")
 @click.option("--negative", is_flag=True, help="Only reviews flagged negative.")
 @click.option("--source", metavar="NAME")
+@click.option("--location", metavar="NAME", help="Only reviews of this location.")
 @click.option("--rating", type=click.IntRange(1, 5), help="Only reviews with this many stars.")
 @click.option("--search", metavar="WORDS", help="Only reviews whose title or text contains these words (any case).")
 @format_option
 @limit_option
 @click.pass_obj
-def reviews_list(state: State, negative: bool, source: str | None, rating: int | None, search: str | None, fmt: str,
-                 limit: int | None) -> None:
+def reviews_list(state: State, negative: bool, source: str | None, location: str | None, rating: int | None,
+                 search: str | None, fmt: str, limit: int | None) -> None:
     """Reviews, newest first."""
     ctx = state.context()
     with ctx.session() as session:
-        rows = queries.review_rows(session, negative=True if negative else None, source=source, rating=rating,
-                                   search=search, limit=_table_limit(fmt, limit))
+        rows = queries.review_rows(session, negative=True if negative else None, source=source, location=location,
+                                   rating=rating, search=search, limit=_table_limit(fmt, limit))
         output.emit(rows, fmt, table_columns=REVIEW_TABLE, fields=REVIEW_FIELDS)
 
 

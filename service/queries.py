@@ -44,8 +44,8 @@ def _revision_counts():
 
 
 def review_rows(
-    session: Session, *, negative: bool | None = None, source: str | None = None, rating: int | None = None,
-    search: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    session: Session, *, negative: bool | None = None, source: str | None = None, location: str | None = None,
+    rating: int | None = None, search: str | None = None, since: datetime | None = None, until: datetime | None = None,
     limit: int | None = None, offset: int = 0, review_id: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Reviews newest first, with their source, sentiment and number of revisions.
@@ -62,6 +62,8 @@ def review_rows(
         query = query.where(Sentiment.negative == negative)
     if source:
         query = query.where(Source.name == source)
+    if location:
+        query = query.where(Review.location == location)
     if rating is not None:
         query = query.where(Review.rating == rating)
     if search:

@@ -37,7 +37,7 @@ def shop(make_context, fake_type, tmp_path):
         review("praise", "Lovely chowder, friendly people!", 5, author="Ann", url="https://shop.example/r/2",
                created_at=now - timedelta(days=4)),
         review("percent", "They charged 100% more for COLD coffee. Awful.", 2, author="Bo", created_at=now - timedelta(days=3)),
-        review("meh", "It was fine.", 3, author="Cy", created_at=now - timedelta(days=2)),
+        review("meh", "It was fine.", 3, author="Cy", location="Old Town", created_at=now - timedelta(days=2)),
         cursor={"n": 1},
     )
     FakeSource("cafe").page(review("latte", "Best latte in town.", 5, author="Di", created_at=now - timedelta(days=1)),
@@ -77,6 +77,7 @@ async def test_every_review_is_listed_newest_first_and_filters_narrow_it(shop) -
         assert await only(flag="negative") == [ids["percent"], ids["hostile"]]
         assert await only(flag="not negative", source="shop") == [ids["meh"], ids["praise"]]
         assert await only(rating="5") == [ids["latte"], ids["praise"]]
+        assert await only(location="Old Town") == [ids["meh"]]
         assert await only(q="cold") == [ids["percent"], ids["hostile"]]  # any case, title or text
         assert await only(q="100%") == [ids["percent"]]  # % is a character, not a wildcard
         assert await only(q="{{ 7*7 }}") == [ids["hostile"]]
@@ -133,5 +134,17 @@ def test_the_cli_filters_the_same_way(shop) -> None:
     assert listed("--search", "COLD") == [ids["percent"], ids["hostile"]]
     assert listed("--search", "100%") == [ids["percent"]]
     assert listed("--rating", "5", "--source", "shop") == [ids["praise"]]
+    assert listed("--location", "Old Town") == [ids["meh"]]
     shown_in_full = run_cli(config, "reviews", "show", str(ids["hostile"])).output
     assert "draft_id:" in shown_in_full and "rating 1 of 5" in shown_in_full
+
+
+@pytest.mark.anyio
+async def test_the_dashboard_leads_to_the_reviews_behind_its_figures(shop) -> None:
+    ctx, ids, _ = shop
+    async with logged_in(ctx) as client:
+        last_week = (datetime.now(timezone.utc) - timedelta(days=7)).date().isoformat()
+        dashboard = (await client.get("/trends", params={"from": last_week, "source": "shop", "bucket": "day"})).text
+        link = html.unescape(re.search(r'href="(/reviews\?[^"]+)">Read these reviews', dashboard).group(1))
+        assert f"since={last_week}" in link and "source=shop" in link
+        assert shown((await client.get(link)).text) == [ids[k] for k in ("meh", "percent", "praise", "hostile")]

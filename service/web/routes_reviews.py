@@ -2,7 +2,7 @@
 and `reviews show`): for a marketer reading what customers say, or an owner checking why
 a review was or was not flagged.
 
-    GET /reviews          newest first; filter by source, stars, flag, words, dates; paged
+    GET /reviews          newest first; filter by source, location, stars, flag, words, dates; paged
     GET /reviews/{id}     one review in full: its verdict and why, marks, earlier versions, its draft
 """
 
@@ -29,6 +29,7 @@ def reviews(
     request: Request,
     actor: Actor = Depends(reader),
     source: str | None = None,
+    location: str | None = None,
     rating: str | None = None,
     flag: str | None = None,
     q: str | None = None,
@@ -42,12 +43,15 @@ def reviews(
     first, last = as_day(since, errors, "from"), as_day(until, errors, "to")
     start, end = day_range(first, last)
     search = (q or "").strip()[:200] or None
+    place = (location or "").strip() or None
     with ctx.session() as session:
-        rows = list(queries.review_rows(session, source=source or None, rating=as_int(rating), negative=FLAGS.get(flag or ""),
-                                        search=search, since=start, until=end, limit=limit + 1, offset=offset))
+        rows = list(queries.review_rows(session, source=source or None, location=place, rating=as_int(rating),
+                                        negative=FLAGS.get(flag or ""), search=search, since=start, until=end,
+                                        limit=limit + 1, offset=offset))
         names = queries.stored_source_names(session)
-    shown = {k: v for k, v in {"source": source or None, "rating": as_int(rating), "flag": flag if flag in FLAGS else None,
-                               "q": search, "since": first and first.isoformat(), "until": last and last.isoformat()}.items()
+    shown = {k: v for k, v in {"source": source or None, "location": place, "rating": as_int(rating),
+                               "flag": flag if flag in FLAGS else None, "q": search,
+                               "since": first and first.isoformat(), "until": last and last.isoformat()}.items()
              if v is not None}
 
     def page(at: int) -> str:

@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date, datetime, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -56,7 +57,12 @@ def _choices(request: Request) -> dict[str, list[str]]:
 @router.get("/trends")
 def dashboard(request: Request, actor: Actor = Depends(reader)) -> Response:
     period, report = _report(request)
-    return render(request, "trends.html", {"period": period, "report": report, "export_query": request.url.query, **_choices(request)})
+    # the reviews behind the figures: the same period, source and location on /reviews
+    behind = {"source": period["source"], "location": period["location"], "since": period["start"].isoformat(),
+              "until": period["end"].isoformat()}
+    return render(request, "trends.html", {"period": period, "report": report, "export_query": request.url.query,
+                                           "reviews_query": urlencode({k: v for k, v in behind.items() if v}),
+                                           **_choices(request)})
 
 
 @router.get("/trends.csv")
