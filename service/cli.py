@@ -25,9 +25,6 @@ from service.models import DraftStatus, FollowUp, Role, RunKind
 
 TABLE_LIMIT = 50
 
-REVIEW_FIELDS = ("id", "source", "external_id", "rating", "title", "text", "author", "location", "created_at",
-                 "updated_at", "url", "owner_reply", "sentiment", "negative", "reason", "language", "revisions",
-                 "removed_at", "excerpt")
 REVIEW_TABLE = [("id", "id", 6), ("source", "source", 16), ("rating", "★", 2), ("negative", "neg", 4),
                 ("sentiment", "vader", 6), ("author", "author", 16), ("created_at", "written", 16),
                 ("text", "text", 60)]
@@ -323,7 +320,7 @@ def reviews_list(state: State, negative: bool, source: str | None, location: str
     with ctx.session() as session:
         rows = queries.review_rows(session, negative=True if negative else None, source=source, location=location,
                                    rating=rating, search=search, limit=_table_limit(fmt, limit))
-        output.emit(rows, fmt, table_columns=REVIEW_TABLE, fields=REVIEW_FIELDS)
+        output.emit(rows, fmt, table_columns=REVIEW_TABLE, fields=queries.REVIEW_FIELDS)
 
 
 @reviews.command("show")

@@ -57,7 +57,8 @@ def write_json(rows: Iterable[dict[str, Any]], out: IO[str]) -> None:
     out.write("\n]\n" if written else "]\n")
 
 
-def _csv_value(value: Any) -> Any:
+def csv_value(value: Any) -> Any:
+    """A cell as CSV writes it: times in ISO 8601, booleans as true/false, lists joined."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bool):
@@ -73,7 +74,7 @@ def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: IO[st
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _csv_value(row.get(k)) for k in columns})
+        writer.writerow({k: csv_value(row.get(k)) for k in columns})
 
 
 def write_table(

@@ -33,6 +33,10 @@ from service.models import (
 )
 
 STREAM_BATCH = 1000
+# A review's fields in CSV exports (`reviews list --format csv`, /reviews.csv), in this order.
+REVIEW_FIELDS = ("id", "source", "external_id", "rating", "title", "text", "author", "location", "created_at",
+                 "updated_at", "url", "owner_reply", "sentiment", "negative", "reason", "escalation", "triage", "language",
+                 "revisions", "removed_at", "excerpt")
 
 
 def _revision_counts():

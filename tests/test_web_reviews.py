@@ -4,7 +4,9 @@ reviews list`), and one review in full (`/reviews/{id}`, as `reviewmon reviews s
 from __future__ import annotations
 
 import asyncio
+import csv
 import html
+import io
 import json
 import re
 from collections.abc import AsyncIterator
@@ -37,7 +39,8 @@ def shop(make_context, fake_type, tmp_path):
         review("praise", "Lovely chowder, friendly people!", 5, author="Ann", url="https://shop.example/r/2",
                created_at=now - timedelta(days=4)),
         review("percent", "They charged 100% more for COLD coffee. Awful.", 2, author="Bo", created_at=now - timedelta(days=3)),
-        review("meh", "It was fine.", 3, author="Cy", location="Old Town", created_at=now - timedelta(days=2)),
+        review("meh", "It was fine.", 3, author="=HYPERLINK(\"http://evil.example\")", location="Old Town",
+               created_at=now - timedelta(days=2)),
         cursor={"n": 1},
     )
     FakeSource("cafe").page(review("latte", "Best latte in town.", 5, author="Di", created_at=now - timedelta(days=1)),
@@ -148,3 +151,25 @@ async def test_the_dashboard_leads_to_the_reviews_behind_its_figures(shop) -> No
         link = html.unescape(re.search(r'href="(/reviews\?[^"]+)">Read these reviews', dashboard).group(1))
         assert f"since={last_week}" in link and "source=shop" in link
         assert shown((await client.get(link)).text) == [ids[k] for k in ("meh", "percent", "praise", "hostile")]
+
+
+@pytest.mark.anyio
+async def test_the_csv_export_holds_every_review_the_filters_find_and_is_safe_in_a_spreadsheet(shop, monkeypatch) -> None:
+    from service.web import routes_reviews
+
+    monkeypatch.setattr(routes_reviews, "CSV_ROWS_PER_CHUNK", 2)  # several chunks from five reviews
+    ctx, ids, _ = shop
+    async with logged_in(ctx) as client:
+        page = (await client.get("/reviews", params={"source": "shop", "limit": 25})).text
+        export_url = html.unescape(re.search(r'href="(/reviews\.csv[^"]*)" download', page).group(1))
+        assert export_url == "/reviews.csv?source=shop"  # the page's filters, not its paging
+        response = await client.get(export_url)
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        assert [int(r["id"]) for r in rows] == [ids[k] for k in ("meh", "percent", "praise", "hostile")]  # every page
+        by_id = {int(r["id"]): r for r in rows}
+        assert by_id[ids["meh"]]["author"] == "'=HYPERLINK(\"http://evil.example\")"  # shown, never run as a formula
+        assert by_id[ids["hostile"]]["text"] == HOSTILE and by_id[ids["hostile"]]["negative"] == "true"
+        assert float(by_id[ids["praise"]]["sentiment"]) > 0 and by_id[ids["hostile"]]["escalation"] == ""
+        only_negative = list(csv.DictReader(io.StringIO((await client.get("/reviews.csv", params={"flag": "negative"})).text)))
+        assert [int(r["id"]) for r in only_negative] == [ids["percent"], ids["hostile"]]
