@@ -27,6 +27,12 @@ CONTACT = "hello@harbourlane.example"
 BUSINESS = "Harbour Lane Bistro"
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    """The web app's async tests run on asyncio, as uvicorn serves it."""
+    return "asyncio"
+
+
 @pytest.fixture(autouse=True)
 def no_real_backoff():
     """Retries happen as in production, minus the waiting (stamina's test mode)."""

@@ -9,7 +9,6 @@ import io
 import json
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 from sqlalchemy import insert
 from sqlmodel import select
@@ -19,16 +18,11 @@ from connectors.errors import ConnectorError
 from service import poll as poll_module
 from service import users
 from service.models import PollRun, PollStatus, RunKind, Source
-from service.web import create_app
 from tests.conftest import run_cli
 from tests.fakeconnector import FakeSource, review
+from tests.web_session import logged_in
 
 HOSTILE = "\x1b[31m<script>alert(1)</script>{{ 7*7 }}"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -128,11 +122,7 @@ def test_keep_runs_below_a_day_is_refused(tmp_path, database_url) -> None:
 async def test_the_runs_page_lists_them_escaped_and_filtered(polled) -> None:
     ctx, _ = polled
     users.add_user(ctx, "mia", "marketer", "correct horse battery staple")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://test") as client:
-        login = await client.get("/login")
-        token = login.text.split('name="csrf_token" value="')[1].split('"')[0]
-        await client.post("/login", data={"csrf_token": token, "username": "mia",
-                                          "password": "correct horse battery staple", "next": "/inbox"})
+    async with logged_in(ctx, "mia", "correct horse battery staple") as (client, _):
         sources = await client.get("/sources")
         assert 'href="/sources/runs?source=shop"' in sources.text
         page = await client.get("/sources/runs")

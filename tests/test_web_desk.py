@@ -10,8 +10,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -24,6 +24,7 @@ from service.context import Context
 from service.errors import InvalidTransition
 from service.users import Actor, Forbidden
 from service.web import create_app
+from tests import web_session
 from tests.conftest import CONTACT
 
 PASSWORD = "correct horse battery staple"
@@ -45,16 +46,11 @@ class Desk:
     drafts: dict[str, int]  # external review id -> draft id
 
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(self.ctx)), base_url="http://test")
+        return web_session.client_for(self.ctx)
 
     def draft(self, external_id: str) -> dict:
         with self.ctx.session() as session:
             return queries.draft(session, self.drafts[external_id])
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -97,25 +93,13 @@ def desk(make_context, fake_type) -> Desk:
 
 # --- helpers -----------------------------------------------------------------------------
 
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-async def token(client: httpx.AsyncClient, path: str = "/login") -> str:
-    page = await client.get(path)
-    return _TOKEN.search(page.text).group(1)
-
-
 async def login(client: httpx.AsyncClient, name: str, password: str = PASSWORD) -> httpx.Response:
-    return await client.post("/login", data={"csrf_token": await token(client), "username": name, "password": password,
-                                             "next": "/inbox"})
+    return await web_session.login(client, name, password)
 
 
-@asynccontextmanager
-async def logged_in(desk: Desk, name: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    """A client logged in as `name`, and its session's CSRF token."""
-    async with desk.client() as client:
-        assert (await login(client, name)).status_code == 303
-        yield client, await token(client, "/inbox")
+def logged_in(desk: Desk, name: str):
+    """A client logged in as `name` (every account has PASSWORD), and its session's CSRF token."""
+    return web_session.logged_in(desk.ctx, name, PASSWORD)
 
 
 def order(page: str) -> list[int]:

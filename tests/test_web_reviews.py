@@ -9,26 +9,18 @@ import html
 import io
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 
 from service import poll as poll_module
 from service import queries, users
-from service.web import create_app
+from tests import web_session
 from tests.conftest import run_cli
 from tests.fakeconnector import FakeSource, review
 
 PASSWORD = "correct horse battery staple"
 HOSTILE = "<script>alert('x')</script> {{ 7*7 }} Cold soup, rude waiter. Awful."
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -54,13 +46,9 @@ def shop(make_context, fake_type, tmp_path):
     return ctx, ids, tmp_path / "config.toml"
 
 
-@asynccontextmanager
-async def logged_in(ctx) -> AsyncIterator[httpx.AsyncClient]:
+def logged_in(ctx):
     """A client logged in as a marketer: reading reviews is every role's right."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://test") as client:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', (await client.get("/login")).text).group(1)
-        await client.post("/login", data={"csrf_token": token, "username": "mia", "password": PASSWORD, "next": "/reviews"})
-        yield client
+    return web_session.logged_in(ctx, "mia", PASSWORD)
 
 
 def shown(page: str) -> list[int]:
@@ -70,7 +58,7 @@ def shown(page: str) -> list[int]:
 @pytest.mark.anyio
 async def test_every_review_is_listed_newest_first_and_filters_narrow_it(shop) -> None:
     ctx, ids, _ = shop
-    async with logged_in(ctx) as client:
+    async with logged_in(ctx) as (client, _):
         page = (await client.get("/reviews")).text
         assert shown(page) == [ids[k] for k in ("latte", "meh", "percent", "praise", "hostile")]  # praise too, unlike the inbox
 
@@ -93,7 +81,7 @@ async def test_every_review_is_listed_newest_first_and_filters_narrow_it(shop) -
 @pytest.mark.anyio
 async def test_pages_follow_each_other(shop) -> None:
     ctx, ids, _ = shop
-    async with logged_in(ctx) as client:
+    async with logged_in(ctx) as (client, _):
         first = (await client.get("/reviews", params={"limit": 2})).text
         assert shown(first) == [ids["latte"], ids["meh"]]
         older = html.unescape(re.search(r'href="([^"]+)" rel="next"', first).group(1))
@@ -106,7 +94,7 @@ async def test_pages_follow_each_other(shop) -> None:
 @pytest.mark.anyio
 async def test_a_review_in_full_escaped_with_its_verdict_and_draft(shop) -> None:
     ctx, ids, _ = shop
-    async with logged_in(ctx) as client:
+    async with logged_in(ctx) as (client, _):
         hostile = await client.get(f"/reviews/{ids['hostile']}")
         assert hostile.status_code == 200
         assert "<script>alert('x')</script>" not in hostile.text and "<b>Eve</b>" not in hostile.text
@@ -122,7 +110,7 @@ async def test_a_review_in_full_escaped_with_its_verdict_and_draft(shop) -> None
         assert 'href="https://shop.example/r/2"' in praise
 
         assert (await client.get("/reviews/999999")).status_code == 404
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://test") as anonymous:
+    async with web_session.client_for(ctx) as anonymous:
         assert (await anonymous.get("/reviews")).status_code in (302, 303)
 
 
@@ -145,7 +133,7 @@ def test_the_cli_filters_the_same_way(shop) -> None:
 @pytest.mark.anyio
 async def test_the_dashboard_leads_to_the_reviews_behind_its_figures(shop) -> None:
     ctx, ids, _ = shop
-    async with logged_in(ctx) as client:
+    async with logged_in(ctx) as (client, _):
         last_week = (datetime.now(timezone.utc) - timedelta(days=7)).date().isoformat()
         dashboard = (await client.get("/trends", params={"from": last_week, "source": "shop", "bucket": "day"})).text
         link = html.unescape(re.search(r'href="(/reviews\?[^"]+)">Read these reviews', dashboard).group(1))
@@ -159,7 +147,7 @@ async def test_the_csv_export_holds_every_review_the_filters_find_and_is_safe_in
 
     monkeypatch.setattr(routes_reviews, "CSV_ROWS_PER_CHUNK", 2)  # several chunks from five reviews
     ctx, ids, _ = shop
-    async with logged_in(ctx) as client:
+    async with logged_in(ctx) as (client, _):
         page = (await client.get("/reviews", params={"source": "shop", "limit": 25})).text
         export_url = html.unescape(re.search(r'href="(/reviews\.csv[^"]*)" download', page).group(1))
         assert export_url == "/reviews.csv?source=shop"  # the page's filters, not its paging

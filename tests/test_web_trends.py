@@ -13,6 +13,7 @@ import pytest
 from service import poll as poll_module
 from service import users
 from service.web import create_app
+from tests.web_session import logged_in
 
 
 @pytest.fixture
@@ -37,12 +38,9 @@ def _t(text):
     return datetime.fromisoformat(text)
 
 
-async def _logged_in(app, name="sam", password="a long enough secret") -> httpx.AsyncClient:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-    page = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    await client.post("/login", data={"username": name, "password": password, "csrf_token": token})
-    return client
+async def _get_as_marketer(ctx, url: str) -> httpx.Response:
+    async with logged_in(ctx, "sam", "a long enough secret") as (client, _):
+        return await client.get(url)
 
 
 def run(coro):
@@ -59,14 +57,7 @@ def test_the_dashboard_needs_a_login(app_ctx) -> None:
 
 
 def test_a_marketer_sees_the_figures_and_charts_load_without_inline_script(app_ctx) -> None:
-    async def go():
-        client = await _logged_in(create_app(app_ctx))
-        try:
-            return await client.get("/trends?from=2026-11-01&to=2026-11-15&bucket=week")
-        finally:
-            await client.aclose()
-
-    page = run(go())
+    page = run(_get_as_marketer(app_ctx, "/trends?from=2026-11-01&to=2026-11-15&bucket=week"))
     assert page.status_code == 200
     assert re.search(r'Reviews</span><span class="value">3<', page.text)
     assert '<script src="/static/vendor/chart-4.6.1.umd.min.js"></script>' in page.text
@@ -77,14 +68,7 @@ def test_a_marketer_sees_the_figures_and_charts_load_without_inline_script(app_c
 
 
 def test_csv_export_is_what_the_page_shows_and_safe_for_spreadsheets(app_ctx) -> None:
-    async def go():
-        client = await _logged_in(create_app(app_ctx))
-        try:
-            return await client.get("/trends.csv?from=2026-11-01&to=2026-11-15&bucket=week")
-        finally:
-            await client.aclose()
-
-    response = run(go())
+    response = run(_get_as_marketer(app_ctx, "/trends.csv?from=2026-11-01&to=2026-11-15&bucket=week"))
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     total = next(r for r in rows if r["section"] == "total")
@@ -96,12 +80,5 @@ def test_csv_export_is_what_the_page_shows_and_safe_for_spreadsheets(app_ctx) ->
 
 
 def test_a_bad_date_is_a_clear_error(app_ctx) -> None:
-    async def go():
-        client = await _logged_in(create_app(app_ctx))
-        try:
-            return await client.get("/trends?from=yesterday")
-        finally:
-            await client.aclose()
-
-    response = run(go())
+    response = run(_get_as_marketer(app_ctx, "/trends?from=yesterday"))
     assert response.status_code == 400 and "must be a date like" in response.text
