@@ -47,6 +47,23 @@ def _revision_counts():
     )
 
 
+def _narrowed(query: Any, *, source: str | None, location: str | None, rating: int | None, since: datetime | None,
+              until: datetime | None) -> Any:
+    """The filters every review list offers (the inbox, the reviews page): by source,
+    location, stars, and when written (`until` excluded)."""
+    if source:
+        query = query.where(Source.name == source)
+    if location:
+        query = query.where(Review.location == location)
+    if rating is not None:
+        query = query.where(Review.rating == rating)
+    if since is not None:
+        query = query.where(written_at() >= since)
+    if until is not None:
+        query = query.where(written_at() < until)
+    return query
+
+
 def review_rows(
     session: Session, *, negative: bool | None = None, source: str | None = None, location: str | None = None,
     rating: int | None = None, search: str | None = None, since: datetime | None = None, until: datetime | None = None,
@@ -64,19 +81,10 @@ def review_rows(
     )
     if negative is not None:
         query = query.where(Sentiment.negative == negative)
-    if source:
-        query = query.where(Source.name == source)
-    if location:
-        query = query.where(Review.location == location)
-    if rating is not None:
-        query = query.where(Review.rating == rating)
+    query = _narrowed(query, source=source, location=location, rating=rating, since=since, until=until)
     if search:
         query = query.where(or_(col(Review.text).icontains(search, autoescape=True),
                                 col(Review.title).icontains(search, autoescape=True)))
-    if since is not None:
-        query = query.where(written_at() >= since)
-    if until is not None:
-        query = query.where(written_at() < until)
     if review_id is not None:
         query = query.where(Review.id == review_id)
     if limit is not None:
@@ -248,27 +256,18 @@ def inbox_rows(
 
     A review needs an answer while its draft is not yet done with (drafted, approved,
     failed, outdated). `status` narrows to one draft status."""
-    written = written_at()
     query = (
         select(Review, Source.name, Source.type, Sentiment, Draft)
         .join(Source, Source.id == Review.source_id)
         .join(Draft, Draft.review_id == Review.id)
         .outerjoin(Sentiment, Sentiment.review_id == Review.id)
         .where(col(Review.removed_at).is_(None), col(Draft.status).in_([s.value for s in INBOX_STATUSES]))
-        .order_by(col(Review.escalation).is_(None), col(Sentiment.negative).is_not(True), written.desc(), col(Review.id).desc())
+        .order_by(col(Review.escalation).is_(None), col(Sentiment.negative).is_not(True), written_at().desc(),
+                  col(Review.id).desc())
     )
-    if source:
-        query = query.where(Source.name == source)
-    if location:
-        query = query.where(Review.location == location)
-    if rating is not None:
-        query = query.where(Review.rating == rating)
+    query = _narrowed(query, source=source, location=location, rating=rating, since=since, until=until)
     if status:
         query = query.where(Draft.status == status)
-    if since is not None:
-        query = query.where(written >= since)
-    if until is not None:
-        query = query.where(written < until)
     query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
