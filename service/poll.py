@@ -20,6 +20,7 @@ The CLI (`reviewmon poll`), the scheduler (service/worker.py) and the web app al
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, update
@@ -35,7 +36,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from connectors import http
 from connectors.base import Page, RowError
 from connectors.errors import AuthError, ConnectorError, NotAuthorised
 from service import claims, metrics, trends
@@ -171,10 +171,19 @@ class Poller:
         # SQLite has one writer at a time: one database thread per process, no lock spinning.
         self.db = ThreadPoolExecutor(1 if sqlite_db else min(8, self.concurrency), thread_name_prefix="reviewmon-db")
         self.writer = GroupCommit(ctx, self.db)  # the many small write transactions, batched
-        self.transport = http.PoliteTransport(ctx.config.poll.per_host)
+
+    @cached_property
+    def transport(self) -> Any:
+        """Made when a source is first polled: a cron poll that finds nothing due never
+        loads httpx and its certificates (about 80 ms of every such start)."""
+        from connectors import http
+
+        return http.PoliteTransport(self.ctx.config.poll.per_host)
 
     def client(self) -> Any:
         """The HTTP client the sources are polled with (close it when done)."""
+        from connectors import http
+
         return http.make_client(transport=self.transport)
 
     async def in_db(self, fn: Callable[..., T], *args: Any) -> T:
@@ -202,7 +211,8 @@ class Poller:
         results: list[SourceResult] = []
         done: set[str] = set()  # polled by this round (a source falls due again only after a poll)
         running: set[asyncio.Task[SourceResult]] = set()
-        async with self.client() as client:
+        async with contextlib.AsyncExitStack() as stack:
+            client = None
             while True:
                 free = self.concurrency - len(running)
                 wanted = [n for n in chosen if n not in done]
@@ -210,6 +220,7 @@ class Poller:
                                                    not_polled_since=share)) if free and wanted else []
                 if claimed and warm is None:
                     warm = asyncio.ensure_future(asyncio.to_thread(warm_up, self.ctx))
+                    client = await stack.enter_async_context(self.client())
                 for claim in claimed:
                     done.add(claim.name)
                     running.add(asyncio.ensure_future(self.poll_source(config.source(claim.name), claim, client)))
@@ -237,6 +248,8 @@ class Poller:
             result.ok, result.error, result.status = False, describe(exc), SourceStatus.failing
             return result
         try:
+            from connectors import http
+
             async with asyncio.timeout(self._time_limit(source)), http.lane(self.transport, source.name):
                 await self._read(source, claim, client, cursor, result)
         except TimeoutError:

@@ -1,11 +1,9 @@
 """The connector registry: built-ins and other packages' connectors (entry points) by
-their config `type`, each imported only when a source of that type is configured."""
+their config `type`."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -68,20 +66,3 @@ def test_an_unknown_type_is_refused_with_the_known_ones(tmp_path: Path, database
     with pytest.raises(KeyError, match="unknown source type 'myspace'"):
         connectors.get("myspace")
     assert connectors.capabilities_of("myspace").platform == "" and not connectors.capabilities_of("myspace").can_reply
-
-
-def test_a_file_source_does_not_load_the_other_platforms_code(tmp_path: Path) -> None:
-    """Each cron poll starts a new process: one of a file source should not pay for the
-    HTML parser, the JWT signer and the other platforms' modules."""
-    path = write_config(tmp_path, f"sqlite:///{tmp_path / 'r.db'}", [{"name": "site", "type": "file", "path": "r.jsonl"}])
-    script = textwrap.dedent(f"""
-        import sys
-        from service import cli, config
-        config.load({str(path)!r})
-        others = sorted(m for m in sys.modules if m.startswith("connectors.") and m.split(".")[1] in
-                        {{"google", "googleplay", "appstore", "appstore_connect", "trustpilot", "yelp", "tripadvisor", "jsonld", "sample"}})
-        print(others, "bs4" in sys.modules, "connectors.file" in sys.modules)
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                          cwd=Path(__file__).resolve().parents[1])
-    assert done.stdout.split() == ["[]", "False", "True"]
