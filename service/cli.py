@@ -309,7 +309,7 @@ def reviews() -> None:
 @click.option("--source", metavar="NAME")
 @click.option("--location", metavar="NAME", help="Only reviews of this location.")
 @click.option("--rating", type=click.IntRange(1, 5), help="Only reviews with this many stars.")
-@click.option("--search", metavar="WORDS", help="Only reviews whose title or text contains these words (any case).")
+@click.option("--search", metavar="WORDS", help="Only reviews whose title or text holds each of these words (any case, any order).")
 @format_option
 @limit_option
 @click.pass_obj

@@ -70,7 +70,8 @@ def review_rows(
     limit: int | None = None, offset: int = 0, review_id: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Reviews newest first, with their source, sentiment and number of revisions.
-    `search`: words in the title or text, as typed (case aside; % and _ are plain characters)."""
+    `search`: words that must each be in the title or the text, anywhere, in any case
+    ("cold soup" finds "The soup was cold"; % and _ are plain characters)."""
     revisions = _revision_counts()
     query = (
         select(Review, Source.name, Sentiment, func.coalesce(revisions.c.n, 0))
@@ -82,9 +83,9 @@ def review_rows(
     if negative is not None:
         query = query.where(Sentiment.negative == negative)
     query = _narrowed(query, source=source, location=location, rating=rating, since=since, until=until)
-    if search:
-        query = query.where(or_(col(Review.text).icontains(search, autoescape=True),
-                                col(Review.title).icontains(search, autoescape=True)))
+    for word in (search or "").split():
+        query = query.where(or_(col(Review.text).icontains(word, autoescape=True),
+                                col(Review.title).icontains(word, autoescape=True)))
     if review_id is not None:
         query = query.where(Review.id == review_id)
     if limit is not None:

@@ -70,6 +70,8 @@ async def test_every_review_is_listed_newest_first_and_filters_narrow_it(shop) -
         assert await only(rating="5") == [ids["latte"], ids["praise"]]
         assert await only(location="Old Town") == [ids["meh"]]
         assert await only(q="cold") == [ids["percent"], ids["hostile"]]  # any case, title or text
+        assert await only(q="awful COLD") == [ids["percent"], ids["hostile"]]  # each word, in any order
+        assert await only(q="cold waiter") == [ids["hostile"]]
         assert await only(q="100%") == [ids["percent"]]  # % is a character, not a wildcard
         assert await only(q="{{ 7*7 }}") == [ids["hostile"]]
         last_two_days = (datetime.now(timezone.utc) - timedelta(days=2)).date().isoformat()
