@@ -6,16 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from service.output import spreadsheet_safe
+
 FIELDS = ("section", "label", "reviews", "mean_rating", "negative", "negative_share", "responded", "response_rate",
           "median_reply_hours", "previous_reviews", "change_reviews")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula (=, +, -, @) gets a leading
-    apostrophe: location names come from the platforms, and marketers open this in Excel."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _figures(section: str, label: str, figures: dict[str, Any], previous: dict[str, Any] | None = None,

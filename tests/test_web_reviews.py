@@ -145,9 +145,9 @@ async def test_the_dashboard_leads_to_the_reviews_behind_its_figures(shop) -> No
 
 @pytest.mark.anyio
 async def test_the_csv_export_holds_every_review_the_filters_find_and_is_safe_in_a_spreadsheet(shop, monkeypatch) -> None:
-    from service.web import routes_reviews
+    from service.web import downloads
 
-    monkeypatch.setattr(routes_reviews, "CSV_ROWS_PER_CHUNK", 2)  # several chunks from five reviews
+    monkeypatch.setattr(downloads, "CHUNK_ROWS", 2)  # several chunks from five reviews
     ctx, ids, _ = shop
     async with logged_in(ctx) as (client, _):
         page = (await client.get("/reviews", params={"source": "shop", "limit": 25})).text

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import Request
 
 from service.context import Context
+from service.errors import ConfigError
 from service.users import Actor, actor_named, require
 
 
@@ -37,3 +38,12 @@ def allowed(permission: str, what: str):
         return require(current_actor(request), permission, what)
 
     return dependency
+
+
+def source_type(ctx: Context, source_name: str) -> str | None:
+    """The source's type (its platform's reply rules and length limit), or None for a
+    source no longer configured: then the defaults apply."""
+    try:
+        return ctx.config.source(source_name).type
+    except ConfigError:
+        return None

@@ -1,9 +1,11 @@
-"""Reading the filter fields of the list pages (inbox, reviews): a value that does not
+"""The list pages' filters and paging (inbox, reviews): a field value that does not
 parse is ignored with a note on the page, never a 500."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -25,9 +27,21 @@ def as_day(value: str | None, errors: list[str], name: str) -> date | None:
         return None
 
 
-def day_range(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
-    """From the start of `first` to the end of `last` (UTC): "to" includes that day."""
+def dates(since: str | None, until: str | None, errors: list[str]) -> tuple[datetime | None, datetime | None, dict[str, str]]:
+    """The From and To fields: the range to query, from the start of "from" to the end of
+    "to" (UTC; "to" includes its day), and the dates as the page shows them back."""
+    first, last = as_day(since, errors, "from"), as_day(until, errors, "to")
+
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
-    return (midnight(first) if first else None), (midnight(last) + timedelta(days=1) if last else None)
+    shown = {name: day.isoformat() for name, day in (("since", first), ("until", last)) if day}
+    return (midnight(first) if first else None), (midnight(last) + timedelta(days=1) if last else None), shown
+
+
+def page_links(path: str, shown: dict[str, Any], limit: int, offset: int, more: bool) -> dict[str, str | None]:
+    """The newer and older pages of a list, with the filters it was asked for."""
+    def page(at: int) -> str:
+        return f"{path}?" + urlencode({**shown, "limit": limit, "offset": at})
+
+    return {"prev_url": page(max(0, offset - limit)) if offset else None, "next_url": page(offset + limit) if more else None}

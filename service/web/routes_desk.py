@@ -22,17 +22,16 @@ approvals.next_steps. Every POST is CSRF-checked.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from service import approvals, posting, queries
-from service.errors import ConfigError, PolicyViolation
+from service.errors import PolicyViolation
 from service.models import FollowUp
 from service.users import Actor
-from service.web.deps import allowed, current_actor, get_ctx
-from service.web.filters import PAGE_SIZES, as_day, as_int, day_range
+from service.web.deps import allowed, current_actor, get_ctx, source_type
+from service.web.filters import PAGE_SIZES, as_int, dates, page_links
 from service.web.security import verify_csrf
 from service.web.templating import flash, render
 
@@ -61,25 +60,18 @@ def inbox(
 ) -> Response:
     ctx = get_ctx(request)
     errors: list[str] = []
-    first, last = as_day(since, errors, "from"), as_day(until, errors, "to")
+    start, end, shown_dates = dates(since, until, errors)
     filters = {
         "source": source or None, "location": (location or "").strip() or None, "rating": as_int(rating),
         "status": status or None,
     }
-    start, end = day_range(first, last)
     with ctx.session() as session:
         rows = list(queries.inbox_rows(session, now=ctx.clock(), **filters, since=start, until=end,
                                        limit=limit + 1, offset=offset))
-    more = len(rows) > limit
-    shown = {k: v for k, v in {**filters, "since": first and first.isoformat(), "until": last and last.isoformat()}.items()
-             if v is not None}
-
-    def page(at: int) -> str:
-        return "/inbox?" + urlencode({**shown, "limit": limit, "offset": at})
-
+    shown = {**{k: v for k, v in filters.items() if v is not None}, **shown_dates}
     return render(request, "inbox.html", {
         "rows": rows[:limit], "filters": shown, "errors": errors, "offset": offset, "limit": limit,
-        "prev_url": page(max(0, offset - limit)) if offset else None, "next_url": page(offset + limit) if more else None,
+        **page_links("/inbox", shown, limit, offset, more=len(rows) > limit),
         "sources": [s.name for s in ctx.config.sources], "statuses": [s.value for s in queries.INBOX_STATUSES],
         "page_sizes": PAGE_SIZES, "filtered": bool(shown),
     })
@@ -88,25 +80,17 @@ def inbox(
 # --- the draft editor -------------------------------------------------------------------
 
 
-def _source_type(request: Request, source_name: str) -> str | None:
-    """The source's type, for its platform's length limit (as `reviewmon policy check --source`)."""
-    try:
-        return get_ctx(request).config.source(source_name).type
-    except ConfigError:  # no longer configured: the default limit applies
-        return None
-
-
 def _editor(request: Request, actor: Actor, draft_id: int, *, status_code: int = 200, **extra: Any) -> Response:
     ctx = get_ctx(request)
     with ctx.session() as session:
         draft = queries.draft(session, draft_id)
         review = queries.review(session, draft["review_id"])
-    source_type = _source_type(request, draft["source"])
+    platform = source_type(ctx, draft["source"])
     text = extra.pop("text", None)
-    verdict = approvals.check_text(ctx, draft["text"], source_type=source_type)
+    verdict = approvals.check_text(ctx, draft["text"], source_type=platform)
     return render(request, "draft.html", {
-        "draft": draft, "review": review, "verdict": verdict, "source_type": source_type,
-        "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(source_type)), "text": draft["text"] if text is None else text,
+        "draft": draft, "review": review, "verdict": verdict, "source_type": platform,
+        "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(platform)), "text": draft["text"] if text is None else text,
         "outcomes": [f.value for f in FollowUp], **extra,
     }, status_code=status_code)
 
@@ -125,7 +109,7 @@ def check(request: Request, draft_id: int, text: str = Body(..., embed=True), ac
     ctx = get_ctx(request)
     with ctx.session() as session:
         draft = queries.draft(session, draft_id)
-    verdict = approvals.check_text(ctx, text, source_type=_source_type(request, draft["source"]))
+    verdict = approvals.check_text(ctx, text, source_type=source_type(ctx, draft["source"]))
     return JSONResponse({"ok": verdict.ok, "problems": verdict.problems})
 
 

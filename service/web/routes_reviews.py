@@ -9,8 +9,6 @@ a review was or was not flagged.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -19,30 +17,26 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from service import queries
-from service.output import csv_value
-from service.trend_export import spreadsheet_safe
 from service.users import Actor
-from service.web.deps import allowed, get_ctx
-from service.web.filters import PAGE_SIZES, as_day, as_int, day_range
+from service.web.deps import allowed, get_ctx, source_type
+from service.web.downloads import csv_download
+from service.web.filters import PAGE_SIZES, as_int, dates, page_links
 from service.web.templating import render
 
 router = APIRouter()
 reader = allowed("read", "read reviews")
 FLAGS = {"negative": True, "not negative": False}
-CSV_ROWS_PER_CHUNK = 1000
 
 
 def _filters(request: Request, errors: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The query's filters as review_rows() takes them, and as the page shows them back
     (the values that were understood)."""
     q = request.query_params
-    first, last = as_day(q.get("since"), errors, "from"), as_day(q.get("until"), errors, "to")
-    start, end = day_range(first, last)
+    start, end, shown_dates = dates(q.get("since"), q.get("until"), errors)
     flag = q.get("flag") if q.get("flag") in FLAGS else None
     shown = {"source": q.get("source") or None, "location": (q.get("location") or "").strip() or None,
-             "rating": as_int(q.get("rating")), "flag": flag, "q": (q.get("q") or "").strip()[:200] or None,
-             "since": first and first.isoformat(), "until": last and last.isoformat()}
-    shown = {k: v for k, v in shown.items() if v is not None}
+             "rating": as_int(q.get("rating")), "flag": flag, "q": (q.get("q") or "").strip()[:200] or None}
+    shown = {**{k: v for k, v in shown.items() if v is not None}, **shown_dates}
     wanted = {"source": shown.get("source"), "location": shown.get("location"), "rating": shown.get("rating"),
               "negative": FLAGS.get(flag or ""), "search": shown.get("q"), "since": start, "until": end}
     return wanted, shown
@@ -57,13 +51,9 @@ def reviews(request: Request, actor: Actor = Depends(reader), limit: int = Query
     with ctx.session() as session:
         rows = list(queries.review_rows(session, **wanted, limit=limit + 1, offset=offset))
         names = queries.stored_source_names(session)
-
-    def page(at: int) -> str:
-        return "/reviews?" + urlencode({**shown, "limit": limit, "offset": at})
-
     return render(request, "reviews.html", {
         "rows": rows[:limit], "filters": shown, "errors": errors, "offset": offset, "limit": limit,
-        "prev_url": page(max(0, offset - limit)) if offset else None, "next_url": page(offset + limit) if len(rows) > limit else None,
+        **page_links("/reviews", shown, limit, offset, more=len(rows) > limit),
         "export_url": "/reviews.csv" + (f"?{urlencode(shown)}" if shown else ""),
         "sources": names, "flags": list(FLAGS), "page_sizes": PAGE_SIZES,
     })
@@ -71,26 +61,14 @@ def reviews(request: Request, actor: Actor = Depends(reader), limit: int = Query
 
 @router.get("/reviews.csv")
 def export(request: Request, actor: Actor = Depends(reader)) -> StreamingResponse:
-    """Streamed: a million reviews never sit in memory. Text cells a spreadsheet would run
-    as a formula are defused (review texts come from strangers)."""
     ctx = get_ctx(request)
     wanted, _ = _filters(request, [])
 
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=queries.REVIEW_FIELDS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
+    def rows() -> Iterator[dict[str, Any]]:
         with ctx.session() as session:
-            for count, row in enumerate(queries.review_rows(session, **wanted), start=1):
-                writer.writerow({k: spreadsheet_safe(csv_value(row.get(k))) for k in queries.REVIEW_FIELDS})
-                if count % CSV_ROWS_PER_CHUNK == 0:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-        yield buffer.getvalue()
+            yield from queries.review_rows(session, **wanted)
 
-    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="reviewmon-reviews.csv"'})
+    return csv_download(rows(), queries.REVIEW_FIELDS, "reviewmon-reviews.csv")
 
 
 @router.get("/reviews/{review_id}")
@@ -98,5 +76,4 @@ def review(request: Request, review_id: int, actor: Actor = Depends(reader)) -> 
     ctx = get_ctx(request)
     with ctx.session() as session:
         found = queries.review(session, review_id)
-    source = next((s for s in ctx.config.sources if s.name == found["source"]), None)
-    return render(request, "review.html", {"review": found, "source_type": source.type if source else None})
+    return render(request, "review.html", {"review": found, "source_type": source_type(ctx, found["source"])})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +14,7 @@ from service.errors import ReviewmonError
 from service.trend_export import FIELDS, csv_rows
 from service.users import Actor
 from service.web.deps import allowed, get_ctx
+from service.web.downloads import csv_download
 from service.web.templating import render
 
 router = APIRouter()
@@ -69,14 +68,4 @@ def dashboard(request: Request, actor: Actor = Depends(reader)) -> Response:
 def export(request: Request, actor: Actor = Depends(reader)) -> StreamingResponse:
     period, report = _report(request)
 
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for row in csv_rows(report):
-            writer.writerow(row)
-        yield buffer.getvalue()
-
-    name = f"reviewmon-trends-{period['start']}-{period['end']}.csv"
-    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_download(csv_rows(report), FIELDS, f"reviewmon-trends-{period['start']}-{period['end']}.csv")
