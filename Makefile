@@ -37,7 +37,7 @@ test: bytecode
 bench: bytecode
 	$(BIN)/python bench/run_all.py
 
-# Refit service/text_model.json on the tune split of ../shared/data/reviews (about a
+# Refit service/reading/text_model.json on the tune split of ../shared/data/reviews (about a
 # minute; the same data gives the same file byte for byte).
 fit-text-model: install
 	$(BIN)/python bench/fit_text_model.py

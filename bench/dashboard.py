@@ -6,7 +6,7 @@ over the last two years, sentiment rows, owner replies on the platform, drafts i
 status and posted replies with their posting time, a few removed reviews. Then times, for
 a 90-day and a 365-day period (median of 7 runs each):
 
-- report():        service.trends.report(), by week, all sources: what the dashboard calls;
+- report():        service.trends.reports.report(), by week, all sources: what the dashboard calls;
 - its SQL:         the four queries report() runs on the trend tables, rows fetched, no Python;
 - plain GROUP BY:  the same weekly figures straight from reviews, sentiments and drafts
                    (what report() would cost without the trend tables);
@@ -43,10 +43,11 @@ from sqlalchemy import case, func, or_, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 from synthetic import review_text  # noqa: E402
 
-from service import db, trends  # noqa: E402
+from service import db
 from service.config import DEFAULT_TOPICS  # noqa: E402
+from service.desk.queries import written_at  # noqa: E402
 from service.models import Draft, Review, Sentiment  # noqa: E402
-from service.queries import written_at  # noqa: E402
+from service.trends import reports, rollups  # noqa: E402
 
 RUNS = 7
 SOURCES = [  # name, type, share of reviews, its reviews carry a location, the platform gives a creation time
@@ -137,7 +138,7 @@ def median_ms(action: Callable[[], object], runs: int = RUNS) -> float:
 
 def trend_sql(session: Session, start: date, end: date) -> None:
     """The queries report() runs on the trend tables, rows fetched and nothing else."""
-    for statement in trends.report_statements(start, end):
+    for statement in reports.report_statements(start, end):
         session.exec(statement).all()
 
 
@@ -148,7 +149,7 @@ def plain_group_by(session: Session, start: date, end: date) -> None:
     week = func.date(written, "weekday 0", "-6 days")
     low = datetime.combine(start, datetime.min.time(), timezone.utc)
     high = datetime.combine(end + timedelta(days=1), datetime.min.time(), timezone.utc)
-    responded = or_(Review.owner_reply.is_not(None), Draft.status.in_(trends.ANSWERED))
+    responded = or_(Review.owner_reply.is_not(None), Draft.status.in_(rollups.ANSWERED))
     session.exec(
         select(week, func.count(), func.avg(Review.rating), func.sum(case((Sentiment.negative, 1), else_=0)),
                func.sum(case((responded, 1), else_=0)))
@@ -199,9 +200,9 @@ def time_reports(engine, end: date) -> dict[int, tuple[int, float, float, float]
     for days in (90, 365):
         start = end - timedelta(days=days - 1)
 
-        def load() -> trends.TrendReport:
+        def load() -> reports.TrendReport:
             with db.session_scope(engine) as session:
-                return trends.report(session, start=start, end=end, bucket="week", topics=DEFAULT_TOPICS)
+                return reports.report(session, start=start, end=end, bucket="week", topics=DEFAULT_TOPICS)
 
         reviews = load().totals.reviews  # also warms the page cache, as a dashboard in use has it
         with Session(engine) as session:
@@ -233,8 +234,8 @@ def page_ms(path: Path, end: date) -> tuple[dict[int, float], dict[str, float]]:
     import httpx
 
     from service import config as config_module
-    from service import users
     from service.context import Context
+    from service.desk import users
     from service.web import create_app
 
     ctx = Context(config=config_module.parse({"database": {"url": f"sqlite:///{path}"},
@@ -283,16 +284,16 @@ def main() -> None:
         with engine.connect() as connection:
             reviews = connection.exec_driver_sql("SELECT count(*) FROM reviews").scalar_one()
         started = time.perf_counter()
-        first = trends.refresh(engine, DEFAULT_TOPICS)
+        first = rollups.refresh(engine, DEFAULT_TOPICS)
         first_s = time.perf_counter() - started
         rows = time_reports(engine, end)
         pages, review_pages = page_ms(path, end)
         simulate_poll(engine, end)
-        poll_ms = median_ms(lambda: trends.refresh(engine, DEFAULT_TOPICS), runs=1)
+        poll_ms = median_ms(lambda: rollups.refresh(engine, DEFAULT_TOPICS), runs=1)
         started = time.perf_counter()
-        trends.refresh(engine, {**DEFAULT_TOPICS, "noise": ["noisy", "loud"]})
+        rollups.refresh(engine, {**DEFAULT_TOPICS, "noise": ["noisy", "loud"]})
         retag_s = time.perf_counter() - started
-        trends.refresh(engine, DEFAULT_TOPICS)
+        rollups.refresh(engine, DEFAULT_TOPICS)
         engine.dispose()
 
     if args.json:

@@ -1,4 +1,4 @@
-"""Fit the text model (service/text_model.py) on the `tune` split of the labelled review sets.
+"""Fit the text model (service/reading/text_model.py) on the `tune` split of the labelled review sets.
 
 What it does, in order:
 1. reads every set bench/sentiment_eval.py reads, and keeps the rows of the `tune` split
@@ -14,7 +14,7 @@ What it does, in order:
    precision near 0.6 measured on the ~70 flags of the smallest held-out set (alexa),
    where 0.05 left alexa's held-out precision at 0.57;
 5. fits a logistic regression (scikit-learn) on all tune rows and writes its weights, the
-   threshold and this provenance as JSON (default: service/text_model.json).
+   threshold and this provenance as JSON (default: service/reading/text_model.json).
 
 Needs scikit-learn (`pip install -e '.[fit]'`; the dev install has it). Reading the model
 does not. Takes about a minute on the full sets.
@@ -42,14 +42,14 @@ MIN_TEXTS = 5  # a word must occur in at least this many training texts to get a
 FOLDS, REPEATS = 5, 2
 PRECISION_MARGIN = 0.10
 THRESHOLDS = [round(0.30 + 0.02 * step, 2) for step in range(26)]  # 0.30 .. 0.80
-OUT = ROOT / "service" / "text_model.json"
+OUT = ROOT / "service" / "reading" / "text_model.json"
 
 
 def training_rows(data: Path) -> tuple[list[str], list, list[str], list[bool], dict[str, float]]:
     """(set of each row, its Signals, its text as VADER read it, its label) and plain VADER's F1 per set."""
-    from service import language
     from service.config import SentimentConfig
-    from service.sentiment import SentimentScorer
+    from service.reading import language
+    from service.reading.sentiment import SentimentScorer
 
     scorer = SentimentScorer(SentimentConfig(text_model=False))
     rules = sentiment_eval.Rules()
@@ -97,7 +97,7 @@ def fit(data: Path) -> dict:
     from sklearn.model_selection import StratifiedKFold
     from sklearn.preprocessing import StandardScaler
 
-    from service.text_model import FORMAT, Signals, TextModel, tokens
+    from service.reading.text_model import FORMAT, Signals, TextModel, tokens
 
     names, signals, texts, labels, vader_f1 = training_rows(data)
     sets, y = np.array(names), np.array(labels, dtype=bool)

@@ -31,7 +31,7 @@ with the same title, text, label and stars are counted once (alexa lists one rev
 several device variations: 3150 rows, about 2300 distinct).
 
 The two text-only rules read the same input; they differ where reviewmon's rule
-(service/sentiment.py: sentences, the clause after "but", complaint cues, the language
+(service/reading/sentiment.py: sentences, the clause after "but", complaint cues, the language
 check) decides otherwise than the whole-text compound; the output counts those rows.
 
 Each figure comes with its 95% interval (precision: Wilson's; F1, and the F1 gain over
@@ -89,7 +89,7 @@ class Row:
 
     @property
     def body(self) -> str:
-        """What the scorer reads: title and text, one line each (as service/sentiment.py joins them)."""
+        """What the scorer reads: title and text, one line each (as service/reading/sentiment.py joins them)."""
         return "\n".join(part for part in (self.title, self.text) if part)
 
 
@@ -204,7 +204,7 @@ class Rules:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         from service.config import SentimentConfig
-        from service.sentiment import SentimentScorer
+        from service.reading.sentiment import SentimentScorer
 
         self._vader = SentimentIntensityAnalyzer()
         self._scorer = SentimentScorer(SentimentConfig())

@@ -1,8 +1,10 @@
 """The objects one reviewmon process shares: config, database engine, clock, and the
-costly helpers (VADER, compiled templates) built once on first use.
+costly helpers (VADER, compiled templates, the ingester) built once on first use.
 
 The CLI, the web app and the scheduler each open one Context and pass it to the
-service functions; none of them builds engines or sessions of its own.
+service functions; none of them builds engines or sessions of its own. The context
+knows no stage: each helper is made by the stage that owns it (reading.sentiment.
+scorer_of, replies.drafter.drafter_of, polling.ingest.ingester_of) and only kept here.
 """
 
 from __future__ import annotations
@@ -11,17 +13,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service import db
 from service.config import Config
-from service.ingest import PageIngester
 from service.models import utcnow
-from service.replies import ReplyDrafter
-from service.sentiment import SentimentScorer
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Context:
     config: Config
     engine: Engine
     clock: Callable[[], datetime] = field(default=utcnow)
+    _helpers: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, config: Config, *, check_schema: bool = True) -> Context:
@@ -45,14 +47,8 @@ class Context:
         with db.session_scope(self.engine, write=write) as session:
             yield session
 
-    @cached_property
-    def scorer(self) -> SentimentScorer:
-        return SentimentScorer(self.config.sentiment)
-
-    @cached_property
-    def drafter(self) -> ReplyDrafter:
-        return ReplyDrafter(self.config.business, self.config.templates_dir())
-
-    @cached_property
-    def ingester(self) -> PageIngester:
-        return PageIngester(self.scorer, self.drafter, self.config.escalation.keywords)
+    def helper(self, name: str, make: Callable[[], T]) -> T:
+        """The process's one `name` helper, made by `make()` on first use."""
+        if name not in self._helpers:
+            self._helpers[name] = make()
+        return self._helpers[name]

@@ -93,7 +93,7 @@ class Source(SQLModel, table=True):
     next_poll_at: datetime | None = _time(index=True)
     status: str = Field(default=SourceStatus.ok, max_length=30)
     failing_since: datetime | None = _time()  # the first failure of the current run of failures
-    lease_owner: str | None = Field(default=None, max_length=100)  # the process polling it now (see service/claims.py)
+    lease_owner: str | None = Field(default=None, max_length=100)  # the process polling it now (see service/polling/claims.py)
     lease_until: datetime | None = _time()  # after this the lease is void: its process is presumed dead
     backfill_cursor: dict[str, Any] | None = Field(default=None, sa_type=JSONType)  # where an unfinished backfill resumes
     backfill_done_at: datetime | None = _time()
@@ -299,17 +299,17 @@ class Alert(SQLModel, table=True):
     batch: str | None = Field(default=None, max_length=100)  # alerts sent together in one digest message
 
 
-# Trends (service/trends.py). Derived data only: every row below can be rebuilt from the
+# Trends (service/trends/rollups.py). Derived data only: every row below can be rebuilt from the
 # tables above, so there are no foreign keys into them. Triggers (migration 0004) note each
 # change to reviews, sentiments and drafts in trend_dirty, whoever makes it (poller,
-# posting, approvals, web app), in the same transaction as the change; trends.refresh()
+# posting, approvals, web app), in the same transaction as the change; rollups.refresh()
 # recomputes what those notes touch. A SQLite migration that copies one of those three
 # tables (batch_alter_table) drops its triggers and must create them again;
 # tests/test_trends.py checks they exist at head.
 
 
 class TrendDirty(SQLModel, table=True):
-    """A review whose trend figures may have changed since trends.refresh() last ran.
+    """A review whose trend figures may have changed since rollups.refresh() last ran.
     One row per change (not per review), so a change made while a refresh runs is never
     mistaken for one the refresh has already seen."""
 

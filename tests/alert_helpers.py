@@ -23,10 +23,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func
 from sqlmodel import select
 
-from service import poll as poll_module
 from service.alerts import enqueue
 from service.config import AlertsConfig
 from service.models import Alert, Review, Source
+from service.polling import poll as poll_module
 from tests.conftest import toml_value, write_jsonl
 
 

@@ -43,7 +43,7 @@ def no_real_backoff():
 
 
 def pytest_configure(config) -> None:
-    """The unpacked language model (service/langid_model.py) goes to a folder of this run,
+    """The unpacked language model (service/reading/langid_model.py) goes to a folder of this run,
     for the tests and the `reviewmon` processes they start, not to the user's cache."""
     import tempfile
 

@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from sqlmodel import select
 
-from service import approvals, queries
-from service import poll as poll_module
 from service.context import Context
+from service.desk import approvals, queries
 from service.errors import InvalidTransition, PolicyViolation
 from service.models import DraftEvent
+from service.polling import poll as poll_module
 
 
 @pytest.fixture

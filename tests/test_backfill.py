@@ -25,15 +25,26 @@ from connectors.googleplay import GooglePlayConnector, GooglePlayOptions
 from connectors.http import Http, make_client
 from connectors.paging import BACKFILL_DONE
 from connectors.trustpilot import TrustpilotConnector, TrustpilotOptions
-from service import backfill as backfill_module
-from service import claims
-from service import poll as poll_module
 from service.errors import NotBackfillable, SourceBusy
 from service.models import Alert, PollRun, PollStatus, Review, RunKind, Source
+from service.polling import backfill as backfill_module
+from service.polling import claims
+from service.polling import poll as poll_module
 from tests import appstore_connect_api as asc
 from tests import appstore_feed, googleplay_api, trustpilot_api
 from tests.conftest import run_cli, toml_value, write_jsonl
-from tests.google_api import ACCOUNT, BASE, ENV, LOCATION, OTHER_LOCATION, TOKEN_URL, error, listing, review, reviews_path
+from tests.google_api import (
+    ACCOUNT,
+    BASE,
+    ENV,
+    LOCATION,
+    OTHER_LOCATION,
+    TOKEN_URL,
+    error,
+    listing,
+    review,
+    reviews_path,
+)
 
 GOOGLE = {"name": "gbp", "type": "google", "account_id": ACCOUNT, "location_ids": [LOCATION, OTHER_LOCATION],
           "base_url": BASE, "token_url": TOKEN_URL, "page_size": 3, "client_id_env": "GBP_CLIENT_ID",

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from service import config as config_module
-from service import db, users
-from service import poll as poll_module
+from service import db
 from service.context import Context
+from service.desk import users
+from service.polling import poll as poll_module
 from tests.conftest import CONTACT, write_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

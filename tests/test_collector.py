@@ -7,8 +7,8 @@ import gc
 
 import pytest
 
-from service import poll_processes
-from service.collector import YOUNG_THRESHOLD, fewer_collections
+from service.polling import processes as poll_processes
+from service.polling.collector import YOUNG_THRESHOLD, fewer_collections
 
 
 def test_the_collector_is_put_back_after_a_poll_however_it_ends(make_context, fake_type, monkeypatch) -> None:

@@ -345,7 +345,7 @@ def test_options_are_checked() -> None:
 @respx.mock
 def test_through_the_poller_gone_and_edited_reviews_are_marked_removed(make_context, monkeypatch: pytest.MonkeyPatch) -> None:
     import connectors
-    from service import poll as poll_module
+    from service.polling import poll as poll_module
 
     monkeypatch.setitem(connectors.available(), "jsonld", JsonLdConnector)
     ctx = make_context([{"name": "site", "type": "jsonld", "url": PAGE_URL, "pages": [], "max_reviews": 100}])

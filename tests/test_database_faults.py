@@ -15,8 +15,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from connectors.base import ReviewData
-from service import poll as poll_module
 from service.models import Draft, PollRun, Review, Sentiment, Source
+from service.polling import poll as poll_module
 from tests.fakeconnector import FakeSource, review
 
 

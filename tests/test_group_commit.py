@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import event, func, insert
 from sqlmodel import select
 
-from service import marks
-from service.group_commit import GroupCommit, Together
 from service.models import PollRun, PollStatus, Review, Sentiment, Source, SourceStatus
-from service.poll import poll
-from service.scoring_pool import MIN_BATCH, ScoringPool
+from service.polling.group_commit import GroupCommit, Together
+from service.polling.ingest import ingester_of
+from service.polling.poll import poll
+from service.reading import marks
+from service.reading.scoring_pool import MIN_BATCH, ScoringPool
+from service.reading.sentiment import scorer_of
 from tests.conftest import write_jsonl
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -102,9 +104,9 @@ def test_the_scoring_pool_gives_the_verdicts_and_marks_reading_in_place_gives(ma
              "My lawyer will hear about the food poisoning we got here", "DM me on whatsapp for cheap followers!!!"]
     items = [(texts[i % len(texts)] + f" ({i})", None, [None, 1, 3, 5][i % 4], None) for i in range(MIN_BATCH + 50)]
     keywords = ctx.config.escalation.keywords
-    in_place = [(ctx.scorer.score(text=t, title=ti, rating=r, translation=tr), marks.read(t, ti, keywords)) for t, ti, r, tr in items]
+    in_place = [(scorer_of(ctx).score(text=t, title=ti, rating=r, translation=tr), marks.read(t, ti, keywords)) for t, ti, r, tr in items]
     assert any(escalation for _, (_, escalation, _) in in_place) and any(triage for _, (_, _, triage) in in_place)
-    with ScoringPool(ctx.scorer, keywords, helpers=1) as pool:
+    with ScoringPool(scorer_of(ctx), keywords, helpers=1) as pool:
         assert pool._executor is None
         assert pool.read(items) == in_place  # the first big batch starts the helper, and is read here meanwhile
         for started in pool._started:
@@ -112,14 +114,14 @@ def test_the_scoring_pool_gives_the_verdicts_and_marks_reading_in_place_gives(ma
         sent = pool.submit(items)
         assert sent._futures  # went to the helper
         assert sent.all() == in_place
-    with ScoringPool(ctx.scorer, keywords, helpers=1) as pool:
+    with ScoringPool(scorer_of(ctx), keywords, helpers=1) as pool:
         assert all(pool.read(items[:10]) == in_place[:10] for _ in range(3))
         assert pool._executor is None  # small batches never start a helper
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_big_import_read_ahead_by_a_helper_stores_what_reading_in_place_gives(make_context, tmp_path, monkeypatch) -> None:
-    """Pages go to the helper as soon as they are read (service/ingest.py read_ahead);
+    """Pages go to the helper as soon as they are read (service/polling/ingest.py read_ahead);
     each stored verdict and mark must still belong to its own review."""
     texts = ["Food was cold.", "Lovely staff, great coffee!", "Never again.", "The room was fine but the bed was broken.",
              "Das Essen war kalt und der Kellner unfreundlich, nie wieder.", "It was ok, nothing special really.",
@@ -128,7 +130,7 @@ def test_a_big_import_read_ahead_by_a_helper_stores_what_reading_in_place_gives(
                 "author": f"A{i}", "created_at": "2026-01-01T00:00:00+00:00"} for i in range(4 * MIN_BATCH)]
     write_jsonl(tmp_path / "big.jsonl", records)
     ctx = make_context([{"name": "big", "type": "file", "path": "big.jsonl", "page_size": MIN_BATCH}])
-    pool = ctx.ingester.pool
+    pool = ingester_of(ctx).pool
     monkeypatch.setattr(pool, "helpers", 1)
     pool.read([("Warming up.", None, 5, None)] * MIN_BATCH)  # the helper starts as at a big import's first page
     for started in pool._started:
@@ -145,7 +147,7 @@ def test_a_big_import_read_ahead_by_a_helper_stores_what_reading_in_place_gives(
                               .join(Sentiment, Sentiment.review_id == Review.id)).all()
     assert len(stored) == len(records)
     for text, rating, escalation, triage, negative, reason in stored:
-        verdict = ctx.scorer.score(text=text, title=None, rating=rating)
+        verdict = scorer_of(ctx).score(text=text, title=None, rating=rating)
         _, escalated, triaged = marks.read(text, None, keywords)
         assert (negative, reason, triage) == (verdict.negative, verdict.reason, triaged), text
         assert escalation == (escalated if negative else None), text

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-from service import langid_model
+from service.reading import langid_model
 
 TEXTS = [
     "Das Essen war kalt und der Kellner war unfreundlich, wir kommen nicht wieder.",

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service import marks
 from service.config import DEFAULT_ESCALATION
-from service.marks import escalation, text_hash, triage
+from service.reading import marks
+from service.reading.marks import escalation, text_hash, triage
 
 
 @pytest.mark.parametrize(

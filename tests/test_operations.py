@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import text, update
 from sqlmodel import select
-import httpx
 
 from connectors.errors import TransientError
 from service import metrics
-from service import poll as poll_module
 from service.models import PollRun, Source
+from service.polling import poll as poll_module
+from service.polling.worker import Worker
 from service.web import create_app
-from service.worker import Worker
 
 FAST = '\n[poll]\ntick = "1s"\n'
 

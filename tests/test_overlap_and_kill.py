@@ -20,7 +20,7 @@ from service import config as config_module
 from service import db
 from service.context import Context
 from service.models import Draft, PollRun, Review, Sentiment
-from service.poll import sync_sources
+from service.polling.poll import sync_sources
 from tests.conftest import write_config, write_jsonl
 
 REVIEWMON = str(Path(sys.executable).parent / "reviewmon")
@@ -107,7 +107,7 @@ def test_a_poll_over_several_processes_polls_each_source_once_beside_another_cro
 
 
 def test_poll_all_names_the_sources_another_process_is_polling_and_cron_poll_skips_them_quietly(tmp_path: Path) -> None:
-    from service import claims
+    from service.polling import claims
     from tests.conftest import run_cli
 
     for name in ("north", "south"):
@@ -164,7 +164,7 @@ def test_sigkill_at_random_moments_never_loses_or_doubles_a_review(tmp_path: Pat
 
 
 def test_a_failed_poll_process_is_reported_after_what_the_others_polled(tmp_path: Path, monkeypatch) -> None:
-    from service import poll_processes
+    from service.polling import processes as poll_processes
     from tests.conftest import run_cli
 
     names = [f"shop-{n}" for n in range(4)]

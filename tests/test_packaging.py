@@ -24,7 +24,7 @@ def test_the_wheel_runs_the_whole_loop_without_the_checkout(tmp_path: Path) -> N
     assert any(n.startswith("service/_bundled/alembic/versions/") for n in names)
     assert "service/_bundled/reply_templates/negative/invite.j2" in names
     assert "connectors/sample_data/harbour-lane-bistro.jsonl" in names
-    assert "service/text_model.json" in names
+    assert "service/reading/text_model.json" in names
     assert not any(n.startswith(("tests/", "alembic/")) for n in names)
 
     site = tmp_path / "site"

@@ -15,8 +15,8 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import select
 
-from service import poll as poll_module
 from service.models import Review, Source
+from service.polling import poll as poll_module
 from tests.platform_sim import PlatformSim, overlapping_requests, parse_feed_path, read_stats
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import pytest
 
 from connectors.base import ReplyLimit
 from service.config import Contact
-from service.policy import check_reply
+from service.replies.policy import check_reply
 
 EMAIL = Contact("hello@harbourlane.example", "email")
 PHONE = Contact("+44 20 7946 0000", "phone")

@@ -8,7 +8,7 @@ dotted, with invisible characters, in odd case, with Cyrillic or Greek look-alik
 full-width or mathematical letters, accents and leetspeak. The guard must name the right
 rule for every one of them, and must still pass a range of clean replies (a guard that
 refuses everything would be useless). Last, none of them can be approved after an owner
-edit (service/approvals.py).
+edit (service/desk/approvals.py).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import itertools
 
 import pytest
 
-from service import approvals, queries
-from service import poll as poll_module
 from service.config import Contact
+from service.desk import approvals, queries
 from service.errors import PolicyViolation
-from service.policy import check_reply
+from service.polling import poll as poll_module
+from service.replies.policy import check_reply
 
 EMAIL = Contact("hello@harbourlane.example", "email")
 PHONE = Contact("+44 20 7946 0000", "phone")

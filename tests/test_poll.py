@@ -14,9 +14,10 @@ from sqlmodel import select
 
 from connectors.base import RowError
 from connectors.errors import ConnectorError
-from service import poll as poll_module
-from service import queries
+from service.desk import queries
 from service.models import Draft, DraftEvent, PollRun, Review, ReviewRevision, Sentiment, Source
+from service.polling import poll as poll_module
+from service.polling.ingest import ingester_of
 from tests.conftest import CONTACT, write_jsonl
 from tests.policy_oracle import reply_breaks_rule
 
@@ -183,7 +184,7 @@ def test_a_failure_inside_the_page_transaction_rolls_the_whole_page_back(make_co
 
     FakeSource().page(review("a"), cursor={"page": 1}).page(review("b", "Awful.", 1), cursor={"page": 2})
     ctx = make_context([{"name": "fake", "type": "fake"}])
-    real = ctx.ingester._draft
+    real = ingester_of(ctx)._draft
     calls = []
 
     def crash_on_second_page(session, rows, now):
@@ -192,7 +193,7 @@ def test_a_failure_inside_the_page_transaction_rolls_the_whole_page_back(make_co
             raise RuntimeError("disk full")
         return real(session, rows, now)
 
-    monkeypatch.setattr(ctx.ingester, "_draft", crash_on_second_page)
+    monkeypatch.setattr(ingester_of(ctx), "_draft", crash_on_second_page)
     [result] = poll(ctx)
     assert not result.ok and "disk full" in result.error
     with ctx.session() as session:

@@ -9,9 +9,9 @@ import pytest
 
 from connectors.base import ReplyLimit
 from connectors.errors import ReplyRejected
-from service import approvals, posting, queries
-from service import poll as poll_module
+from service.desk import approvals, posting, queries
 from service.errors import InvalidTransition
+from service.polling import poll as poll_module
 from tests.conftest import CONTACT, run_cli
 
 NO_COOLING_OFF = '\n[replies]\ncooling_off = "0s"\n'

@@ -10,7 +10,7 @@ import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from service.config import BusinessConfig
-from service.replies import ReplyDrafter, first_name
+from service.replies.drafter import ReplyDrafter, first_name
 from tests.policy_oracle import reply_breaks_rule
 
 CONTACTS = ["hello@harbourlane.example", "+353 1 555 0123", "https://harbourlane.example/contact"]

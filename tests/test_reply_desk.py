@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from service import approvals, queries
-from service import poll as poll_module
-from service.ingest import rescore
-from service.users import Actor, Forbidden
+from service.desk import approvals, queries
+from service.desk.users import Actor, Forbidden
+from service.polling import poll as poll_module
+from service.polling.ingest import rescore
 
 ANGRY = "Cold food and a rude waiter. Awful."
 

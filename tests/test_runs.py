@@ -15,9 +15,9 @@ from sqlmodel import select
 
 from connectors.base import RowError
 from connectors.errors import ConnectorError
-from service import poll as poll_module
-from service import users
+from service.desk import users
 from service.models import PollRun, PollStatus, RunKind, Source
+from service.polling import poll as poll_module
 from tests.conftest import run_cli
 from tests.fakeconnector import FakeSource, review
 from tests.web_session import logged_in

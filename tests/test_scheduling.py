@@ -18,9 +18,9 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from connectors.errors import TransientError
-from service import claims
-from service import poll as poll_module
 from service.models import PollRun, PollStatus, Review, Source
+from service.polling import claims
+from service.polling import poll as poll_module
 from service.schedule import Schedule, jitter, next_due
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

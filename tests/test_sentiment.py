@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from service import complaints, language
 from service.config import SentimentConfig
-from service.sentiment import SentimentScorer
+from service.reading import complaints, language
+from service.reading.sentiment import SentimentScorer
 
 scorer = SentimentScorer(SentimentConfig())
 

@@ -38,4 +38,4 @@ def test_a_poll_with_nothing_due_does_not_load_the_http_stack(tmp_path: Path) ->
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and done.stdout == ""  # quiet, as cron wants
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert "service.poll" in imported and "httpx" not in imported
+    assert "service.polling.poll" in imported and "httpx" not in imported

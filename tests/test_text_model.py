@@ -1,4 +1,4 @@
-"""The text model (service/text_model.py): what it weighs, how it explains, the file it reads, how it is fit."""
+"""The text model (service/reading/text_model.py): what it weighs, how it explains, the file it reads, how it is fit."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from service import text_model
 from service.config import SentimentConfig
-from service.sentiment import SentimentScorer
-from service.text_model import ModelFileError, Signals, TextModel, tokens
+from service.reading import text_model
+from service.reading.sentiment import SentimentScorer
+from service.reading.text_model import ModelFileError, Signals, TextModel, tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNT = len(Signals.names())

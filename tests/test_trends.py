@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, delete, select
 
-from service import approvals, db, posting, trends
-from service import poll as poll_module
+from service import db
 from service.config import DEFAULT_TOPICS
+from service.desk import approvals, posting
 from service.errors import NotFound
 from service.models import (
     Draft,
@@ -32,6 +32,9 @@ from service.models import (
     TrendState,
     TrendTopicDay,
 )
+from service.polling import poll as poll_module
+from service.trends import medians, periods, rollups, topics
+from service.trends import reports as trend_reports
 from tests.conftest import write_jsonl
 
 UTC = timezone.utc
@@ -122,15 +125,15 @@ def cases(ctx) -> dict[str, int]:
         return store(session, CASES)
 
 
-def report(ctx, **kwargs) -> trends.TrendReport:
+def report(ctx, **kwargs) -> trend_reports.TrendReport:
     kwargs = {"start": START, "end": END, "bucket": "week", **kwargs}
     with ctx.session() as session:
-        return trends.report(session, **kwargs)
+        return trend_reports.report(session, **kwargs)
 
 
 def figures(reviews=0, rated=0, mean_rating=None, negative=0, negative_share=None, responded=0, response_rate=None,
-            replies_timed=0, median_reply_hours=None) -> trends.Figures:
-    return trends.Figures(reviews, rated, mean_rating, negative, negative_share, responded, response_rate, replies_timed,
+            replies_timed=0, median_reply_hours=None) -> trend_reports.Figures:
+    return trend_reports.Figures(reviews, rated, mean_rating, negative, negative_share, responded, response_rate, replies_timed,
                           median_reply_hours)
 
 
@@ -174,7 +177,7 @@ def test_by_source_and_by_location_with_the_previous_period(ctx, cases) -> None:
         figures(reviews=2, rated=2, mean_rating=3.0, negative=1, negative_share=0.5, responded=1, response_rate=0.5,
                 replies_timed=1, median_reply_hours=1.0),
     )
-    assert google.change == trends.Change(reviews=2, reviews_relative=1.0, mean_rating=-0.25, negative_share=0.25,
+    assert google.change == trend_reports.Change(reviews=2, reviews_relative=1.0, mean_rating=-0.25, negative_share=0.25,
                                           response_rate=0.25, median_reply_hours=5.0)
     assert (app.name, app.figures.reviews, app.figures.mean_rating, app.figures.median_reply_hours) == ("app", 2, 4.0, 5.0)
     assert app.previous == figures() and app.change.reviews_relative is None and app.change.mean_rating is None
@@ -190,7 +193,7 @@ def test_the_previous_period_and_the_change(ctx, cases) -> None:
     assert r.previous == figures(reviews=2, rated=2, mean_rating=3.0, negative=1, negative_share=0.5, responded=1,
                                  response_rate=0.5, replies_timed=1, median_reply_hours=1.0)
     assert r.previous_ratings == {"1": 0, "2": 1, "3": 0, "4": 1, "5": 0, "none": 0}
-    assert r.change == trends.Change(reviews=4, reviews_relative=2.0, mean_rating=0.0, negative_share=0.1667,
+    assert r.change == trend_reports.Change(reviews=4, reviews_relative=2.0, mean_rating=0.0, negative_share=0.1667,
                                      response_rate=0.1667, median_reply_hours=4.0)
 
 
@@ -223,7 +226,7 @@ def test_filters_narrow_every_figure(ctx, cases) -> None:
 def test_the_choices_a_dashboard_offers(ctx, cases) -> None:
     report(ctx)
     with ctx.session() as session:
-        assert trends.filter_choices(session) == {"sources": ["app", "google"], "locations": ["Harbour", "Old Town"]}
+        assert trend_reports.filter_choices(session) == {"sources": ["app", "google"], "locations": ["Harbour", "Old Town"]}
 
 
 def test_your_own_topics(ctx, cases) -> None:
@@ -236,7 +239,7 @@ def test_your_own_topics(ctx, cases) -> None:
 def test_no_reviews_at_all(ctx) -> None:
     r = report(ctx)
     assert r.totals == r.previous == figures()
-    assert r.change == trends.Change(0, None, None, None, None, None)
+    assert r.change == trend_reports.Change(0, None, None, None, None, None)
     assert [b.figures for b in r.buckets] == [figures(), figures()]
     assert r.by_source == r.by_location == []
     assert r.ratings == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0, "none": 0}
@@ -284,7 +287,7 @@ def test_days_are_utc_whatever_the_database_session_thinks(database_url, cases, 
         session.exec(delete(TrendReview))
         session.add_all([TrendDirty(review_id=i) for i in cases.values()])
     with db.session_scope(engine) as session:
-        rebuilt_there = trends.report(session, start=START, end=END)
+        rebuilt_there = trend_reports.report(session, start=START, end=END)
     engine.dispose()
     assert rebuilt_there == expected
 
@@ -310,7 +313,7 @@ def test_bad_periods_are_refused(ctx) -> None:
 # --- the trend tables stay exact -------------------------------------------------------------------
 
 
-def rebuilt(ctx, **kwargs) -> trends.TrendReport:
+def rebuilt(ctx, **kwargs) -> trend_reports.TrendReport:
     """The report after throwing the trend tables away and building them from scratch."""
     with ctx.session() as session:
         for table in (TrendReview, TrendReviewTopic, TrendDay, TrendTopicDay, TrendState, TrendDirty):
@@ -343,26 +346,26 @@ def test_every_change_reaches_the_figures(ctx, cases) -> None:
 
 
 def test_a_refresh_with_nothing_to_do_writes_nothing(ctx, cases) -> None:
-    assert trends.refresh(ctx.engine, DEFAULT_TOPICS).reviews == len(CASES)
-    assert trends.refresh(ctx.engine, DEFAULT_TOPICS) == trends.RefreshCounts()
-    assert trends.refresh(ctx.engine, {"other": ["rude"]}).retagged
+    assert rollups.refresh(ctx.engine, DEFAULT_TOPICS).reviews == len(CASES)
+    assert rollups.refresh(ctx.engine, DEFAULT_TOPICS) == rollups.RefreshCounts()
+    assert rollups.refresh(ctx.engine, {"other": ["rude"]}).retagged
 
 
 def test_many_changes_rebuild_everything_with_the_same_result(ctx, cases, monkeypatch) -> None:
-    monkeypatch.setattr(trends, "FULL_REBUILD_AT", 3)
+    monkeypatch.setattr(rollups, "FULL_REBUILD_AT", 3)
     full = rebuilt(ctx)
-    monkeypatch.setattr(trends, "FULL_REBUILD_AT", 10_000)
+    monkeypatch.setattr(rollups, "FULL_REBUILD_AT", 10_000)
     assert rebuilt(ctx) == full
 
 
 def test_a_refresh_rebuilds_everything_when_most_reviews_changed_and_recomputes_a_few(ctx, cases, monkeypatch) -> None:
-    monkeypatch.setattr(trends, "CHUNK", 2)  # so that the handful of cases counts as many
-    first = trends.refresh(ctx.engine, DEFAULT_TOPICS)  # a first import: every review is new
+    monkeypatch.setattr(rollups, "CHUNK", 2)  # so that the handful of cases counts as many
+    first = rollups.refresh(ctx.engine, DEFAULT_TOPICS)  # a first import: every review is new
     assert first.full and first.reviews == len(CASES)
     with ctx.session() as session:
         for key in ("r2", "r3"):
             session.get(Review, cases[key]).rating = 1
-    some = trends.refresh(ctx.engine, DEFAULT_TOPICS)
+    some = rollups.refresh(ctx.engine, DEFAULT_TOPICS)
     assert (some.reviews, some.full) == (2, False)
     assert report(ctx) == rebuilt(ctx)
 
@@ -421,15 +424,15 @@ def test_through_the_real_writers(make_context, tmp_path: Path) -> None:
 
 def test_default_period_is_the_last_twelve_buckets() -> None:
     monday = date(2026, 11, 23)
-    assert trends.default_start(monday, "week") == date(2026, 9, 7)
-    assert trends.default_start(date(2026, 11, 29), "week") == date(2026, 9, 7)  # that Sunday too
-    assert trends.default_start(monday, "month") == date(2025, 12, 1)
-    assert trends.default_start(monday, "day") == date(2026, 11, 12)
-    assert len(trends.buckets_of(date(2026, 9, 7), monday, "week")) == 12
+    assert periods.default_start(monday, "week") == date(2026, 9, 7)
+    assert periods.default_start(date(2026, 11, 29), "week") == date(2026, 9, 7)  # that Sunday too
+    assert periods.default_start(monday, "month") == date(2025, 12, 1)
+    assert periods.default_start(monday, "day") == date(2026, 11, 12)
+    assert len(periods.buckets_of(date(2026, 9, 7), monday, "week")) == 12
 
 
 def test_topic_keywords_follow_the_escalation_rules() -> None:
-    matcher = trends.TopicMatcher({"wait": ["wait", "queue*", "took ages"], "app": ["a&e", "log-in*"], "all": ["*"], "none": []})
+    matcher = topics.TopicMatcher({"wait": ["wait", "queue*", "took ages"], "app": ["a&e", "log-in*"], "all": ["*"], "none": []})
     assert matcher.topics("WAIT!") == ["wait", "all"]
     assert matcher.topics("the waiter was rude") == ["all"]  # whole words only
     assert matcher.topics("queueing", None) == ["wait", "all"]
@@ -441,10 +444,10 @@ def test_topic_keywords_follow_the_escalation_rules() -> None:
 
 
 def test_topic_matching_agrees_with_the_plain_expressions() -> None:
-    from service import marks
+    from service.reading import marks
 
     lexicon = {**DEFAULT_TOPICS, "odd": ["rip-off*", "x_y", "  Spaced  Out "]}
-    matcher = trends.TopicMatcher(lexicon)
+    matcher = topics.TopicMatcher(lexicon)
     rng = random.Random(4)
     vocabulary = [w for words in lexicon.values() for k in words for w in k.rstrip("*").split()] + [
         "the", "waiters", "billed,", "queueing", "Ünïcode", "rip-offs", "x_y", "spaced\tout", "-", "&", "ages."]
@@ -460,5 +463,5 @@ def test_medians_of_sorted_lists() -> None:
     for _ in range(300):
         lists = [sorted(rng.randint(-50, 500) for _ in range(rng.randint(0, 9))) for _ in range(rng.randint(1, 6))]
         values = [v for values in lists for v in values]
-        assert trends._median(lists) == (statistics.median(values) if values else None), lists
-    assert list(trends.unpack_seconds(trends.pack_seconds([30, -5, 7_200]))) == [-5, 30, 7_200]
+        assert medians.median(lists) == (statistics.median(values) if values else None), lists
+    assert list(rollups.unpack_seconds(rollups.pack_seconds([30, -5, 7_200]))) == [-5, 30, 7_200]

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from service import users
+from service.desk import users
 from service.errors import ReviewmonError
 from service.models import User
 from tests.conftest import run_cli

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from vaderSentiment import vaderSentiment as vader
 
-from service.review_lexicon import REVIEW_LEXICON
 from service.config import SentimentConfig
-from service.sentiment import SentimentScorer
-from service.vader import LinearVader
+from service.reading.review_lexicon import REVIEW_LEXICON
+from service.reading.sentiment import SentimentScorer
+from service.reading.vader import LinearVader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from synthetic import review_text  # noqa: E402

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from service import approvals, posting, queries, users
-from service import poll as poll_module
 from service.context import Context
+from service.desk import approvals, posting, queries, users
+from service.desk.users import Actor, Forbidden
 from service.errors import InvalidTransition
-from service.users import Actor, Forbidden
+from service.polling import poll as poll_module
 from service.web import create_app
 from tests import web_session
 from tests.conftest import CONTACT

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from service import poll as poll_module
-from service import queries, users
+from service.desk import queries, users
+from service.polling import poll as poll_module
 from tests import web_session
 from tests.conftest import run_cli
 from tests.fakeconnector import FakeSource, review

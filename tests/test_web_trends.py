@@ -10,8 +10,8 @@ import re
 import httpx
 import pytest
 
-from service import poll as poll_module
-from service import users
+from service.desk import users
+from service.polling import poll as poll_module
 from service.web import create_app
 from tests.web_session import logged_in
 

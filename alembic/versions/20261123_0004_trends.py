@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23
 
-The trend tables are derived from reviews, sentiments and drafts (service/trends.py).
+The trend tables are derived from reviews, sentiments and drafts (service/trends/rollups.py).
 Triggers on those three tables write the id of each changed review to trend_dirty in the
 same transaction as the change, so the trends see every writer's changes (poller,
 posting, approvals, web app) without any of them knowing about trends. Existing reviews

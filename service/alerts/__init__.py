@@ -1,4 +1,5 @@
 """Alerts: tell people when something needs them, once, through their own channels.
+May import the shared modules, service.reading and service.trends (for the reports).
 
 An outbox (the `alerts` table), written and read in two separate steps:
 

@@ -6,7 +6,7 @@ on the Monday). `enqueue_due_reports` records it in the outbox once per channel,
 by its period (report:daily:2026-11-22, report:weekly:2026-W47), so every process may
 ask as often as it likes; a report is not sent late for a period before that.
 
-The figures are service.trends.report()'s, the same as `reviewmon trends` and the
+The figures are service.trends.reports.report()'s, the same as `reviewmon trends` and the
 dashboard show.
 """
 
@@ -19,7 +19,6 @@ from typing import Any, Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from service import trends
 from service.alerts.enqueue import insert_alerts, outbox_row, subscribers
 from service.alerts.messages import (
     Message,
@@ -32,6 +31,7 @@ from service.alerts.messages import (
 )
 from service.context import Context
 from service.models import Alert, Draft, Review, Sentiment, Source, TrendReview
+from service.trends import reports as trend_reports
 
 Period = Literal["daily", "weekly"]
 PERIODS: tuple[str, ...] = ("daily", "weekly")
@@ -86,7 +86,7 @@ class WorstReview:
 
 def worst_reviews(session: Session, start: date, end: date, limit: int = WORST) -> list[WorstReview]:
     """The period's negative reviews, lowest rating first, then the most negative text.
-    Reads trend_reviews (up to date after trends.report()), so removed reviews are out."""
+    Reads trend_reviews (up to date after trend_reports.report()), so removed reviews are out."""
     rows = session.exec(
         select(Review, Sentiment.compound, Source.name, Draft.id)
         .join(TrendReview, TrendReview.review_id == Review.id)
@@ -113,7 +113,7 @@ def _number(value: float | None, unit: str = "") -> str:
     return "–" if value is None else f"{value:.2f}{unit}" if isinstance(value, float) else f"{value}{unit}"
 
 
-def _figures(figures: trends.Figures) -> dict[str, str]:
+def _figures(figures: trend_reports.Figures) -> dict[str, str]:
     return {
         "reviews": str(figures.reviews),
         "mean_rating": _number(figures.mean_rating, "★"),
@@ -134,7 +134,7 @@ def render_report(ctx: Context, period: str, now: datetime) -> Message:
 
 def _render(ctx: Context, due: ReportPeriod) -> Message:
     with ctx.session() as session:
-        report = trends.report(session, start=due.start, end=due.end, bucket="day",
+        report = trend_reports.report(session, start=due.start, end=due.end, bucket="day",
                                topics=ctx.config.topics.keywords)
         worst = worst_reviews(session, due.start, due.end)
     business = ctx.config.business.name

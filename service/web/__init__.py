@@ -1,8 +1,8 @@
 """The web app: owners answer reviews, marketers read trends. `create_app(ctx)` builds it.
 
 Routes are thin: they read the request, call the same service functions the CLI uses,
-and render a template. No business rule lives here (see service/approvals.py,
-service/users.py, service/queries.py, service/trends.py).
+and render a template. No business rule lives here (see service/desk/, service/trends/).
+May import every stage but the CLI.
 
 Safety, in one place each: sessions in signed HttpOnly SameSite=Lax cookies (Starlette's
 SessionMiddleware); a CSRF token in the session checked on every POST
@@ -22,8 +22,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from service.context import Context
+from service.desk.users import Forbidden
 from service.errors import InvalidTransition, NotFound, ReviewmonError
-from service.users import Forbidden
 from service.web import security
 from service.web.deps import LoginRequired
 from service.web.templating import STATIC_DIR, render
@@ -32,16 +32,23 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool = False) -> FastAPI:
-    """The web app; with `scheduler`, it also runs the poll scheduler (service/worker.py)
+    """The web app; with `scheduler`, it also runs the poll scheduler (service/polling/worker.py)
     on its own event loop for as long as it serves."""
-    from service.web import routes_auth, routes_desk, routes_ops, routes_reviews, routes_sources, routes_trends
+    from service.web import (
+        routes_auth,
+        routes_desk,
+        routes_ops,
+        routes_reviews,
+        routes_sources,
+        routes_trends,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not scheduler:
             yield
             return
-        from service.worker import Worker
+        from service.polling.worker import Worker
 
         worker = app.state.worker = Worker(ctx)
         await worker.start()

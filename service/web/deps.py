@@ -7,8 +7,8 @@ from urllib.parse import quote
 from fastapi import Request
 
 from service.context import Context
+from service.desk.users import Actor, actor_named, require
 from service.errors import ConfigError
-from service.users import Actor, actor_named, require
 
 
 class LoginRequired(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from service.users import LoginFailed, authenticate
+from service.desk.users import LoginFailed, authenticate
 from service.web.deps import get_ctx
 from service.web.security import verify_csrf
 from service.web.templating import render

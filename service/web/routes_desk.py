@@ -1,7 +1,7 @@
 """The owners' reply desk: the inbox, the draft editor, follow-ups.
 
 Thin on purpose: each route reads the request, calls the service function the CLI calls
-(service/queries.py, service/approvals.py, service/posting.py) and renders a page or
+(service/desk/queries.py, service/desk/approvals.py, service/desk/posting.py) and renders a page or
 redirects (303) with a flash message. Who may do what is decided by those functions
 (they raise users.Forbidden, shown as 403); which buttons a page offers comes from
 approvals.next_steps. Every POST is CSRF-checked.
@@ -26,10 +26,10 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from service import approvals, posting, queries
+from service.desk import approvals, posting, queries
+from service.desk.users import Actor
 from service.errors import PolicyViolation
 from service.models import FollowUp
-from service.users import Actor
 from service.web.deps import allowed, current_actor, get_ctx, source_type
 from service.web.filters import PAGE_SIZES, as_int, dates, page_links
 from service.web.security import verify_csrf

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from service import queries
-from service.users import Actor
+from service.desk import queries
+from service.desk.users import Actor
 from service.web.deps import allowed, get_ctx, source_type
 from service.web.downloads import csv_download
 from service.web.filters import PAGE_SIZES, as_int, dates, page_links

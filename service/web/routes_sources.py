@@ -8,9 +8,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from service import claims, queries
+from service.desk import queries
+from service.desk.users import Actor, require
 from service.models import RunKind
-from service.users import Actor, require
+from service.polling import claims
 from service.web.deps import allowed, current_actor, get_ctx
 from service.web.security import verify_csrf
 from service.web.templating import flash, render

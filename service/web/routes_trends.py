@@ -1,4 +1,4 @@
-"""The marketers' dashboard and its CSV export: thin calls to service/trends.py."""
+"""The marketers' dashboard and its CSV export: thin calls to service/trends/."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
-from service import trends
+from service.desk.users import Actor
 from service.errors import ReviewmonError
-from service.trend_export import FIELDS, csv_rows
-from service.users import Actor
+from service.trends import periods, reports
+from service.trends.export import FIELDS, csv_rows
 from service.web.deps import allowed, get_ctx
 from service.web.downloads import csv_download
 from service.web.templating import render
@@ -33,10 +33,10 @@ def _date(value: str | None, name: str) -> date | None:
 def _period(request: Request) -> dict[str, Any]:
     q = request.query_params
     bucket = q.get("bucket") or "week"
-    if bucket not in trends.BUCKETS:
-        raise ReviewmonError(f"bucket must be one of {', '.join(trends.BUCKETS)}")
+    if bucket not in periods.BUCKETS:
+        raise ReviewmonError(f"bucket must be one of {', '.join(periods.BUCKETS)}")
     end = _date(q.get("to"), "to") or datetime.now(timezone.utc).date()
-    start = _date(q.get("from"), "from") or trends.default_start(end, bucket)
+    start = _date(q.get("from"), "from") or periods.default_start(end, bucket)
     return {"start": start, "end": end, "bucket": bucket, "source": q.get("source") or None, "location": q.get("location") or None}
 
 
@@ -44,13 +44,13 @@ def _report(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     ctx = get_ctx(request)
     period = _period(request)
     with ctx.session() as session:
-        report = trends.report(session, topics=ctx.config.topics.keywords, **period)
+        report = reports.report(session, topics=ctx.config.topics.keywords, **period)
     return period, report.to_dict()
 
 
 def _choices(request: Request) -> dict[str, list[str]]:
     with get_ctx(request).session() as session:
-        return trends.filter_choices(session)
+        return reports.filter_choices(session)
 
 
 @router.get("/trends")

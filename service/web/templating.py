@@ -46,7 +46,7 @@ templates.env.globals["version"] = __version__
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
     """Render a page with what every page needs: the user, the CSRF token, flash messages."""
-    from service.users import actor_named
+    from service.desk.users import actor_named
 
     user_name = request.session.get("user")
     actor = actor_named(request.app.state.ctx, user_name) if user_name else None

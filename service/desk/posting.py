@@ -22,17 +22,15 @@ import connectors
 from connectors.base import ReplyTarget
 from connectors.errors import ConnectorError
 from connectors.http import make_client
-from service import approvals
 from service.config import SourceConfig
 from service.context import Context
+from service.desk import approvals
+from service.desk.transitions import POSTABLE
+from service.desk.users import Actor, require
 from service.errors import InvalidTransition, NotFound
 from service.models import Draft, DraftEvent, DraftStatus, Review, Source
-from service.users import Actor, require
 
 log = logging.getLogger("reviewmon.posting")
-
-POSTABLE = {DraftStatus.approved, DraftStatus.posting, DraftStatus.failed}
-
 
 @dataclass
 class PostResult:

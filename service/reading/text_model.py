@@ -1,7 +1,7 @@
 """The learned last step of the text rule: VADER's readings and the review's words, weighed.
 
 VADER's compound, read whole and sentence by sentence, with the clause after "but" and the
-complaint cues (service/sentiment.py), is still what decides most reviews; but rules
+complaint cues (service/reading/sentiment.py), is still what decides most reviews; but rules
 written by hand stopped carrying over to reviews they were not written from (issue 6). So
 the last step is a logistic regression over
 - the figures of that reading (`Signals`: VADER's whole-text scores, the lowest and mean
@@ -40,7 +40,7 @@ _NEGATORS = frozenset({"not", "no", "never", "nothing", "without", "nor", "canno
 
 
 class Signals(NamedTuple):
-    """The figures of one text's reading by service/sentiment.py, in the model's order."""
+    """The figures of one text's reading by service/reading/sentiment.py, in the model's order."""
 
     compound: float  # VADER's compound of the whole text
     positive: float  # VADER's share of positive words in the whole text
@@ -187,7 +187,7 @@ def _shown(name: str, value: float) -> str:
 def load(path: str | None = None) -> TextModel:
     """The model in `path`, or the one shipped with reviewmon."""
     if path is None:
-        raw = resources.files("service").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+        raw = resources.files(__package__).joinpath(MODEL_FILE).read_text(encoding="utf-8")
     else:
         with open(path, encoding="utf-8") as handle:
             raw = handle.read()

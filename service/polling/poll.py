@@ -1,6 +1,6 @@
 """Poll sources: the one orchestrator between connectors and the database.
 
-    claim the sources to poll (service/claims.py): due ones, or those named
+    claim the sources to poll (service/polling/claims.py): due ones, or those named
     for each claimed source, concurrently ([poll] concurrency; per-host limits in the client):
         connector = source.connect(client)                  # its type's connector, in its time budget
         for page in connector.fetch(saved cursor):          # HTTP or file, no database
@@ -14,7 +14,7 @@
 A source that fails or overruns its time budget is recorded with its error and does not
 hold up the others. Database work runs on worker threads (one on SQLite, whose writers
 take turns anyway), so a page being stored never stalls the other sources' requests.
-The CLI (`reviewmon poll`), the scheduler (service/worker.py) and the web app all call `poll()`.
+The CLI (`reviewmon poll`), the scheduler (service/polling/worker.py) and the web app all call `poll()`.
 """
 
 from __future__ import annotations
@@ -38,16 +38,18 @@ from sqlmodel import Session, col, select
 
 from connectors.base import Page, RowError
 from connectors.errors import AuthError, ConnectorError, NotAuthorised
-from service import claims, metrics, trends
+from service import metrics
 from service.config import SourceConfig
 from service.context import Context
-from service.group_commit import GroupCommit, Together
-from service.ingest import PageCounts, SourceInfo
 from service.models import PollRun, PollStatus, Review, Source, SourceStatus
+from service.polling import claims
+from service.polling.group_commit import GroupCommit, Together
+from service.polling.ingest import PageCounts, SourceInfo, ingester_of
 from service.schedule import next_due
+from service.trends import rollups
 
 log = logging.getLogger("reviewmon.poll")
-POLL_RUNS = PollRun.__table__  # bulk inserts through the table (service/ingest.py says why)
+POLL_RUNS = PollRun.__table__  # bulk inserts through the table (service/polling/ingest.py says why)
 
 MAX_PROBLEMS_KEPT = 100
 STORE_ALLOWANCE = 10.0  # seconds past a source's time budget to store what it read
@@ -191,13 +193,13 @@ class Poller:
 
     def close(self) -> None:
         self.db.shutdown(wait=True)
-        self.ctx.ingester.pool.close()  # its helpers, if a big batch started them
+        ingester_of(self.ctx).pool.close()  # its helpers, if a big batch started them
 
     async def run(self, names: list[str] | None = None, *, due_only: bool = False, share: datetime | None = None) -> list[SourceResult]:
         """Claim as many sources as there are free slots, poll them, and claim more as
         slots free up, until none is left: a second process started meanwhile takes its
         share instead of finding everything claimed by the first. `share`: this is one of
-        the processes of one poll started then (service/poll_processes.py): it takes only
+        the processes of one poll started then (service/polling/processes.py): it takes only
         sources not polled since, and leaves syncing the sources, reporting the busy ones
         and refreshing the trends to the parent."""
         config = self.ctx.config
@@ -230,12 +232,12 @@ class Poller:
                 results += [task.result() for task in finished]
         if warm is not None:
             await warm
-        self.ctx.ingester.pool.close(wait=False)  # every page is stored: the helpers exit while the trends refresh
+        ingester_of(self.ctx).pool.close(wait=False)  # every page is stored: the helpers exit while the trends refresh
         if share is not None:
             return results
         results += await self.in_db(busy_results, self.ctx, names, due_only, results)
         if done:
-            await self.in_db(trends.refresh_quietly, self.ctx.engine, config.topics.keywords)
+            await self.in_db(rollups.refresh_quietly, self.ctx.engine, config.topics.keywords)
         return results
 
     async def poll_source(self, source: SourceConfig, claim: claims.Claim, client: Any) -> SourceResult:
@@ -300,7 +302,7 @@ class Poller:
         try:
             async for page in connector.fetch(cursor):
                 if storing is not None:
-                    self.ctx.ingester.read_ahead(page.reviews)  # read its texts while the page before is written
+                    ingester_of(self.ctx).read_ahead(page.reviews)  # read its texts while the page before is written
                     await storing
                 seen.update(r.external_id for r in page.reviews)
                 storing = asyncio.ensure_future(store(page, PageToStore(info, page, frozenset(seen) if page.complete else None, claim.first_poll)))
@@ -335,7 +337,7 @@ class Poller:
 
     def _prepare_pages(self, session: Session, pages: list[PageToStore]) -> None:
         """Score the pages' new reviews and work out their marks before the write lock (group commit)."""
-        self.ctx.ingester.prepare(session, [(p.info, p.page.reviews) for p in pages])
+        ingester_of(self.ctx).prepare(session, [(p.info, p.page.reviews) for p in pages])
 
     def _store_pages(self, session: Session, pages: list[PageToStore]) -> list[tuple[PageCounts, int]]:
         """Pages of several sources, their alerts and their cursors, in the caller's
@@ -345,7 +347,7 @@ class Poller:
         now = ctx.clock()
         counts: dict[int, PageCounts] = {}
         for chunk in _one_page_per_source(pages):
-            counts.update(ctx.ingester.ingest_many(session, [(p.info, p.page.reviews) for p in chunk], now))
+            counts.update(ingester_of(ctx).ingest_many(session, [(p.info, p.page.reviews) for p in chunk], now))
         outcomes = []
         for stored in pages:
             source_id, page = stored.info.id, stored.page
@@ -429,7 +431,7 @@ def deliver_alerts(ctx: Context) -> None:
 def warm_up(ctx: Context) -> None:
     """Load VADER and the reply templates before the first page. (The language model
     loads when a text first needs it: most sources never send one that does.)"""
-    ctx.ingester.scorer.load()
+    ingester_of(ctx).scorer.load()
 
 
 @dataclass(frozen=True)

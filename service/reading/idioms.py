@@ -13,7 +13,7 @@ negated), so a comma of its own is put after that punctuation to take the place.
 "anything but" before such a word means "not": VADER read the "but" of "anything but
 clean" as a turn towards praise.
 
-The sentiment pass (service/sentiment.py) rewrites each idiom to what it means before
+The sentiment pass (service/reading/sentiment.py) rewrites each idiom to what it means before
 VADER or the cues read the text; what is stored and shown is the review as written.
 
 Keep each entry a fixed phrase of everyday review English, with its twin that must not

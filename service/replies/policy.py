@@ -38,7 +38,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-
 from connectors.base import ReplyLimit
 from service.config import Contact
 

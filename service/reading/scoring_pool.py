@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from service import marks
 from service.config import SentimentConfig
-from service.sentiment import SentimentScorer, Verdict
+from service.reading import marks
+from service.reading.sentiment import SentimentScorer, Verdict
 
 log = logging.getLogger("reviewmon.poll")
 
@@ -49,7 +49,7 @@ def _start_helper(config: SentimentConfig, keywords: Keywords) -> None:
         os.nice(HELPER_NICENESS)
 
     _scorer, _keywords = SentimentScorer(config), keywords
-    _scorer.load()  # the language model loads if a text needs it (service/language.py)
+    _scorer.load()  # the language model loads if a text needs it (service/reading/language.py)
 
 
 def _started() -> None:

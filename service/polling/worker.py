@@ -4,7 +4,7 @@ web server's).
 
 Due times live in the database, not in this process, so any number of workers on any
 number of machines share the work: every [poll] tick each worker claims as many due
-sources as it has free slots (service/claims.py) and polls them in the background; a
+sources as it has free slots (service/polling/claims.py) and polls them in the background; a
 slow source holds one slot, never the tick; a finished poll frees its slot for the next
 due source at once. Alerts are delivered at every tick too. APScheduler runs the periodic jobs, each
 with max_instances=1 and coalescing, so a late job never piles up.
@@ -24,9 +24,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from service import claims, trends
 from service.context import Context
-from service.poll import Poller, deliver_alerts, sync_sources, warm_up
+from service.polling import claims
+from service.polling.ingest import ingester_of
+from service.polling.poll import Poller, deliver_alerts, sync_sources, warm_up
+from service.trends import rollups
 
 log = logging.getLogger("reviewmon.worker")
 
@@ -75,7 +77,7 @@ class Worker:
             return
         async with self.claiming:
             if not self.running:  # idle: helper processes a big import started are not kept
-                await self.poller.in_db(self.ctx.ingester.pool.close)
+                await self.poller.in_db(ingester_of(self.ctx).pool.close)
             free = self.ctx.config.poll.concurrency - len(self.running)
             if free <= 0:
                 return
@@ -105,7 +107,7 @@ class Worker:
     async def refresh_trends(self) -> None:
         if self.polled_since_refresh:
             self.polled_since_refresh = False
-            await self.poller.in_db(trends.refresh_quietly, self.ctx.engine, self.ctx.config.topics.keywords)
+            await self.poller.in_db(rollups.refresh_quietly, self.ctx.engine, self.ctx.config.topics.keywords)
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         self.stopping = True

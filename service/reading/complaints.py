@@ -2,7 +2,7 @@
 
 "Food was cold.", "Waited 40 minutes.", "Sent it back." and "Never again." all score a
 compound of exactly 0. This is the one reviewed list of such phrases; the sentiment pass
-(service/sentiment.py) flags a review without stars when one of them occurs un-negated.
+(service/reading/sentiment.py) flags a review without stars when one of them occurs un-negated.
 
 Matching: on the folded text (lower case, curly apostrophes made straight), at word
 boundaries. A cue does not count when a negation stands in the few words before it

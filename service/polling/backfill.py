@@ -2,7 +2,7 @@
 up where an interrupted backfill stopped.
 
     refuse at once when the source's connector has no backfill() (capabilities.history says why)
-    claim the source (service/claims.py), as a poll does: one process at a time
+    claim the source (service/polling/claims.py), as a poll does: one process at a time
     for page in connector.backfill(Source.backfill_cursor, or None with restart):
         in one transaction:
             ingest the page's reviews                # the poller's ingester: upsert, revisions, sentiment, drafts
@@ -36,14 +36,15 @@ from connectors.base import Page
 from connectors.errors import ConnectorError
 from connectors.http import Http, PoliteTransport, make_client
 from connectors.paging import backfill_done
-from service import claims, trends
 from service.config import SourceConfig
 from service.context import Context
 from service.errors import NotBackfillable, SourceBusy
-from service.ingest import PageCounts, SourceInfo
 from service.models import PollRun, PollStatus, RunKind, Source, SourceStatus
-from service.poll import Progress, RunResult, status_for, sync_sources
-from service.poll import describe as describe_error
+from service.polling import claims
+from service.polling.ingest import PageCounts, SourceInfo, ingester_of
+from service.polling.poll import Progress, RunResult, status_for, sync_sources
+from service.polling.poll import describe as describe_error
+from service.trends import rollups
 
 log = logging.getLogger("reviewmon.backfill")
 
@@ -142,7 +143,7 @@ class _Backfill:
             with contextlib.suppress(Exception):
                 claims.release(self.ctx, self.claim.source_id, self.owner)
         if result.counts.inserted or result.counts.updated:
-            await asyncio.to_thread(trends.refresh_quietly, self.ctx.engine, self.ctx.config.topics.keywords)
+            await asyncio.to_thread(rollups.refresh_quietly, self.ctx.engine, self.ctx.config.topics.keywords)
         log.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", self.source.name,
                 "backfilled" if result.ok else f"backfill stopped: {result.error}", extra=result.as_dict())
         return result
@@ -200,7 +201,7 @@ class _Backfill:
         now = ctx.clock()
         done = backfill_done(page.cursor)
         with ctx.session(write=True) as session:
-            counts = ctx.ingester.ingest(session, info, page.reviews, now) if page.reviews else PageCounts()
+            counts = ingester_of(ctx).ingest(session, info, page.reviews, now) if page.reviews else PageCounts()
             if done:
                 values: dict[str, Any] = {"backfill_cursor": sa.null(), "backfill_done_at": now}
             else:

@@ -12,14 +12,18 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from connectors.base import ReplyLimit
 from service.config import BusinessConfig, ConfigError, Contact
-from service.policy import PolicyResult, check_reply
+from service.replies.policy import PolicyResult, check_reply
 from service.resources import reply_templates_dir
+
+if TYPE_CHECKING:
+    from service.context import Context
 
 _PLAIN_NAME = re.compile(r"(?:[^\W\d_]{1,3}['’])?[^\W\d_]{2,30}(?:[-'’][^\W\d_]{2,30})?")
 _NOT_NAMES = frozenset(
@@ -105,3 +109,8 @@ class ReplyDrafter:
             if plain_verdict.ok:
                 text, verdict = plain, plain_verdict
         return DraftText(text, template, verdict)
+
+
+def drafter_of(ctx: Context) -> ReplyDrafter:
+    """The process's drafter (its templates are compiled once)."""
+    return ctx.helper("drafter", lambda: ReplyDrafter(ctx.config.business, ctx.config.templates_dir()))

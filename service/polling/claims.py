@@ -7,7 +7,7 @@ in one short transaction:
     SQLite:     BEGIN IMMEDIATE                        (claimers take turns for a few milliseconds)
 
 The lease lasts the source's time budget plus [poll] lease_grace: a poll cannot run
-longer (service/poll.py times it out), so a lease still held after that belongs to a
+longer (service/polling/poll.py times it out), so a lease still held after that belongs to a
 process that died, and the source may be claimed again. Sooner, when the holder ran on
 this machine and its process is gone (a cron poll killed a minute ago need not block
 the next one). Whatever a dead process stored

@@ -6,7 +6,7 @@ language apart and are taken as English: VADER simply finds nothing in them.
 
 Most reviews a business gets are plainly English, and asking the model cost as much CPU
 as VADER itself (and 0.3 s to load it in every process that scores; it now loads from
-an unpacked copy, service/langid_model.py). A text whose words
+an unpacked copy, service/reading/langid_model.py). A text whose words
 are a quarter or more English function words, two of them words no other Latin-script
 language uses as words, is English without asking. That covers seven in ten texts of the
 labelled review sets (bench/sentiment_eval.py data), and the model never said otherwise
@@ -46,7 +46,7 @@ def plainly_english(text: str) -> bool:
 
 @cache
 def _identifier():
-    from service.langid_model import load_identifier
+    from service.reading.langid_model import load_identifier
 
     return load_identifier()
 

@@ -15,11 +15,11 @@ negative when
 - the whole text's compound <= WHOLE_TEXT_THRESHOLD (or negative_threshold, if lower), or
 - it is split into sentences, each scored by VADER; a sentence's score is the lower of its
   own compound and that of the clause after its last "but"/"however"/"unfortunately",
-  minus CUE_WEIGHT when it holds a complaint cue (service/complaints.py); the text reads
+  minus CUE_WEIGHT when it holds a complaint cue (service/reading/complaints.py); the text reads
   negative when its lowest sentence score <= negative_threshold and, for a text of several
   sentences, the mean sentence score <= MEAN_CEILING (one sour sentence in a glowing
   review is not enough). A one-sentence text is thus plain VADER plus its cue and clause.
-VADER reads with reviewmon's review words added to its lexicon (service/review_lexicon.py).
+VADER reads with reviewmon's review words added to its lexicon (service/reading/review_lexicon.py).
 Thresholds, words and cues were tuned on the `tune` split of bench/sentiment_eval.py only.
 
 That is the sentence rule. Unless [sentiment] text_model is false, its reading (the
@@ -34,12 +34,16 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from service import complaints, idioms, language, text_model
 from service.config import SentimentConfig
-from service.review_lexicon import REVIEW_LEXICON, REVIEW_NEUTRAL
-from service.text_model import Signals
-from service.vader import LinearVader
+from service.reading import complaints, idioms, language, text_model
+from service.reading.review_lexicon import REVIEW_LEXICON, REVIEW_NEUTRAL
+from service.reading.text_model import Signals
+from service.reading.vader import LinearVader
+
+if TYPE_CHECKING:
+    from service.context import Context
 
 NEGATIVE_RATINGS = (1, 2)
 POSITIVE_RATINGS = (4, 5)
@@ -74,7 +78,7 @@ def _mean(values: list[float]) -> float:
 
 
 def _quote(sentence: str) -> str:
-    sentence = " ".join(sentence.split()).lstrip(", ")  # the comma service/idioms.py may put before it
+    sentence = " ".join(sentence.split()).lstrip(", ")  # the comma service/reading/idioms.py may put before it
     return repr(sentence if len(sentence) <= QUOTE else sentence[:QUOTE - 1] + "…")
 
 
@@ -228,3 +232,8 @@ class SentimentScorer:
             return Verdict(False, compound, lang, f"rating {rating} of 5 and the text is not strongly negative (compound {compound:+.2f} > {strong:+.2f})")
         stars = "no rating" if rating is None else f"rating {rating} of 5"
         return Verdict(reading.negative, compound, lang, f"{stars}; {reading.why}")
+
+
+def scorer_of(ctx: Context) -> SentimentScorer:
+    """The process's scorer (VADER and the text model are loaded once, on first use)."""
+    return ctx.helper("scorer", lambda: SentimentScorer(ctx.config.sentiment))

@@ -6,10 +6,10 @@
     rejected --approve--> approved      (an owner may change their mind; guard again)
     failed, outdated --reject--> rejected
     drafted, approved, rejected, failed, outdated, withdrawn --edit--> drafted   (an edit needs a fresh approval)
-Posting (approved -> posting -> posted | failed) is service/posting.py.
+Posting (approved -> posting -> posted | failed) is service/desk/posting.py.
 
 Every step, refused approvals included, is written to the draft's history with who
-did it and when. Only roles that may act (owners) get here (service/users.py); an
+did it and when. Only roles that may act (owners) get here (service/desk/users.py); an
 escalated review needs an owner; with [replies] second_approver the approver must not
 be the person who last edited the text. Approval sets the time after which the reply
 may be posted (cooling-off: [replies] cooling_off after the review arrived). The guard is re-run at approval against the current config and the
@@ -23,19 +23,15 @@ from sqlmodel import Session
 import connectors
 from connectors.base import ReplyLimit
 from service.context import Context
+from service.desk.transitions import ALLOWED, POSTABLE
+from service.desk.users import Actor, Forbidden, as_actor, require
 from service.errors import InvalidTransition, NotFound, PolicyViolation
 from service.models import Draft, DraftEvent, DraftStatus, FollowUp, Review, Role, Source
-from service.policy import PolicyResult
-from service.users import Actor, Forbidden, as_actor, require
+from service.replies.drafter import drafter_of
+from service.replies.policy import PolicyResult
 
 MAX_DRAFT_CHARS = 20_000
 
-_ALLOWED = {
-    "approve": {DraftStatus.drafted, DraftStatus.rejected},
-    "reject": {DraftStatus.drafted, DraftStatus.approved, DraftStatus.failed, DraftStatus.outdated},
-    "edit": {DraftStatus.drafted, DraftStatus.approved, DraftStatus.rejected, DraftStatus.failed, DraftStatus.outdated,
-             DraftStatus.withdrawn},
-}
 
 
 def _load(session: Session, draft_id: int, actor: Actor | str, what: str) -> tuple[Draft, Review, Source, Actor]:
@@ -51,7 +47,7 @@ def _load(session: Session, draft_id: int, actor: Actor | str, what: str) -> tup
 
 
 def _require(draft: Draft, action: str) -> None:
-    if draft.status not in _ALLOWED[action]:
+    if draft.status not in ALLOWED[action]:
         raise InvalidTransition(f"draft {draft.id} is {draft.status}; it cannot be {action}d from there"
                                 if action != "edit" else f"draft {draft.id} is {draft.status} and can no longer be edited")
 
@@ -68,7 +64,7 @@ def platform_takes_replies(source_type: str | None) -> bool:
 
 def check_text(ctx: Context, text: str, *, source_type: str | None = None) -> PolicyResult:
     """The policy verdict on `text` as a reply on a source of `source_type`."""
-    return ctx.drafter.check(text, reply_limit(source_type) if source_type else None)
+    return drafter_of(ctx).check(text, reply_limit(source_type) if source_type else None)
 
 
 def _event(session: Session, draft: Draft, actor: str, action: str, *, text: str | None = None, detail: str | None = None) -> None:
@@ -96,11 +92,11 @@ def regenerate(ctx: Context, draft_id: int, *, actor: Actor | str) -> PolicyResu
     """Replace the text with the next bundled wording (the owner did not like this one)."""
     with ctx.session() as session:
         draft, review, source, _ = _load(session, draft_id, actor, "edit drafts")
-        templates = ctx.drafter.templates
+        templates = drafter_of(ctx).templates
         current = templates.index(draft.template) if draft.template in templates else -1
         template = templates[(current + 1) % len(templates)]
         capabilities = connectors.capabilities_of(source.type)
-        made = ctx.drafter.draft(key=f"{source.name}:{review.external_id}", author=review.author,
+        made = drafter_of(ctx).draft(key=f"{source.name}:{review.external_id}", author=review.author,
                                  platform=capabilities.platform, limit=capabilities.reply_limit, template=template)
     verdict = edit(ctx, draft_id, made.text, actor=actor, action="regenerated")
     with ctx.session() as session:
@@ -160,13 +156,11 @@ def record_followup(ctx: Context, draft_id: int, outcome: str, *, actor: Actor |
 def next_steps(draft: dict, actor: Actor | str, *, can_reply: bool = True) -> frozenset[str]:
     """What `actor` may do to `draft` (a queries.draft_rows row) now: "edit", "regenerate",
     "approve", "reject", "post", "mark posted", "follow up". For showing only the buttons
-    that can work; each function above (and in service/posting.py) still checks for itself."""
-    from service.posting import POSTABLE  # posting imports this module
-
+    that can work; each function above (and in service/desk/posting.py) still checks for itself."""
     actor = as_actor(actor)
     if not actor.can("act") or (draft["escalation"] and actor.role != Role.owner):
         return frozenset()
-    steps = {action for action, statuses in _ALLOWED.items() if draft["status"] in statuses}
+    steps = {action for action, statuses in ALLOWED.items() if draft["status"] in statuses}
     if "edit" in steps:
         steps.add("regenerate")
     if draft["status"] in POSTABLE and can_reply:  # no reply API: the "by hand" path only

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from service.poll import Progress as ProgressCallback
+from service.polling.poll import Progress as ProgressCallback
 
 
 @contextmanager

@@ -24,18 +24,21 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 import connectors
 from connectors.base import Capabilities, ReviewData
-from service import marks
 from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
-from service.replies import ReplyDrafter
-from service.scoring_pool import Item, Scores, ScoringPool
-from service.sentiment import SentimentScorer
+from service.reading import marks
+from service.reading.scoring_pool import Item, Scores, ScoringPool
+from service.reading.sentiment import SentimentScorer, scorer_of
+from service.replies.drafter import ReplyDrafter, drafter_of
+
+if TYPE_CHECKING:
+    from service.context import Context
 
 SYSTEM_ACTOR = "reviewmon"
 # Bulk inserts go to the tables (SQLAlchemy Core), not the ORM classes: the ORM's bulk
@@ -178,7 +181,7 @@ class PageIngester:
         will need: their scores and escalation marks. That is most of the CPU of storing
         a page, and pure: done outside the write lock, it lets another process write
         meanwhile; a big batch is scored by helper processes while this one writes the
-        reviews (service/scoring_pool.py). `ingest_many` takes what is ready and works
+        reviews (service/reading/scoring_pool.py). `ingest_many` takes what is ready and works
         out itself anything that is not (a review that changed in between)."""
         self._ready = {}
         rows = {(source.id, review.external_id): (source, self._page_row(review, source, keep=True))
@@ -229,13 +232,13 @@ class PageIngester:
                                                         translation=row["translation"]), keep=keep)
 
     def _reply(self, source: SourceInfo, row: dict[str, Any]) -> Any:
-        caps = source.capabilities  # drafts are cached by their inputs (service/replies.py)
+        caps = source.capabilities  # drafts are cached by their inputs (service/replies/drafter.py)
         return self.drafter.draft(key=f"{source.name}:{row['external_id']}", author=row["author"],
                                   platform=caps.platform, limit=caps.reply_limit)
 
     def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, Key]]:
         """Set escalation and triage marks on new or edited rows before they are written
-        (service/marks.py). Returns (earlier review id, row's key) pairs whose earlier
+        (service/reading/marks.py). Returns (earlier review id, row's key) pairs whose earlier
         copy should be marked too, once the new row has its id."""
         plain_triage = []
         for row in rows:
@@ -396,7 +399,7 @@ class PageIngester:
 
     def _score(self, session: Session, rows: list[tuple[int, dict[str, Any]]], now: datetime, *, replace: bool) -> dict[int, bool]:
         """Score and store; returns review id -> negative. Escalation marks stay only on
-        negative reviews (service/marks.py)."""
+        negative reviews (service/reading/marks.py)."""
         records = []
         for review_id, row in rows:
             verdict = self._verdict(row)
@@ -443,12 +446,12 @@ class PageIngester:
         return [source.id for _, source, _ in rows]
 
 
-def rescore(ctx: Any, *, batch: int = 500) -> PageCounts:
+def rescore(ctx: Context, *, batch: int = 500) -> PageCounts:
     """Score and mark every stored review again, with the current thresholds and keyword
     lists; draft a reply for any review that is now negative, unanswered and has none.
     For after an upgrade or a change of [sentiment] or [escalation] in the config."""
     counts = PageCounts()
-    ingester: PageIngester = ctx.ingester
+    ingester: PageIngester = ingester_of(ctx)
     with ctx.session() as session:
         sources = session.exec(select(Source)).all()
     configured = {s.name: s for s in ctx.config.sources}
@@ -477,9 +480,14 @@ def rescore(ctx: Any, *, batch: int = 500) -> PageCounts:
                 needing = [(rid, row) for rid, row in rows.items() if verdicts[rid] and row["owner_reply"] is None and rid not in has_draft]
                 counts.drafted += len(ingester._draft(session, [(rid, info, row) for rid, row in needing], now))
                 counts.updated += len(rows)
-    from service import (
-        trends,  # trends reads what ingest writes; imported late to keep ingest light
+    from service.trends import (
+        rollups,  # reads what ingest writes; imported late to keep ingest light
     )
 
-    trends.refresh_quietly(ctx.engine, ctx.config.topics.keywords)
+    rollups.refresh_quietly(ctx.engine, ctx.config.topics.keywords)
     return counts
+
+
+def ingester_of(ctx: Context) -> PageIngester:
+    """The process's ingester, with its scorer, drafter and scoring pool."""
+    return ctx.helper("ingester", lambda: PageIngester(scorer_of(ctx), drafter_of(ctx), ctx.config.escalation.keywords))

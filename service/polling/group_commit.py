@@ -16,7 +16,7 @@ once the job's transaction has committed.
 
 A job may also be `Together(write_all, item, prepare_all)`: the items of a batch that
 share one `write_all` go to it in one call (the pages of many sources are stored with
-one set of statements, service/ingest.py `ingest_many`), and it returns their results
+one set of statements, service/polling/ingest.py `ingest_many`), and it returns their results
 in order. `prepare_all`, if given, first sees the same items in a read-only session,
 outside the write transaction: the place for CPU work that needs no lock (scoring
 reviews), so that other processes can write meanwhile.

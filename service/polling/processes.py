@@ -4,7 +4,7 @@ One Python process polls on one core. Past a hundred or so sources, reading answ
 storing pages keeps that core busy while the requests wait (bench/poll_many.py), so a
 poll of many sources forks helper processes ([poll] processes; by default one per core
 and per SOURCES_PER_PROCESS sources that can be claimed). Each polls its share, claiming
-sources as its slots free up: service/claims.py decides who polls what, exactly as
+sources as its slots free up: service/polling/claims.py decides who polls what, exactly as
 between two cron polls started together. The parent syncs the source rows before
 forking and polls a share itself; then, once for all, it reports the busy sources,
 refreshes the trends and sends the alerts. Each process loads VADER and the language
@@ -29,11 +29,12 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from service import claims, trends
-from service.collector import fewer_collections
 from service.context import Context
 from service.errors import ReviewmonError
-from service.poll import (
+from service.polling import claims
+from service.polling.collector import fewer_collections
+from service.polling.ingest import ingester_of
+from service.polling.poll import (
     Poller,
     Progress,
     SourceResult,
@@ -44,6 +45,7 @@ from service.poll import (
     sync_sources,
     warm_up,
 )
+from service.trends import rollups
 
 log = logging.getLogger("reviewmon.poll")
 
@@ -114,7 +116,7 @@ def _poll(ctx: Context, names: list[str] | None, *, due_only: bool, progress: Pr
         relay.join()
     results += busy_results(ctx, names, due_only, results)
     if any(not r.busy for r in results):
-        trends.refresh_quietly(ctx.engine, ctx.config.topics.keywords)
+        rollups.refresh_quietly(ctx.engine, ctx.config.topics.keywords)
     if ctx.config.alerts.channels:
         deliver_alerts(ctx)
     if failures:  # what the others polled is stored and reported; the failed share's leases lapse
@@ -125,7 +127,7 @@ def _poll(ctx: Context, names: list[str] | None, *, due_only: bool, progress: Pr
 async def _own_share(ctx: Context, names: list[str] | None, due_only: bool, share: int, started: datetime,
                      progress: Progress | None) -> list[SourceResult]:
     poller = Poller(ctx, progress=progress, concurrency=share)
-    ctx.ingester.pool.helpers = 0  # the cores are taken by the poll's own processes
+    ingester_of(ctx).pool.helpers = 0  # the cores are taken by the poll's own processes
     try:
         return await poller.run(names, due_only=due_only, share=started)
     finally:

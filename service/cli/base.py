@@ -1,0 +1,73 @@
+"""Shared by every command module: the `reviewmon` click group, the per-invocation
+State (config and context opened once), the output options and small input helpers.
+
+Exit codes: 0 success; 1 something failed (a source could not be polled, a reply fails
+the policy guard, no such draft); 2 reviewmon cannot run as configured (bad config,
+missing secret, database not migrated) or the command line itself is wrong.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from service import __version__, logs, output
+from service import config as config_module
+from service.context import Context
+
+TABLE_LIMIT = 50
+
+
+@dataclass
+class State:
+    config_path: str | None
+    actor: str
+    log_level: str | None = None  # as given on the command line; None: each command's default
+    _ctx: Context | None = field(default=None, repr=False)
+
+    def context(self, *, check_schema: bool = True) -> Context:
+        if self._ctx is None:
+            self._ctx = Context.open(config_module.load(self.config_path), check_schema=check_schema)
+        return self._ctx
+
+
+def _default_actor() -> str:
+    try:
+        return os.environ.get("REVIEWMON_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(output.FORMATS), default="table", show_default=True)
+
+
+limit_option = click.option("--limit", type=click.IntRange(min=1), help="At most this many rows (tables show 50 unless told).")
+
+
+def table_limit(fmt: str, limit: int | None) -> int | None:
+    return limit if limit is not None or fmt != "table" else TABLE_LIMIT
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="reviewmon")
+@click.option("--config", "config_path", metavar="PATH", help="Config file (default: $REVIEWMON_CONFIG, else ./config.toml).")
+@click.option("--user", "actor", default=_default_actor, show_default="$REVIEWMON_USER or your login", help="Who is acting, for the drafts' history.")
+@click.option("--log-level", type=click.Choice(logs.LEVELS), help="info: one line per polled source and per skipped row. Default: warning; info for serve and worker.")
+@click.option("--log-format", type=click.Choice(logs.FORMATS), default="auto", show_default=True, help="auto: text on a terminal, JSON lines otherwise.")
+@click.pass_context
+def cli(click_ctx: click.Context, config_path: str | None, actor: str, log_level: str, log_format: str) -> None:
+    """Watch what customers say about a business online, and answer well."""
+    logs.configure(log_level or "warning", log_format)
+    state = State(config_path=config_path, actor=actor, log_level=log_level)
+    click_ctx.obj = state
+    click_ctx.call_on_close(lambda: state._ctx and state._ctx.close())
+
+
+def read_text(text: str | None, file: Any, *, what: str = "reply") -> str:
+    if (text is None) == (file is None):
+        raise click.UsageError(f"give the {what} with --text or --file (use --file - for standard input)")
+    return text if text is not None else file.read()

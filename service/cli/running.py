@@ -1,0 +1,95 @@
+"""Running reviewmon: `migrate`, `worker` (the scheduler alone) and `serve` (the web
+app, with the scheduler unless told otherwise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+
+from service import db, logs
+from service.cli.base import (
+    State,
+    cli,
+)
+from service.config import read_secret
+
+
+@cli.command()
+@click.pass_obj
+def migrate(state: State) -> None:
+    """Create or upgrade the database schema (safe to run any time)."""
+    ctx = state.context(check_schema=False)
+    before, after = db.migrate(ctx.engine)
+    where = ctx.engine.url.render_as_string(hide_password=True)
+    click.echo(f"{where}: already at schema {after}" if before == after else f"{where}: migrated from {before or 'empty'} to {after}")
+
+
+@cli.command()
+@click.option("--metrics-port", type=int, metavar="PORT", help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
+@click.pass_obj
+def worker(state: State, metrics_port: int | None) -> None:
+    """Run the scheduler alone: poll sources as they fall due, send alerts (no web app).
+
+    Start as many as you like, on one machine or several, on one PostgreSQL database:
+    they share the due sources. Stops cleanly on SIGTERM or Ctrl-C.
+    """
+    from service.polling.worker import run_until_stopped
+
+    _long_running(state)
+    ctx = state.context()
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from service import health, metrics
+
+        metrics.REGISTRY.register(health.DatabaseCollector(ctx))
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.REGISTRY)
+    click.echo(f"reviewmon: worker started for {len(ctx.config.sources)} sources (Ctrl-C to stop)", err=True)
+    asyncio.run(_until_signalled(lambda stop: run_until_stopped(ctx, stop)))
+
+
+def _long_running(state: State) -> None:
+    """For `serve` and `worker`. A service's log is its record: one line per poll of a
+    source unless told otherwise; and `kill -USR1 PID` prints every thread's stack."""
+    import faulthandler
+    import signal
+
+    if state.log_level is None:
+        logs.set_level("info")
+    faulthandler.register(signal.SIGUSR1)
+
+
+async def _until_signalled(main: Any) -> None:
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await main(stop)
+
+
+@cli.command()
+@click.option("--host", help="Listen on this address (default: [web] host).")
+@click.option("--port", type=int, help="Listen on this port (default: [web] port).")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True, help="Also poll sources as they fall due and send alerts, as `reviewmon worker` does.")
+@click.pass_obj
+def serve(state: State, host: str | None, port: int | None, scheduler: bool) -> None:
+    """Serve the web app (inbox, draft editor, trends, /healthz, /metrics) and, unless
+    --no-scheduler, the scheduler."""
+    import uvicorn
+
+    from service.web import create_app
+
+    _long_running(state)
+    ctx = state.context()
+    web = ctx.config.web
+    secret = read_secret(web.secret_key_env, key="web.secret_key_env") if web.secret_key_env else None
+    if secret is None:
+        click.echo("note: [web] secret_key_env is not set: sessions end when reviewmon restarts", err=True)
+    host, port = host or web.host, port or web.port
+    click.echo(f"reviewmon: serving http://{host}:{port}")
+    uvicorn.run(create_app(ctx, secret_key=secret, scheduler=scheduler), host=host, port=port, log_level="warning")
