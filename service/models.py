@@ -305,7 +305,7 @@ class Alert(SQLModel, table=True):
 # posting, approvals, web app), in the same transaction as the change; rollups.refresh()
 # recomputes what those notes touch. A SQLite migration that copies one of those three
 # tables (batch_alter_table) drops its triggers and must create them again;
-# tests/test_trends.py checks they exist at head.
+# tests/trends/test_trends.py checks they exist at head.
 
 
 class TrendDirty(SQLModel, table=True):

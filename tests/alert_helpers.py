@@ -1,4 +1,4 @@
-"""Fixtures and helpers of the alert tests (tests/test_alerts*.py import the fixtures by
+"""Fixtures and helpers of the alert tests (tests/alerts/test_alerts*.py import the fixtures by
 their *_fixture names): real receivers, an SMTP server (aiosmtpd) and a JSON webhook
 (http.server), both on 127.0.0.1 on a free port in a thread of the test process; a file
 source to poll reviews from; and a look into the outbox."""

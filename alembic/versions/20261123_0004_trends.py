@@ -11,7 +11,7 @@ posting, approvals, web app) without any of them knowing about trends. Existing 
 are noted as changed here, so the first report after the upgrade builds everything.
 
 SQLite rebuilds a table when a later migration alters it in batch mode, which drops its
-triggers: such a migration must create them again (tests/test_trends.py checks).
+triggers: such a migration must create them again (tests/trends/test_trends.py checks).
 """
 from collections.abc import Sequence
 

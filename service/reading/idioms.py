@@ -17,7 +17,7 @@ The sentiment pass (service/reading/sentiment.py) rewrites each idiom to what it
 VADER or the cues read the text; what is stored and shown is the review as written.
 
 Keep each entry a fixed phrase of everyday review English, with its twin that must not
-change in tests/test_sentiment.py ("I can't recommend them", "could not be happier").
+change in tests/reading/test_sentiment.py ("I can't recommend them", "could not be happier").
 """
 
 from __future__ import annotations

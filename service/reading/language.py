@@ -10,7 +10,7 @@ an unpacked copy, service/reading/langid_model.py). A text whose words
 are a quarter or more English function words, two of them words no other Latin-script
 language uses as words, is English without asking. That covers seven in ten texts of the
 labelled review sets (bench/sentiment_eval.py data), and the model never said otherwise
-of any of them; tests/test_sentiment.py holds texts in other languages, several sharing
+of any of them; tests/reading/test_sentiment.py holds texts in other languages, several sharing
 words with English, that the screen leaves to the model.
 """
 

@@ -7,7 +7,7 @@ grows with the square of its length: on 20,000 reviews of 5 to 120 words that co
 is 40% of VADER's time. Here the two checks get only the words they read, and run
 VADER's own code on them (the negation check only when a word it reads could change
 the valence): the scores are VADER's, to the last digit
-(tests/test_vader.py compares the two on generated texts full of VADER's special cases).
+(tests/reading/test_vader.py compares the two on generated texts full of VADER's special cases).
 """
 
 from __future__ import annotations

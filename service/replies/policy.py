@@ -28,7 +28,7 @@ case do not hide a word. The word rules (5 to 8, and other channels under 9) als
 the text as a disguise would have it read (`_undisguised`): letters spaced or dotted out
 ("r e f u n d"), punctuation inside a word ("re-fund", "ref.und") and leetspeak
 ("r3fund") put back together; a word found only that way is reported as disguised.
-Issue 6's adversarial tests (tests/test_policy_adversarial.py) hold these to account.
+Issue 6's adversarial tests (tests/replies/test_policy_adversarial.py) hold these to account.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def test_a_platform_translation_is_scored_instead_of_guessing() -> None:
 
 # -- the sentence rule (issue 6): sentences, the clause after "but", complaint cues ----------
 # These read the hand-written rule alone (text_model = false): its verdict, its reason and
-# its figures are what the text model weighs (tests/test_text_model.py), and it is what
+# its figures are what the text model weighs (tests/reading/test_text_model.py), and it is what
 # decides when an owner turns the model off.
 
 rule = SentimentScorer(SentimentConfig(text_model=False))

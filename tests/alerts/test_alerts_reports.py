@@ -27,6 +27,7 @@ from tests.alert_helpers import (  # noqa: F401 (fixtures)
     webhook_fixture,
 )
 from tests.conftest import run_cli
+from tests.paths import ROOT
 
 MONDAY = datetime(2026, 11, 23, tzinfo=timezone.utc)  # reports for Sunday 22nd and ISO week 47 are due at 08:00
 SUNDAY = "2026-11-22T{}:00:00+00:00"
@@ -150,7 +151,6 @@ def test_alert_commands(alerts_ctx, webhook, monkeypatch, tmp_path: Path) -> Non
     assert wrote.exit_code == 0 and "<table" in page.read_text(encoding="utf-8")
 
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("model, section", [(AlertsConfig, "[alerts]"), (AlertChannelConfig, "[[alerts.channels]]")])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
-_PATH = Path(__file__).resolve().parents[1] / "bench" / "sentiment_eval.py"
+from tests.paths import ROOT
+
+_PATH = ROOT / "bench" / "sentiment_eval.py"
 _spec = importlib.util.spec_from_file_location("sentiment_eval", _PATH)
 sentiment_eval = importlib.util.module_from_spec(_spec)
 sys.modules["sentiment_eval"] = sentiment_eval  # dataclasses look their module up there

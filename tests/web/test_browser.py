@@ -22,9 +22,10 @@ from service.context import Context
 from service.desk import users
 from service.polling import poll as poll_module
 from tests.conftest import CONTACT, write_config
+from tests.paths import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+SCREENSHOTS = ROOT / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 OWNER, MARKETER, PASSWORD = "maria", "sam", "correct horse battery"

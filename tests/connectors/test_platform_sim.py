@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 from sqlalchemy import func
@@ -17,9 +16,8 @@ from sqlmodel import select
 
 from service.models import Review, Source
 from service.polling import poll as poll_module
+from tests.paths import ROOT
 from tests.platform_sim import PlatformSim, overlapping_requests, parse_feed_path, read_stats
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def poll(ctx, *names):

@@ -16,8 +16,8 @@ from service.config import SentimentConfig
 from service.reading import text_model
 from service.reading.sentiment import SentimentScorer
 from service.reading.text_model import ModelFileError, Signals, TextModel, tokens
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 COUNT = len(Signals.names())
 scorer = SentimentScorer(SentimentConfig())
 

@@ -4,7 +4,6 @@ flag, its reason and every stored compound depend on it."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,8 +13,9 @@ from service.config import SentimentConfig
 from service.reading.review_lexicon import REVIEW_LEXICON
 from service.reading.sentiment import SentimentScorer
 from service.reading.vader import LinearVader
+from tests.paths import ROOT
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import review_text  # noqa: E402
 
 PLAIN = vader.SentimentIntensityAnalyzer()
