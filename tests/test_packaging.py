@@ -25,6 +25,8 @@ def test_the_wheel_runs_the_whole_loop_without_the_checkout(tmp_path: Path) -> N
     assert "service/_bundled/reply_templates/negative/invite.j2" in names
     assert "connectors/sample_data/harbour-lane-bistro.jsonl" in names
     assert "service/reading/text_model.json" in names
+    stages = {p.name for p in (ROOT / "service").iterdir() if (p / "__init__.py").is_file()}
+    assert {f"service/{stage}/__init__.py" for stage in stages} <= set(names)  # every stage ships
     assert not any(n.startswith(("tests/", "alembic/")) for n in names)
 
     site = tmp_path / "site"

@@ -8,13 +8,7 @@ import sys
 import click
 
 from service import output
-from service.cli.base import (
-    State,
-    cli,
-    format_option,
-    limit_option,
-    table_limit,
-)
+from service.cli.base import State, cli, format_option, limit_option, table_limit
 
 ALERT_TABLE = [("id", "id", 6), ("channel", "channel", 12), ("event", "event", 16), ("status", "status", 8),
                ("attempts", "tries", 5), ("created_at", "recorded", 16), ("title", "title", 50),

@@ -11,30 +11,19 @@ from typing import Any
 import click
 
 from service import output
-from service.cli.base import (
-    State,
-    cli,
-    format_option,
-    limit_option,
-    read_text,
-    table_limit,
-)
+from service.cli.base import State, cli, format_option, limit_option, read_text, table_limit
 from service.desk import approvals, queries
 from service.models import DraftStatus, FollowUp
 
 DRAFT_FIELDS = ("id", "review_id", "source", "external_id", "status", "text", "policy_ok", "policy_problems",
                 "template", "created_at", "updated_at", "edited_by", "posted_at", "platform_reply_id",
                 "platform_state", "post_error", "confirmed_at")
-
-
 DRAFT_TABLE = [("id", "id", 6), ("review_id", "review", 6), ("source", "source", 16), ("status", "status", 9),
                ("policy_ok", "ok", 3), ("rating", "★", 2), ("text", "draft", 70)]
 
 
 FOLLOWUP_FIELDS = ("draft_id", "review_id", "source", "author", "rating", "approved_at", "status", "followup",
                    "followup_note", "followup_at", "days_open")
-
-
 INBOX_FIELDS = ("review_id", "draft_id", "source", "platform", "rating", "author", "title", "text", "url", "location",
                 "written_at", "negative", "escalation", "triage", "draft_status", "draft_text", "policy_ok", "policy_problems")
 

@@ -11,20 +11,12 @@ from typing import Any
 import click
 
 from service import output
-from service.cli.base import (
-    State,
-    cli,
-    format_option,
-    limit_option,
-    table_limit,
-)
+from service.cli.base import State, cli, format_option, limit_option, table_limit
 from service.desk import queries
 from service.models import RunKind
 
 SOURCE_FIELDS = ("name", "type", "status", "schedule", "reviews", "last_polled_at", "last_success_at", "last_error",
                  "failure_count", "failing_since", "next_poll_at", "polling_by", "backfill", "warnings")
-
-
 SOURCE_TABLE = [("name", "name", 16), ("type", "type", 12), ("status", "status", 12), ("reviews", "reviews", 7),
                 ("last_success_at", "last success", 16), ("failure_count", "fails", 5), ("next_poll_at", "next poll", 16),
                 ("polling_by", "polling now", 14), ("last_error", "last error", 40), ("warnings", "warnings", 40)]
@@ -32,8 +24,6 @@ SOURCE_TABLE = [("name", "name", 16), ("type", "type", 12), ("status", "status",
 
 RUN_FIELDS = ("id", "source", "kind", "status", "started_at", "finished_at", "seconds", "fetched", "inserted", "updated",
               "rejected", "drafted", "error", "problems")
-
-
 RUN_TABLE = [("id", "id", 6), ("source", "source", 16), ("kind", "kind", 8), ("status", "status", 7),
              ("started_at", "started", 16), ("seconds", "s", 6), ("inserted", "new", 5),
              ("updated", "changed", 7), ("rejected", "skipped", 7), ("drafted", "drafts", 6), ("error", "error", 50)]

@@ -10,14 +10,7 @@ from typing import Any
 import click
 
 from service import output
-from service.cli.base import (
-    State,
-    cli,
-    format_option,
-    limit_option,
-    read_text,
-    table_limit,
-)
+from service.cli.base import State, cli, format_option, limit_option, read_text, table_limit
 from service.desk import queries
 
 REVIEW_TABLE = [("id", "id", 6), ("source", "source", 16), ("rating", "★", 2), ("negative", "neg", 4),

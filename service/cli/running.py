@@ -10,10 +10,7 @@ from typing import Any
 import click
 
 from service import db, logs
-from service.cli.base import (
-    State,
-    cli,
-)
+from service.cli.base import State, cli
 from service.config import read_secret
 
 

@@ -9,18 +9,12 @@ from typing import Any
 import click
 
 from service import output
-from service.cli.base import (
-    State,
-    cli,
-    format_option,
-)
+from service.cli.base import State, cli, format_option
 from service.trends import periods
 from service.trends import reports as trend_reports
 
 TREND_FIELDS = ("bucket", "start", "end", "reviews", "rated", "mean_rating", "negative", "negative_share", "responded",
                 "response_rate", "replies_timed", "median_reply_hours")
-
-
 TREND_FIGURES = [("reviews", "reviews", 7), ("mean_rating", "mean ★", 6), ("negative", "neg", 5),
                  ("negative_share", "neg %", 6), ("responded", "answered", 8), ("response_rate", "ans %", 6),
                  ("median_reply_hours", "reply h", 7)]

@@ -8,11 +8,7 @@ import sys
 import click
 
 from service import output
-from service.cli.base import (
-    State,
-    cli,
-    format_option,
-)
+from service.cli.base import State, cli, format_option
 from service.models import Role
 
 
