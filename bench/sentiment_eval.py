@@ -4,7 +4,7 @@ Scores, on the labelled sets in ../shared/data/reviews/ (see its README.md and e
 folder's README), with "negative" as the positive class (precision, recall, F1):
 
   text only   plain VADER       compound(text) <= -0.05, measured in the same run
-              reviewmon text    service.sentiment.SentimentScorer(SentimentConfig()).score(
+              reviewmon text    service.reading.sentiment.SentimentScorer(SentimentConfig()).score(
                                     text=..., title=..., rating=None, translation=None)
   with stars  stars alone       rating <= 2
               reviewmon stars   the same scorer, with rating=... (the production rule)
