@@ -86,14 +86,47 @@ def _contact(value: str) -> str:
     return value
 
 
+def contact_of(value: str) -> Contact:
+    kind = "email" if _EMAIL.match(value) else "url" if _URL.match(value) else "phone"
+    return Contact(value, kind)
+
+
+OptionalContact = Annotated[str | None, AfterValidator(lambda v: _contact(v) if v is not None else None)]
+Title = Annotated[str | None, Field(default=None, max_length=80)]
+
+
+@dataclass(frozen=True)
+class ReplyChannels:
+    """Where the public replies of one source send the reviewer, and who answers serious ones."""
+
+    contact: Contact
+    escalation: Contact | None = None
+    senior: str | None = None  # "our general manager": named in replies to serious reviews
+
+    @property
+    def accepted(self) -> tuple[Contact, ...]:
+        """The channels the guard accepts in a reply of this source (no other)."""
+        return (self.contact,) + ((self.escalation,) if self.escalation and self.escalation != self.contact else ())
+
+    def for_serious(self, serious: bool) -> Contact:
+        return self.escalation if serious and self.escalation else self.contact
+
+
 class BusinessConfig(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     contact: Annotated[str, AfterValidator(_contact)]
+    escalation_contact: OptionalContact = Field(default=None, description="replies to serious reviews (health, injury, safety, discrimination, legal threats) invite the reviewer here instead")
+    escalation_title: Title = Field(default=None, description="who answers serious reviews, as replies name them: 'our general manager' (a role, not a person's name)")
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$", description="replies are drafted in the review's language when reply_templates has wordings for it, else in this one")
 
     @property
     def contact_channel(self) -> Contact:
-        kind = "email" if _EMAIL.match(self.contact) else "url" if _URL.match(self.contact) else "phone"
-        return Contact(self.contact, kind)
+        return contact_of(self.contact)
+
+    @property
+    def channels(self) -> ReplyChannels:
+        escalation = contact_of(self.escalation_contact) if self.escalation_contact else None
+        return ReplyChannels(self.contact_channel, escalation, self.escalation_title)
 
 
 class SentimentConfig(_Strict):
@@ -208,7 +241,8 @@ class AlertsConfig(_Strict):
         return channels
 
 
-_SOURCE_KEYS = ("name", "type", "schedule", "location", "enabled", "time_budget")
+_SOURCE_KEYS = ("name", "type", "schedule", "location", "enabled", "time_budget", "contact", "escalation_contact",
+                "escalation_title")
 
 
 class SourceConfig(_Strict):
@@ -220,7 +254,19 @@ class SourceConfig(_Strict):
     location: str | None = None
     enabled: bool = True
     time_budget: Duration = Field(default=timedelta(minutes=5), description="the most one poll of this source may take, retries included")
+    contact: OptionalContact = Field(default=None, description="replies to this source's reviews invite the reviewer here instead of [business] contact (a branch's own address)")
+    escalation_contact: OptionalContact = Field(default=None, description="as [business] escalation_contact, for this source")
+    escalation_title: Title = Field(default=None, description="as [business] escalation_title, for this source")
     options: Any = None  # the connector's Options model, validated by parse()
+
+    def reply_channels(self, business: BusinessConfig) -> ReplyChannels:
+        """This source's channels: its own where set, else the business's."""
+        base = business.channels
+        return ReplyChannels(
+            contact_of(self.contact) if self.contact else base.contact,
+            contact_of(self.escalation_contact) if self.escalation_contact else base.escalation,
+            self.escalation_title or base.senior,
+        )
 
     @model_validator(mode="before")
     @classmethod
@@ -314,6 +360,13 @@ class Config(_Strict):
             if source.name == name:
                 return source
         raise ConfigError(f"{self.path}: no source named {name!r} (sources: {', '.join(s.name for s in self.sources) or 'none'})")
+
+    def reply_channels(self, source_name: str | None) -> ReplyChannels:
+        """The channels of the named source's replies (the business's for a source no longer configured)."""
+        for source in self.sources:
+            if source.name == source_name:
+                return source.reply_channels(self.business)
+        return self.business.channels
 
     def templates_dir(self) -> Path | None:
         directory = self.replies.templates_dir

@@ -26,9 +26,9 @@ from service.context import Context
 from service.desk.transitions import ALLOWED, POSTABLE
 from service.desk.users import Actor, Forbidden, as_actor, require
 from service.errors import InvalidTransition, NotFound, PolicyViolation
-from service.models import Draft, DraftEvent, DraftStatus, FollowUp, Review, Role, Source
-from service.replies.drafter import drafter_of
-from service.replies.policy import PolicyResult
+from service.models import Draft, DraftEvent, DraftStatus, FollowUp, Review, Role, Sentiment, Source
+from service.replies.drafter import DraftRequest, drafter_of, family_of
+from service.replies.guard import PolicyResult
 
 MAX_DRAFT_CHARS = 20_000
 
@@ -62,9 +62,23 @@ def platform_takes_replies(source_type: str | None) -> bool:
     return connectors.capabilities_of(source_type).can_reply
 
 
-def check_text(ctx: Context, text: str, *, source_type: str | None = None) -> PolicyResult:
-    """The policy verdict on `text` as a reply on a source of `source_type`."""
-    return drafter_of(ctx).check(text, reply_limit(source_type) if source_type else None)
+def check_text(ctx: Context, text: str, *, source_name: str | None = None, source_type: str | None = None) -> PolicyResult:
+    """The guard's verdict on `text` as a reply to a review of that source: its platform's
+    limit, its configured channels (the business's where the source sets none)."""
+    if source_type is None and source_name is not None:
+        source_type = next((s.type for s in ctx.config.sources if s.name == source_name), None)
+    return drafter_of(ctx).check(text, reply_limit(source_type) if source_type else None, source=source_name)
+
+
+def draft_request(session: Session, review: Review, source: Source) -> DraftRequest:
+    """What the drafter may know of `review` (never its text): its kind, language and source."""
+    capabilities = connectors.capabilities_of(source.type)
+    sentiment = session.get(Sentiment, review.id)
+    has_text = bool((review.text or "").strip() or (review.title or "").strip())
+    return DraftRequest(key=f"{source.name}:{review.external_id}", author=review.author, platform=capabilities.platform,
+                        limit=capabilities.reply_limit, family=family_of(rating=review.rating, has_text=has_text,
+                                                                         escalation=review.escalation),
+                        language=sentiment.language if sentiment else None, source=source.name)
 
 
 def _event(session: Session, draft: Draft, actor: str, action: str, *, text: str | None = None, detail: str | None = None) -> None:
@@ -79,7 +93,7 @@ def edit(ctx: Context, draft_id: int, text: str, *, actor: Actor | str, action: 
     with ctx.session() as session:
         draft, _, source, actor = _load(session, draft_id, actor, "edit drafts")
         _require(draft, "edit")
-        verdict = check_text(ctx, text, source_type=source.type)
+        verdict = check_text(ctx, text, source_name=source.name, source_type=source.type)
         draft.text, draft.policy_ok, draft.policy_problems = text, verdict.ok, verdict.problems
         draft.status, draft.edited_by, draft.updated_at = DraftStatus.drafted, actor.name, ctx.clock()
         draft.approved_by = draft.approved_at = draft.post_after = None
@@ -92,12 +106,9 @@ def regenerate(ctx: Context, draft_id: int, *, actor: Actor | str) -> PolicyResu
     """Replace the text with the next bundled wording (the owner did not like this one)."""
     with ctx.session() as session:
         draft, review, source, _ = _load(session, draft_id, actor, "edit drafts")
-        templates = drafter_of(ctx).templates
-        current = templates.index(draft.template) if draft.template in templates else -1
-        template = templates[(current + 1) % len(templates)]
-        capabilities = connectors.capabilities_of(source.type)
-        made = drafter_of(ctx).draft(key=f"{source.name}:{review.external_id}", author=review.author,
-                                 platform=capabilities.platform, limit=capabilities.reply_limit, template=template)
+        request = draft_request(session, review, source)
+        template = drafter_of(ctx).next_wording(draft.template, request)
+        made = drafter_of(ctx).draft(request, template=template)
     verdict = edit(ctx, draft_id, made.text, actor=actor, action="regenerated")
     with ctx.session() as session:
         session.get(Draft, draft_id).template = template
@@ -117,7 +128,7 @@ def approve(ctx: Context, draft_id: int, *, actor: Actor | str, seen_text: str |
                                     "read the new text, then approve")
         if ctx.config.replies.second_approver and draft.edited_by == actor.name:
             raise Forbidden(f"{actor.name} edited draft {draft_id} last; another person must approve it (second pair of eyes)")
-        verdict = check_text(ctx, draft.text, source_type=source.type)
+        verdict = check_text(ctx, draft.text, source_name=source.name, source_type=source.type)
         now = ctx.clock()
         draft.policy_ok, draft.policy_problems, draft.updated_at = verdict.ok, verdict.problems, now
         if verdict.ok:

@@ -35,7 +35,7 @@ from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevisio
 from service.reading import marks
 from service.reading.scoring_pool import Item, Scores, ScoringPool
 from service.reading.sentiment import SentimentScorer, scorer_of
-from service.replies.drafter import ReplyDrafter, drafter_of
+from service.replies.drafter import DraftRequest, ReplyDrafter, drafter_of, family_of
 
 if TYPE_CHECKING:
     from service.context import Context
@@ -233,8 +233,11 @@ class PageIngester:
 
     def _reply(self, source: SourceInfo, row: dict[str, Any]) -> Any:
         caps = source.capabilities  # drafts are cached by their inputs (service/replies/drafter.py)
-        return self.drafter.draft(key=f"{source.name}:{row['external_id']}", author=row["author"],
-                                  platform=caps.platform, limit=caps.reply_limit)
+        has_text = bool((row["text"] or "").strip() or (row["title"] or "").strip())
+        return self.drafter.draft(DraftRequest(
+            key=f"{source.name}:{row['external_id']}", author=row["author"], platform=caps.platform,
+            limit=caps.reply_limit, family=family_of(rating=row["rating"], has_text=has_text, escalation=row.get("escalation")),
+            language=self._verdict(row).language, source=source.name))
 
     def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, Key]]:
         """Set escalation and triage marks on new or edited rows before they are written
@@ -422,9 +425,10 @@ class PageIngester:
         """Draft a reply to each (review id, its source, row); returns the drafts' source ids."""
         if not rows:
             return []
-        drafts = []
+        drafts, notes = [], []
         for review_id, source, row in rows:
             made = self._reply(source, row)
+            notes.append(made.note)
             drafts.append(
                 {"review_id": review_id, "status": DraftStatus.drafted, "text": made.text, "template": made.template,
                  "policy_ok": made.policy.ok, "policy_problems": made.policy.problems, "created_at": now,
@@ -439,8 +443,8 @@ class PageIngester:
             params=[
                 {"draft_id": ids[d["review_id"]], "at": now, "actor": SYSTEM_ACTOR, "action": "drafted",
                  "status": DraftStatus.drafted, "text": d["text"],
-                 "detail": f"from template {d['template']}" + ("" if d["policy_ok"] else "; fails the policy guard: " + "; ".join(d["policy_problems"]))}
-                for d in drafts
+                 "detail": f"from template {d['template']} {note}" + ("" if d["policy_ok"] else "; fails the policy guard: " + "; ".join(d["policy_problems"]))}
+                for d, note in zip(drafts, notes)
             ],
         )
         return [source.id for _, source, _ in rows]

@@ -1,0 +1,190 @@
+"""The policy guard: may this text be posted publicly as our reply to a review?
+
+A public reply only acknowledges the reviewer and invites them to contact management
+through a configured channel. `check_reply` is the one function that decides: drafts
+are checked when made, on every edit, at approval and before posting, in the CLI and
+the web editor alike, and a failing text never becomes approved.
+
+How it reads a reply:
+1. as a person sees it (normalise.py): look-alike, full-width, small-capital and
+   invisible characters, right-to-left overrides, HTML entities, markdown links;
+2. the business's name and every contact in it (contacts.py): each must be exactly
+   a channel configured for the review's source;
+3. clause by clause (clauses.py), each in its own language: every clause must be one
+   of the acts a reply may do, in the words the language's lexicon allows
+   (judge.py, lexicons/*.toml); a clause in a language without a lexicon is refused;
+4. the whole: it names a configured channel, invites contact and acknowledges the
+   reviewer, within the platform's length limit, with no template syntax left.
+
+Each refusal names the clause it found in and the rule it breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from connectors.base import ReplyLimit
+from service.config import Contact
+from service.replies.guard import contacts, lexicon
+from service.replies.guard.clauses import split
+from service.replies.guard.judge import Place, judge, needs_contact_request
+from service.replies.guard.normalise import Reading, fold, read, replace_spans
+
+DEFAULT_LIMIT = ReplyLimit(5000)
+_TEMPLATE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+_QUOTED = 80
+
+
+@dataclass(frozen=True)
+class ClauseVerdict:
+    """One clause as the guard read it: where it stands in the text, and what is wrong."""
+
+    start: int
+    end: int
+    text: str
+    language: str | None
+    act: str | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    problems: list[str] = field(default_factory=list)
+    clauses: tuple[ClauseVerdict, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_reply(
+    text: str,
+    *,
+    contact: Contact | None = None,
+    channels: Sequence[Contact] = (),
+    business_name: str,
+    limit: ReplyLimit | None = None,
+    language: str | None = None,
+) -> PolicyResult:
+    """Every way `text` breaks the public-reply rule; no problems means it may go public.
+    `channels` (or one `contact`) are the channels configured for the review's source."""
+    channels = tuple(channels) or ((contact,) if contact else ())
+    if not text.strip():
+        return PolicyResult(["the reply is empty"])
+    problems: list[str] = []
+    limit = limit or DEFAULT_LIMIT
+    if (size := limit.measure(text)) > limit.limit:
+        problems.append(f"is {size} {limit.unit} long; the platform allows {limit.limit}")
+    reading = read(text)
+    if _TEMPLATE.search(reading.text):
+        problems.append("contains template syntax ({{ }}, {% %} or {# #}) left over from a template")
+    lexicons = lexicon.bundled()
+    reading = _mark_business(reading, business_name)
+    reading, named, other = _mark_contacts(reading, text, channels, lexicons)
+    problems += [f"contains contact details other than {_listing(channels)} ({found!r})" for found in other]
+    reading = _expand_contractions(reading, lexicons)
+    judged = _judge_clauses(text, reading, lexicons, language)
+    problems += [f"{_quote(j.verdict.text)}: {problem}" for j in judged for problem in j.verdict.problems]
+    problems += _whole_reply(judged, named, channels, lexicons)
+    return PolicyResult(problems, tuple(j.verdict for j in judged))
+
+
+def _mark_business(reading: Reading, business_name: str) -> Reading:
+    name = fold(business_name).strip()
+    if len(name) < 2:
+        return reading
+    spans = [(m.start(), m.end(), " zzbusinesszz ") for m in re.finditer(re.escape(name), reading.text)]
+    return replace_spans(reading, spans) if spans else reading
+
+
+def _mark_contacts(reading: Reading, text: str, channels: Sequence[Contact], lexicons) -> tuple[Reading, int, list[str]]:
+    digit_words = {w for lex in lexicons for w in lex.numbers} | {"one", "uno", "un", "une", "eins", "ein", "cero", "null"}
+    found = contacts.find(reading.text, channels, digit_words)
+    other = []
+    for item in found:
+        if not item.configured:
+            start, end = reading.span(item.start, item.end)
+            other.append(text[start:end].strip())
+    spans = [(f.start, f.end, " zzcontactzz " if f.configured else " zzotherzz ") for f in found]
+    return replace_spans(reading, spans), sum(f.configured for f in found), other
+
+
+def _expand_contractions(reading: Reading, lexicons) -> Reading:
+    spans = []
+    for lex in lexicons:
+        for short, full in lex.contractions:
+            lead = r"(?<![\w'])" if short[0].isalnum() else ""
+            spans += [(m.start(), m.end(), full) for m in re.finditer(lead + re.escape(short) + r"(?![\w])", reading.text)]
+    return replace_spans(reading, spans) if spans else reading
+
+
+@dataclass(frozen=True)
+class _Judged:
+    verdict: ClauseVerdict
+    tokens: tuple[str, ...]
+    sentence: int
+    bare: bool  # nothing but names, the business or a contact ("— Maria", "The Harbour Lane team")
+
+
+def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None) -> list[_Judged]:
+    joiners = {j for lex in lexicons for j in lex.joiners}
+    judged = []
+    for clause in split(reading.text, joiners):
+        places = [_place(text, reading, w.start, w.end) for w in clause.words]
+        judgement = judge(clause, places, lexicons, preferred=language)
+        start, end = reading.span(clause.start, clause.end)
+        shown = text[start:end].strip(" \t\n,;:.!?-–—()")
+        verdict = ClauseVerdict(start, end, shown, judgement.language, judgement.act, tuple(judgement.problems))
+        bare = all(t in lexicon.PLACEHOLDERS or t in judgement.names for t in clause.tokens)
+        judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, bare))
+    return judged
+
+
+def _place(text: str, reading: Reading, start: int, end: int) -> Place:
+    first, last = reading.span(start, end)
+    return Place(capitalised=text[first].isupper(), shown=text[first:last])
+
+
+def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact], lexicons) -> list[str]:
+    problems = []
+    if not named:
+        problems.append(f"does not give the contact channel {_listing(channels)}")
+    acts = {j.verdict.act for j in judged}
+    invited = "invite" in acts
+    for item in judged:
+        lex = lexicon.for_language(item.verdict.language or "") or lexicons[0]
+        asked, only_contact = needs_contact_request(item.tokens, lex)
+        if asked and not only_contact and not _answered_later(item, judged, lex):
+            problems.append(f"{_quote(item.verdict.text)}: asks the reviewer for something other than getting in touch")
+        invited = invited or (asked and "zzcontactzz" in item.tokens)
+    if not invited:
+        problems.append("does not invite the reviewer to contact management")
+    if not acts & lexicon.ACKNOWLEDGING:
+        problems.append("does not acknowledge the reviewer or apologise")
+    for sentence in sorted({j.sentence for j in judged}):
+        members = [j for j in judged if j.sentence == sentence]
+        if all(j.verdict.act is None and j.verdict.ok for j in members) and not all(j.bare for j in members):
+            shown = " ".join(j.verdict.text for j in members)
+            problems.append(f"{_quote(shown)}: is none of the things a public reply may do")
+    return problems
+
+
+def _answered_later(item: _Judged, judged: list[_Judged], lex) -> bool:
+    """'Please, if you can, email us': the request is answered later in its sentence."""
+    later = [j for j in judged if j.sentence == item.sentence and j.verdict.start > item.verdict.start]
+    return any(lex.request_allowed.first(j.tokens) for j in later)
+
+
+def _listing(channels: Sequence[Contact]) -> str:
+    return " or ".join(c.value for c in channels) or "(none configured)"
+
+
+def _quote(clause: str) -> str:
+    clause = " ".join(clause.split())
+    return repr(clause if len(clause) <= _QUOTED else clause[: _QUOTED - 3] + "...")

@@ -1,0 +1,63 @@
+"""Cut a folded reply into sentences and clauses, each a list of words with their places.
+
+Sentences end at . ! ? … followed by a space or the end, and at line breaks ("r.e.f.u.n.d"
+is one word, not five sentences). Clauses end at , ; : brackets and dashes, and start
+again at a joining word of any language ("and", "but", "y", "mais", "und"): the joining
+word stays in the clause it opens, so "but" is judged where it stands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)|\n+")
+_CLAUSE_END = re.compile(r"[,;:()\[\]\"“”«»]|(?<=\s)[-–—]+(?=\s)|[–—]")
+WORD = re.compile(r"zz[a-z]+zz|[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Clause:
+    start: int
+    end: int
+    sentence: int
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> list[str]:
+        return [w.text for w in self.words]
+
+
+def split(text: str, joiners: Iterable[str]) -> list[Clause]:
+    joining = frozenset(joiners)
+    clauses: list[Clause] = []
+    for sentence_index, (s_start, s_end) in enumerate(_pieces(text, 0, len(text), _SENTENCE_END)):
+        for c_start, c_end in _pieces(text, s_start, s_end, _CLAUSE_END):
+            current = Clause(c_start, c_end, sentence_index)
+            for match in WORD.finditer(text, c_start, c_end):
+                if match.group() in joining and current.words:
+                    current.end = match.start()
+                    clauses.append(current)
+                    current = Clause(match.start(), c_end, sentence_index)
+                current.words.append(Word(match.group(), match.start(), match.end()))
+            if current.words:
+                clauses.append(current)
+    return clauses
+
+
+def _pieces(text: str, start: int, end: int, boundary: re.Pattern[str]) -> list[tuple[int, int]]:
+    pieces = []
+    position = start
+    for match in boundary.finditer(text, start, end):
+        pieces.append((position, match.end()))
+        position = match.end()
+    pieces.append((position, end))
+    return [(a, b) for a, b in pieces if text[a:b].strip()]

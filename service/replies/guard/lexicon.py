@@ -1,0 +1,144 @@
+"""The guard's lexicons: one TOML file per language in lexicons/, read once per process.
+
+A lexicon says which words a public reply may use in that language, which phrases do
+each allowed act, which actions may be promised, what may be asked of the reviewer, and
+which words are refused whatever surrounds them (by category, so a refusal can say why).
+The rules in judge.py are the same for every language; only these lists differ.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from service.replies.guard.normalise import fold
+
+ACTS = ("greet", "thank", "apologise", "empathise", "serious", "invite", "answer", "welcome", "sign_off")
+ACKNOWLEDGING = frozenset({"thank", "apologise", "empathise", "serious"})
+PLACEHOLDERS = frozenset({"zzcontactzz", "zzotherzz", "zzbusinesszz"})
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words to match in a row; a word ending in * matches any word that starts with it."""
+
+    words: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Phrase:
+        return cls(tuple(re.findall(r"[^\W_]+\*?|\*", fold(text).replace("'", " "))))
+
+    def matches_at(self, tokens: Sequence[str], index: int) -> bool:
+        if index + len(self.words) > len(tokens):
+            return False
+        return all(_word_matches(word, tokens[index + offset]) for offset, word in enumerate(self.words))
+
+    def __str__(self) -> str:
+        return " ".join(self.words)
+
+
+def _word_matches(word: str, token: str) -> bool:
+    return token.startswith(word[:-1]) if word.endswith("*") else token == word
+
+
+class Phrases:
+    """A list of phrases, searched in a clause's words."""
+
+    def __init__(self, phrases: Iterable[str]):
+        self.phrases = tuple(p for p in (Phrase.parse(text) for text in phrases) if p.words)
+
+    def find(self, tokens: Sequence[str]) -> Iterator[tuple[int, int, Phrase]]:
+        for index in range(len(tokens)):
+            for phrase in self.phrases:
+                if phrase.matches_at(tokens, index):
+                    yield index, index + len(phrase.words), phrase
+
+    def first(self, tokens: Sequence[str]) -> tuple[int, int, Phrase] | None:
+        return next(self.find(tokens), None)
+
+    def words(self) -> Iterator[str]:
+        for phrase in self.phrases:
+            yield from phrase.words
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    code: str
+    contractions: tuple[tuple[str, str], ...]
+    plain_words: frozenset[str]
+    stems: tuple[str, ...]
+    problem_words: frozenset[str]
+    cues: dict[str, Phrases]
+    promise_markers: Phrases
+    promise_actions: Phrases
+    request_markers: Phrases
+    request_allowed: Phrases
+    signed: Phrases
+    numbers: frozenset[str]
+    exempt: Phrases
+    forbidden: dict[str, Phrases]
+    joiners: frozenset[str]
+    promise_summary: str
+    reviewer_words: frozenset[str]
+
+    def knows(self, token: str) -> bool:
+        """Whether `token` is a word a reply in this language may use."""
+        return token in self.plain_words or token in PLACEHOLDERS or any(token.startswith(s) for s in self.stems)
+
+
+def _words(text: str) -> set[str]:
+    return {fold(word) for word in text.split()}
+
+
+def parse(raw: dict) -> Lexicon:
+    cues = {act: Phrases(raw["cues"].get(act, [])) for act in ACTS}
+    promise = raw.get("promise", {})
+    request = raw.get("request", {})
+    phrase_lists = [*cues.values(), Phrases(promise.get("markers", [])), Phrases(promise.get("actions", [])),
+                    Phrases(request.get("markers", [])), Phrases(request.get("allowed", [])),
+                    Phrases(raw.get("names", {}).get("signed", [])), Phrases(raw.get("exempt", {}).get("phrases", []))]
+    vocabulary = _words(raw["words"]["function"]) | _words(raw["words"]["allowed"]) | _words(raw["words"].get("problem", ""))
+    for phrases in phrase_lists:
+        vocabulary.update(phrases.words())
+    return Lexicon(
+        code=raw["language"],
+        contractions=tuple((fold(k), fold(v)) for k, v in raw.get("contractions", {}).items()),
+        plain_words=frozenset(w for w in vocabulary if not w.endswith("*")),
+        stems=tuple(sorted({w[:-1] for w in vocabulary if w.endswith("*") and len(w) > 3})),
+        problem_words=frozenset(_words(raw["words"].get("problem", ""))),
+        cues=cues,
+        promise_markers=phrase_lists[len(ACTS)],
+        promise_actions=phrase_lists[len(ACTS) + 1],
+        request_markers=phrase_lists[len(ACTS) + 2],
+        request_allowed=phrase_lists[len(ACTS) + 3],
+        signed=phrase_lists[len(ACTS) + 4],
+        numbers=frozenset(_words(raw.get("numbers", {}).get("words", ""))),
+        exempt=phrase_lists[len(ACTS) + 5],
+        forbidden={category: Phrases(items) for category, items in raw.get("forbidden", {}).items()},
+        joiners=frozenset(_words(" ".join(raw.get("clauses", {}).get("joiners", [])))),
+        promise_summary=promise.get("summary", ""),
+        reviewer_words=frozenset(_words(" ".join(promise.get("reviewer", [])))),
+    )
+
+
+@cache
+def bundled() -> tuple[Lexicon, ...]:
+    """Every language the guard reads, from lexicons/*.toml."""
+    folder = resources.files(__package__).joinpath("lexicons")
+    found = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            found.append(parse(tomllib.loads(entry.read_text(encoding="utf-8"))))
+    return tuple(found)
+
+
+def languages() -> tuple[str, ...]:
+    return tuple(lexicon.code for lexicon in bundled())
+
+
+def for_language(code: str) -> Lexicon | None:
+    return next((lexicon for lexicon in bundled() if lexicon.code == code), None)
