@@ -1,6 +1,6 @@
 """An independent, deliberately simple reading of the public-reply rule, for tests.
 
-It shares no code with service/replies/policy.py: if both agree a draft is fine, the draft is
+It shares no code with service/replies/guard/: if both agree a draft is fine, the draft is
 very likely fine; if the guard lets through what this flags, one of them is wrong.
 """
 

@@ -225,13 +225,13 @@ def policy() -> None:
 @policy.command("check")
 @click.option("--text", help="The reply text to check.")
 @click.option("--file", type=click.File("r", encoding="utf-8"), help="Read the text from a file ('-' for stdin).")
-@click.option("--source", metavar="NAME", help="Check against this source's platform limit.")
+@click.option("--source", metavar="NAME", help="Check as a reply to this source's reviews: its platform's limit, its contact channels.")
 @click.pass_obj
 def policy_check(state: State, text: str | None, file: Any, source: str | None) -> None:
     """Would this text be allowed as a public reply? Exit 1 with the reasons if not."""
     ctx = state.context(check_schema=False)
     source_type = ctx.config.source(source).type if source else None
-    verdict = approvals.check_text(ctx, read_text(text, file), source_type=source_type)
+    verdict = approvals.check_text(ctx, read_text(text, file), source_name=source, source_type=source_type)
     _echo_verdict(verdict.ok, verdict.problems)
     if not verdict.ok:
         sys.exit(1)

@@ -119,10 +119,18 @@ def backfill_command(state: State, name: str, restart: bool) -> None:
 @cli.command()
 @click.pass_obj
 def rescore(state: State) -> None:
-    """Score and mark every stored review again (after changing [sentiment] or [escalation])."""
+    """Score and mark every stored review again (after changing [sentiment] or [escalation]),
+    and check every waiting or approved draft again with the guard as it is now: an
+    approved draft that fails it goes back to drafted, with the reasons in its history."""
+    from service.desk.recheck import recheck_drafts
     from service.polling.ingest import rescore as rescore_all
-    counts = rescore_all(state.context())
+
+    ctx = state.context()
+    counts = rescore_all(ctx)
     click.echo(f"{counts.updated} reviews scored again, {counts.drafted} new drafts")
+    checked = recheck_drafts(ctx)
+    click.echo(f"{checked.checked} drafts checked again: {checked.now_failing} newly fail the guard, "
+               f"{checked.unapproved} of them were approved and are back to drafted")
 
 
 @cli.command()

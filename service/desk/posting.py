@@ -100,7 +100,7 @@ async def _post_one(ctx: Context, job: _Job, client: object, *, actor: str, dry_
     if job.config is None:
         result.message = f"source {job.source.name!r} is no longer in the config"
         return result
-    verdict = approvals.check_text(ctx, draft.text, source_type=job.source.type)
+    verdict = approvals.check_text(ctx, draft.text, source_name=job.source.name, source_type=job.source.type)
     if not verdict.ok:
         result.message = "fails the policy guard: " + "; ".join(verdict.problems)
         return result

@@ -87,7 +87,7 @@ def _editor(request: Request, actor: Actor, draft_id: int, *, status_code: int =
         review = queries.review(session, draft["review_id"])
     platform = source_type(ctx, draft["source"])
     text = extra.pop("text", None)
-    verdict = approvals.check_text(ctx, draft["text"], source_type=platform)
+    verdict = approvals.check_text(ctx, draft["text"], source_name=draft["source"], source_type=platform)
     return render(request, "draft.html", {
         "draft": draft, "review": review, "verdict": verdict, "source_type": platform,
         "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(platform)), "text": draft["text"] if text is None else text,
@@ -109,8 +109,9 @@ def check(request: Request, draft_id: int, text: str = Body(..., embed=True), ac
     ctx = get_ctx(request)
     with ctx.session() as session:
         draft = queries.draft(session, draft_id)
-    verdict = approvals.check_text(ctx, text, source_type=source_type(ctx, draft["source"]))
-    return JSONResponse({"ok": verdict.ok, "problems": verdict.problems})
+    verdict = approvals.check_text(ctx, text, source_name=draft["source"], source_type=source_type(ctx, draft["source"]))
+    clauses = [{"start": c.start, "end": c.end, "problems": list(c.problems)} for c in verdict.clauses if c.problems]
+    return JSONResponse({"ok": verdict.ok, "problems": verdict.problems, "clauses": clauses})
 
 
 def _lf(text: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from connectors.base import ReplyLimit
 from service.config import Contact
-from service.replies.policy import check_reply
+from service.replies.guard import check_reply
 
 EMAIL = Contact("hello@harbourlane.example", "email")
 PHONE = Contact("+44 20 7946 0000", "phone")
@@ -29,22 +29,23 @@ def test_a_plain_acknowledgement_and_invitation_passes() -> None:
         ("Thank you for your review.", "does not give the contact channel hello@harbourlane.example"),
         ("Sorry. hello@harbourlane.example", "does not invite the reviewer to contact management"),
         ("Please email us at hello@harbourlane.example.", "does not acknowledge the reviewer or apologise"),
-        (GOOD + " We'd like to offer you a full refund.", "offers or discusses compensation in public ('refund"),
-        (GOOD + " Your next dessert is on the house!", "compensation in public ('on the house')"),
-        (GOOD + " Here is a voucher for your next visit.", "compensation"),
-        (GOOD + " We can give you 20% off.", "compensation"),
+        (GOOD + " We'd like to offer you a full refund.", "offers something of value in public ('offer', 'refund')"),
+        (GOOD + " Your next dessert is on the house!", "'on the house'"),
+        (GOOD + " Here is a voucher for your next visit.", "something of value"),
+        (GOOD + " We can give you 20% off.", "details of the case (a number)"),
         (GOOD + " Please update your review once we have spoken.", "asks the reviewer to change or remove their review"),
         (GOOD + " We hope you will consider removing this review.", "change or remove"),
         (GOOD + " We would love five stars next time!", "change or remove"),
         ("We are sorry, but you were rude to our staff. Please email us at hello@harbourlane.example.", "argues, blames or makes excuses"),
         (GOOD + " Unfortunately it was a very busy night.", "argues, blames or makes excuses"),
         (GOOD + " Our records show you never ordered the soup.", "argues"),
-        (GOOD + " Your order number 48213 was late.", "mentions details of the case"),
-        (GOOD + " We saw you on Saturday.", "mentions details of the case"),
+        (GOOD + " Your order number 48213 was late.", "gives details of the case"),
+        (GOOD + " We saw you on Saturday.", "gives details of the case"),
         (GOOD + " Or write to maria@gmail.com directly.", "contact details other than hello@harbourlane.example"),
         (GOOD + " See www.other-site.com for our menu.", "contact details other than"),
         (GOOD + " {{ first_name }}", "template syntax"),
-        (GOOD + " The kitchen staff have ten years of training.", "says something other than an acknowledgement"),
+        (GOOD + " The kitchen staff have ten years of training.", "gives details of the case ('kitchen'"),
+        (GOOD + " We hope the sun shines soon.", "is none of the things a public reply may do"),
     ],
 )
 def test_each_rule_is_enforced_with_a_reason(text: str, expected: str) -> None:

@@ -22,7 +22,7 @@ from service.config import Contact
 from service.desk import approvals, queries
 from service.errors import PolicyViolation
 from service.polling import poll as poll_module
-from service.replies.policy import check_reply
+from service.replies.guard import check_reply
 
 EMAIL = Contact("hello@harbourlane.example", "email")
 PHONE = Contact("+44 20 7946 0000", "phone")
@@ -33,12 +33,12 @@ OPEN = "Hi Ana, thank you for your feedback, and we are sorry. "
 INVITE = "Please email us at hello@harbourlane.example so our manager can talk with you. "
 CLOSE = "Kind regards, the Harbour Lane Bistro team"
 
-COMPENSATION = "offers or discusses compensation"
+COMPENSATION = "offers something of value"
 CHANGE_REVIEW = "asks the reviewer to change or remove their review"
 ARGUING = "argues, blames or makes excuses"
-CASE_FACTS = "mentions details of the case"
+CASE_FACTS = "gives details of the case"
 OTHER_CONTACT = "contains contact details other than"
-FULL_NAME = "names the reviewer"
+FULL_NAME = "full name or a surname"
 
 
 def problems(text: str, contact: Contact = EMAIL, business: str = BUSINESS) -> list[str]:
@@ -76,6 +76,7 @@ WORD_CASES = [
     (COMPENSATION, "Thank you, we can offer a small {} of goodwill.", "gesture"),
     (COMPENSATION, "Thank you, please use the promo {} when you book again.", "code"),
     (COMPENSATION, "Thank you, we would like to {} you for the trouble.", "compensate"),
+    (COMPENSATION, "Thank you, we would like to make things {}.", "right"),  # a promise of value, if not in words
     # asking for the review or rating to change
     (CHANGE_REVIEW, "Thank you, and please {} your review once we have spoken.", "remove"),
     (CHANGE_REVIEW, "Thank you, and could you {} this review?", "delete"),
@@ -238,8 +239,6 @@ CLEAN = [
     (EMAIL, "Κέρκυρα Taverna", "Thank you for your feedback, and we are sorry. Please email hello@harbourlane.example. "
                                "Regards, Κέρκυρα Taverna"),
     (EMAIL, BUSINESS, "Hi Ζωή, thank you for your feedback, and we are sorry. " + INVITE + CLOSE),
-    (EMAIL, BUSINESS, "Hi Ana, thank you for your feedback and we are sorry. We would like to make things right: "
-                      "please email us at hello@harbourlane.example so the owner can speak with you."),
     (EMAIL, BUSINESS, "Hi Ana, thank you for the feedback; we take it seriously and are sorry. "
                       "Please email us at hello@harbourlane.example, and we will be in touch. Best regards, Maria"),
     (EMAIL, BUSINESS, "Dear Valued Guest, thank you for your review, and we are sorry. " + INVITE + CLOSE),

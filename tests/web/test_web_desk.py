@@ -390,7 +390,7 @@ async def test_the_check_endpoint_gives_the_guards_verdict(desk: Desk) -> None:
         assert good.status_code == 200 and good.json() == {"ok": True, "problems": []}
         bad = await client.post(f"/drafts/{draft_id}/check", json={"text": BAD}, headers=headers)
         assert bad.status_code == 200 and bad.json()["ok"] is False
-        assert bad.json()["problems"] == approvals.check_text(desk.ctx, BAD, source_type="fakereply").problems
+        assert bad.json()["problems"] == approvals.check_text(desk.ctx, BAD, source_name=desk.source, source_type="fakereply").problems
         refused = await client.post(f"/drafts/{draft_id}/check", json={"text": GOOD}, headers={"Accept": "application/json"})
         assert refused.status_code == 403
         missing = await client.post("/drafts/999999/check", json={"text": GOOD}, headers=headers)

@@ -136,7 +136,8 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None) 
     joiners = {j for lex in lexicons for j in lex.joiners}
     judged = []
     for clause in split(reading.text, joiners):
-        places = [_place(text, reading, w.start, w.end) for w in clause.words]
+        places = [_place(text, reading, w.start, w.end, reading.text[clause.words[i - 1].end:w.start] == "-" if i else False)
+                  for i, w in enumerate(clause.words)]
         judgement = judge(clause, places, lexicons, preferred=language)
         start, end = reading.span(clause.start, clause.end)
         shown = text[start:end].strip(" \t\n,;:.!?-–—()")
@@ -146,9 +147,9 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None) 
     return judged
 
 
-def _place(text: str, reading: Reading, start: int, end: int) -> Place:
+def _place(text: str, reading: Reading, start: int, end: int, hyphen_before: bool) -> Place:
     first, last = reading.span(start, end)
-    return Place(capitalised=text[first].isupper(), shown=text[first:last])
+    return Place(capitalised=text[first].isupper(), shown=text[first:last], hyphen_before=hyphen_before)
 
 
 def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact], lexicons) -> list[str]:

@@ -31,6 +31,8 @@ class Clause:
     sentence: int
     words: list[Word] = field(default_factory=list)
 
+    gaps: list[str] = field(default_factory=list)  # what stands before each word, after the one before
+
     @property
     def tokens(self) -> list[str]:
         return [w.text for w in self.words]
@@ -42,15 +44,25 @@ def split(text: str, joiners: Iterable[str]) -> list[Clause]:
     for sentence_index, (s_start, s_end) in enumerate(_pieces(text, 0, len(text), _SENTENCE_END)):
         for c_start, c_end in _pieces(text, s_start, s_end, _CLAUSE_END):
             current = Clause(c_start, c_end, sentence_index)
-            for match in WORD.finditer(text, c_start, c_end):
-                if match.group() in joining and current.words:
+            words = list(WORD.finditer(text, c_start, c_end))
+            for index, match in enumerate(words):
+                if match.group() in joining and current.words and _joins(words, index):
                     current.end = match.start()
                     clauses.append(current)
                     current = Clause(match.start(), c_end, sentence_index)
+                current.gaps.append(text[current.words[-1].end:match.start()] if current.words else "")
                 current.words.append(Word(match.group(), match.start(), match.end()))
             if current.words:
                 clauses.append(current)
     return clauses
+
+
+def _joins(words: list[re.Match[str]], index: int) -> bool:
+    """A one-letter joining word ("y", "e", "o") joins words, not letters spelled out."""
+    if len(words[index].group()) > 1:
+        return True
+    neighbours = [words[i].group() for i in (index - 1, index + 1) if 0 <= i < len(words)]
+    return all(len(word) > 1 for word in neighbours)
 
 
 def _pieces(text: str, start: int, end: int, boundary: re.Pattern[str]) -> list[tuple[int, int]]:

@@ -18,13 +18,14 @@ _TLDS = (
     "|cz|mx|ar|br|cl|jp|cn|in|ru|shop|store|online|site|xyz|page|club|top|link|website|email|example|test|local|bar"
     "|cafe|restaurant|menu|pizza|kitchen|wine|hotel|travel|reviews"
 )
-_DOT = r"(?:\.(?=[a-z0-9])|\s*[(\[{]\s*(?:dot|punto|point|punkt)\s*[)\]}]\s*|\s+(?:dot|punto|point|punkt)\s+)"
+_DOT = (r"(?:\.(?=[a-z0-9])|\s+\.\s+(?=[a-z0-9])|\s*[(\[{]\s*(?:dot|punto|point|punkt|\.)\s*[)\]}]\s*"
+        r"|\s+(?:dot|punto|point|punkt)\s+)")
 _AT = r"(?:\s*@\s*|\s*[(\[{]\s*(?:at|arroba|arobase)\s*[)\]}]\s*)"
 EMAIL = re.compile(rf"[a-z0-9._%+\-]+{_AT}[a-z0-9\-]+(?:{_DOT}[a-z0-9\-]+)+"
                    rf"|[a-z0-9._%+\-]+\s+(?:at|arroba|arobase)\s+[a-z0-9\-]+(?:\s+(?:dot|punto|point|punkt)\s+[a-z0-9\-]+)+")
 URL = re.compile(
     r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]+"
-    rf"|(?<![@\w.\-])(?:[a-z0-9\-]+{_DOT})+(?:{_TLDS})(?:/[^\s<>\"'()\[\]{{}}]*)?(?![\w\-])"
+    rf"|(?<![@\w.\-])[a-z0-9\-]{{3,}}{_DOT}(?:[a-z0-9\-]+{_DOT})*(?:{_TLDS})(?:/[^\s<>\"'()\[\]{{}}]*)?(?![\w\-])"
 )
 PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().\-/]{5,}\d(?![\w])")
 HANDLE = re.compile(r"(?<![\w.@])@[a-z0-9_][a-z0-9_.]*[a-z0-9_]")

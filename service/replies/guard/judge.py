@@ -24,10 +24,9 @@ MESSAGES = {
     "facts": "gives details of the case ({found}); keep them for the private conversation",
     "other_request": "asks the reviewer for something other than getting in touch ({found})",
     "off_topic": "says something other than an acknowledgement and an invitation ({found})",
-    "channels": "names a contact channel other than the configured one ({found})",
+    "channels": "contains contact details other than the configured channels ({found})",
 }
 _LEET = str.maketrans("0134578@$", "oieastbas")
-MAX_JOIN = 6
 
 
 @dataclass
@@ -44,6 +43,7 @@ class Place:
 
     capitalised: bool
     shown: str  # as written, for a refusal that quotes it
+    hyphen_before: bool = False  # "Mary-Jane": one name in two words
 
 
 def choose_language(tokens: Sequence[str], lexicons: Sequence[Lexicon], preferred: str | None,
@@ -65,16 +65,15 @@ def _preferred(lexicons: Sequence[Lexicon], preferred: str | None) -> Lexicon:
 
 
 def _recognises(lexicon: Lexicon, token: str) -> bool:
-    if lexicon.knows(token) or token in lexicon.numbers:
-        return True
-    return any(phrase.matches_at([token], 0) for phrases in lexicon.forbidden.values() for phrase in phrases.phrases
-               if len(phrase.words) == 1)
+    return lexicon.recognises(token)
 
 
 def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], *,
           preferred: str | None) -> ClauseJudgement:
     result = ClauseJudgement()
-    lexicon, share, size = choose_language(clause.tokens, lexicons, preferred, [p.capitalised for p in places])
+    undone = undisguised(clause.tokens, lexicons, clause.gaps)
+    capitalised = [p.capitalised for p in places] if len(undone) == len(places) else [False] * len(undone)
+    lexicon, share, size = choose_language(undone, lexicons, preferred, capitalised)
     result.language = lexicon.code
     if size >= 2 and share < 0.5:
         result.language = None
@@ -82,9 +81,9 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
                                + ", ".join(lex.code for lex in lexicons))
         return result
     names = _names(clause.words, places, lexicons, lexicon, result)
+    _forbidden(clause.tokens, undone, lexicon, lexicons, result)  # names too: "not TRUE" is no name
     tokens = [w.text for i, w in enumerate(clause.words) if i not in names]
     counted = [t for t in tokens if t not in PLACEHOLDERS]
-    _forbidden(tokens, lexicon, lexicons, result)
     if any(t.isdigit() for t in counted):
         result.problems.append("gives details of the case (a number); keep them for the private conversation")
     quantities = [t for t in counted if t in lexicon.numbers]
@@ -135,7 +134,7 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
             result.problems.append(f"names someone ({shown!r}); a reply may greet the reviewer by first name and be "
                                    "signed by its writer, no one else")
             continue
-        if len(run) > 1:
+        if len(run) - sum(places[i].hyphen_before for i in run[1:]) > 1:
             result.problems.append(f"uses a full name or a surname ({' '.join(places[i].shown for i in run)!r}); "
                                    "a first name is all a public reply may use")
         result.names[words[first].text] = role
@@ -152,50 +151,95 @@ def _runs(indexes: list[int]) -> list[list[int]]:
     return runs
 
 
-def _forbidden(tokens: list[str], lexicon: Lexicon, lexicons: Sequence[Lexicon], result: ClauseJudgement) -> None:
-    exempt = [(a, b) for a, b, _ in lexicon.exempt.find(tokens)]
-    seen: set[str] = set()
-    for category, phrases in lexicon.forbidden.items():
-        for start, end, phrase in phrases.find(tokens):
-            if category not in seen and not any(a <= start and end <= b for a, b in exempt):
-                seen.add(category)
-                _report(result, category, repr(" ".join(tokens[start:end])))
-    for category, joined, pieces in _disguised(tokens, lexicon, lexicons):
-        if category not in seen:
-            seen.add(category)
-            _report(result, category, f"{joined!r}, written as {' '.join(pieces)!r}")
+def _forbidden(tokens: list[str], undone: list[str], lexicon: Lexicon, lexicons: Sequence[Lexicon],
+               result: ClauseJudgement) -> None:
+    found: dict[str, list[str]] = {}
+    for reading in (tokens, undone) if undone != tokens else (tokens,):
+        exempt = [(a, b) for a, b, _ in lexicon.exempt.find(reading)]
+        for category, phrases in lexicon.forbidden.items():
+            for start, end, _ in phrases.find(reading):
+                if not any(a <= start and end <= b for a, b in exempt):
+                    shown = repr(" ".join(reading[start:end])) + (", written in disguise" if reading is undone else "")
+                    if not any(shown.startswith(f.split(",")[0]) for f in found.get(category, [])):
+                        found.setdefault(category, []).append(shown)
     for other in lexicons:  # a word of another language, in a clause of this one
         if other is lexicon:
             continue
-        foreign = [t for t in tokens if not lexicon.knows(t)]
+        foreign = [t for t in undone if not lexicon.knows(t)]
         for category, phrases in other.forbidden.items():
             hit = next((f for f in foreign if any(p.matches_at([f], 0) for p in phrases.phrases if len(p.words) == 1)), None)
-            if hit and category not in seen and not other.knows(hit):
-                seen.add(category)
-                _report(result, category, repr(hit))
+            if hit and category not in found and not other.knows(hit):
+                found[category] = [repr(hit)]
+    for category, shown in found.items():
+        _report(result, category, ", ".join(shown[:3]))
+
+
+def _whole_word(lexicon: Lexicon, word: str) -> bool:
+    """A word of the lexicon, or a form of one of its longer stems ("exaggerat" + "ed")."""
+    if word in lexicon.plain_words or word in lexicon.refused_words or word in lexicon.numbers:
+        return True
+    return any(word.startswith(stem) and len(word) - len(stem) <= 4
+               for stem in (*lexicon.stems, *lexicon.refused_stems) if len(stem) >= 5)
 
 
 def _report(result: ClauseJudgement, category: str, found: str) -> None:
     result.problems.append(MESSAGES.get(category, category + " ({found})").format(found=found))
 
 
-def _disguised(tokens: list[str], lexicon: Lexicon, lexicons: Sequence[Lexicon]):
-    """Forbidden words put back together: 're fund', 'f r e e', 'r3fund'."""
-    single = {category: [p for p in phrases.phrases if len(p.words) == 1] for category, phrases in lexicon.forbidden.items()}
-    for start in range(len(tokens)):
-        for size in range(1, MAX_JOIN + 1):
-            pieces = tokens[start:start + size]
-            if len(pieces) < size:
-                break
-            if size == 1 and not any(c.isdigit() for c in pieces[0]):
-                continue
-            if size > 1 and all(lexicon.knows(p) and len(p) > 1 for p in pieces):
-                continue  # ordinary words side by side ("good will") are not a disguise
-            joined = "".join(pieces).translate(_LEET)
-            for category, phrases in single.items():
-                if any(p.matches_at([joined], 0) for p in phrases):
-                    yield category, joined, pieces
-                    return
+def undisguised(tokens: Sequence[str], lexicons: Sequence[Lexicon], gaps: Sequence[str] = ()) -> list[str]:
+    """The words as a disguise means them: letters spelled out one by one joined ("f r e e"),
+    digits read as letters ("r3fund"), and pieces of a word cut by a space, a hyphen or a
+    dot put back together ("re-fund", "ne.ver") where the whole is a word the guard knows."""
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        run = index
+        while run < len(tokens) and len(tokens[run]) == 1 and tokens[run].isalpha():
+            run += 1
+        if run - index >= 3:
+            spelled = "".join(tokens[index:run])
+            if spelled[0] in "ai" and not any(_recognises(lex, spelled) for lex in lexicons):
+                out.append(spelled[0])  # "a f r e e dessert": the article, then the word
+                spelled = spelled[1:]
+            out.append(spelled)
+            index = run
+            continue
+        token = tokens[index]
+        if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
+            token = token.translate(_LEET)
+        joined = _rejoin(tokens, index, lexicons, gaps)
+        if joined:
+            out.append(joined[0])
+            index += joined[1]
+            continue
+        out.append(token)
+        index += 1
+    return out
+
+
+def _rejoin(tokens: Sequence[str], index: int, lexicons: Sequence[Lexicon],
+            gaps: Sequence[str]) -> tuple[str, int] | None:
+    """The word that tokens[index:index + n] spell together (n = 2 or 3): pieces cut by a
+    hyphen or a dot, or cut by a space where a piece is no word at all ("re fund")."""
+    for size in (2, 3):
+        pieces = tokens[index:index + size]
+        if len(pieces) < size or any(p in PLACEHOLDERS for p in pieces):
+            continue
+        between = [gaps[i].strip() if i < len(gaps) else " " for i in range(index + 1, index + size)]
+        cut = all(gap in ("-", ".", "_", "/", "*") for gap in between)
+        if not cut and any(len(p) == 1 for p in pieces):
+            continue  # letters spelled out are read as a run above, not two by two ("you r e v i s e")
+        if not cut and not (any(not _word_anywhere(p, lexicons) for p in pieces)
+                            and not any(len(p) >= 4 and _word_anywhere(p, lexicons) for p in pieces)):
+            continue
+        whole = "".join(pieces).translate(_LEET)
+        if any(_whole_word(lex, whole) for lex in lexicons):
+            return whole, size
+    return None
+
+
+def _word_anywhere(token: str, lexicons: Sequence[Lexicon]) -> bool:
+    return any(_recognises(lex, token) for lex in lexicons)
 
 
 def needs_contact_request(tokens: Sequence[str], lexicon: Lexicon) -> tuple[bool, bool]:
@@ -212,8 +256,10 @@ def needs_contact_request(tokens: Sequence[str], lexicon: Lexicon) -> tuple[bool
 def _promise(tokens: Sequence[str], lexicon: Lexicon, result: ClauseJudgement) -> None:
     exempt = [(a, b) for a, b, _ in lexicon.exempt.find(tokens)]
     for start, end, _ in lexicon.promise_markers.find(tokens):
-        if any(a <= start and end <= b for a, b in exempt) or set(tokens[max(0, start - 2):start]) & lexicon.reviewer_words:
+        if any(a <= start and end <= b for a, b in exempt):
             continue
+        if not set(tokens[max(0, start - 3):end]) & lexicon.speakers:
+            continue  # not ours: "could you", "if you would like to", "it will"
         if not lexicon.promise_actions.first(tokens[end:]):
             result.problems.append(f"promises something a reply may not promise (only: {lexicon.promise_summary})")
         return

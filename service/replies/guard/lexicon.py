@@ -19,6 +19,8 @@ from service.replies.guard.normalise import fold
 
 ACTS = ("greet", "thank", "apologise", "empathise", "serious", "invite", "answer", "welcome", "sign_off")
 ACKNOWLEDGING = frozenset({"thank", "apologise", "empathise", "serious"})
+GAP = "~"  # in a phrase: up to MAX_GAP words of any kind ("take ~ down")
+MAX_GAP = 3
 PLACEHOLDERS = frozenset({"zzcontactzz", "zzotherzz", "zzbusinesszz"})
 
 
@@ -30,12 +32,24 @@ class Phrase:
 
     @classmethod
     def parse(cls, text: str) -> Phrase:
-        return cls(tuple(re.findall(r"[^\W_]+\*?|\*", fold(text).replace("'", " "))))
+        return cls(tuple(re.findall(r"[^\W_]+\*?|~", fold(text).replace("'", " "))))
 
     def matches_at(self, tokens: Sequence[str], index: int) -> bool:
-        if index + len(self.words) > len(tokens):
-            return False
-        return all(_word_matches(word, tokens[index + offset]) for offset, word in enumerate(self.words))
+        return self.end_at(tokens, index) is not None
+
+    def end_at(self, tokens: Sequence[str], index: int, word: int = 0) -> int | None:
+        """Where the phrase ends if it starts at tokens[index]; "~" skips up to three words."""
+        if word == len(self.words):
+            return index
+        if self.words[word] == GAP:
+            for skip in range(MAX_GAP + 1):
+                end = self.end_at(tokens, index + skip, word + 1)
+                if end is not None:
+                    return end
+            return None
+        if index < len(tokens) and _word_matches(self.words[word], tokens[index]):
+            return self.end_at(tokens, index + 1, word + 1)
+        return None
 
     def __str__(self) -> str:
         return " ".join(self.words)
@@ -54,15 +68,16 @@ class Phrases:
     def find(self, tokens: Sequence[str]) -> Iterator[tuple[int, int, Phrase]]:
         for index in range(len(tokens)):
             for phrase in self.phrases:
-                if phrase.matches_at(tokens, index):
-                    yield index, index + len(phrase.words), phrase
+                end = phrase.end_at(tokens, index)
+                if end is not None:
+                    yield index, end, phrase
 
     def first(self, tokens: Sequence[str]) -> tuple[int, int, Phrase] | None:
         return next(self.find(tokens), None)
 
     def words(self) -> Iterator[str]:
         for phrase in self.phrases:
-            yield from phrase.words
+            yield from (word for word in phrase.words if word != GAP)
 
 
 @dataclass(frozen=True)
@@ -83,7 +98,14 @@ class Lexicon:
     forbidden: dict[str, Phrases]
     joiners: frozenset[str]
     promise_summary: str
-    reviewer_words: frozenset[str]
+    speakers: frozenset[str]
+    refused_words: frozenset[str]
+    refused_stems: tuple[str, ...]
+
+    def recognises(self, token: str) -> bool:
+        """Whether `token` is a word of this language at all, allowed or refused."""
+        return (self.knows(token) or token in self.numbers or token in self.refused_words
+                or any(token.startswith(stem) for stem in self.refused_stems))
 
     def knows(self, token: str) -> bool:
         """Whether `token` is a word a reply in this language may use."""
@@ -96,6 +118,7 @@ def _words(text: str) -> set[str]:
 
 def parse(raw: dict) -> Lexicon:
     cues = {act: Phrases(raw["cues"].get(act, [])) for act in ACTS}
+    forbidden = {category: Phrases(items) for category, items in raw.get("forbidden", {}).items()}
     promise = raw.get("promise", {})
     request = raw.get("request", {})
     phrase_lists = [*cues.values(), Phrases(promise.get("markers", [])), Phrases(promise.get("actions", [])),
@@ -118,10 +141,13 @@ def parse(raw: dict) -> Lexicon:
         signed=phrase_lists[len(ACTS) + 4],
         numbers=frozenset(_words(raw.get("numbers", {}).get("words", ""))),
         exempt=phrase_lists[len(ACTS) + 5],
-        forbidden={category: Phrases(items) for category, items in raw.get("forbidden", {}).items()},
+        forbidden=forbidden,
         joiners=frozenset(_words(" ".join(raw.get("clauses", {}).get("joiners", [])))),
         promise_summary=promise.get("summary", ""),
-        reviewer_words=frozenset(_words(" ".join(promise.get("reviewer", [])))),
+        speakers=frozenset(_words(" ".join(promise.get("speakers", [])))),
+        refused_words=frozenset(w for phrases in forbidden.values() for w in phrases.words() if not w.endswith("*")),
+        refused_stems=tuple(sorted({w[:-1] for phrases in forbidden.values() for w in phrases.words()
+                                    if w.endswith("*") and len(w) > 3})),
     )
 
 

@@ -24,6 +24,7 @@
     var approve = document.getElementById("approve-button");
     var hint = document.getElementById("approve-hint");
     var counter = document.getElementById("reply-count");
+    var marked = document.getElementById("verdict-marked");
     var saved = "saved" in textarea.dataset ? textarea.dataset.saved : textarea.defaultValue;
     var timer = null;
     var sequence = 0;
@@ -69,6 +70,40 @@
       });
     }
 
+    /* Python counts characters as code points, JavaScript strings as UTF-16 units. */
+    function unitOffset(text, points) {
+      return Array.from(text).slice(0, points).join("").length;
+    }
+
+    /* The text as typed, with each refused clause marked; a click selects it in the editor. */
+    function showClauses(text, clauses) {
+      if (!marked) {
+        return;
+      }
+      while (marked.firstChild) {
+        marked.removeChild(marked.firstChild);
+      }
+      marked.hidden = !clauses.length;
+      var points = Array.from(text);
+      var position = 0;
+      clauses.slice().sort(function (a, b) { return a.start - b.start; }).forEach(function (clause) {
+        var start = Math.max(position, Number(clause.start) || 0);
+        var end = Math.min(points.length, Math.max(start, Number(clause.end) || 0));
+        marked.appendChild(document.createTextNode(points.slice(position, start).join("")));
+        var mark = document.createElement("mark");
+        mark.textContent = points.slice(start, end).join("");
+        mark.title = (clause.problems || []).map(String).join("\n");
+        mark.tabIndex = 0;
+        mark.addEventListener("click", function () {
+          textarea.focus();
+          textarea.setSelectionRange(unitOffset(textarea.value, start), unitOffset(textarea.value, end));
+        });
+        marked.appendChild(mark);
+        position = end;
+      });
+      marked.appendChild(document.createTextNode(points.slice(position).join("")));
+    }
+
     function show(ok, problems, note) {
       lastOk = ok;
       verdict.classList.toggle("is-ok", ok);
@@ -88,6 +123,7 @@
 
     function check() {
       var mine = ++sequence;
+      var sent = textarea.value;
       verdict.classList.add("is-checking");
       fetch(textarea.dataset.checkUrl, {
         method: "POST",
@@ -97,7 +133,7 @@
           "Accept": "application/json",
           "X-CSRF-Token": csrfToken()
         },
-        body: JSON.stringify({ text: textarea.value })
+        body: JSON.stringify({ text: sent })
       }).then(function (response) {
         if (!response.ok) {
           throw new Error("HTTP " + response.status);
@@ -106,6 +142,7 @@
       }).then(function (data) {
         if (mine === sequence) {
           show(Boolean(data.ok), Array.isArray(data.problems) ? data.problems : []);
+          showClauses(sent, Array.isArray(data.clauses) ? data.clauses : []);
         }
       }).catch(function () {
         if (mine === sequence) {
@@ -126,6 +163,9 @@
     });
     count();
     updateApprove();
+    if (!lastOk && marked) {
+      check();  // mark the refused clauses of the text as loaded
+    }
   }
 
   /* --- copy the reply ---------------------------------------------------------- */
