@@ -28,7 +28,6 @@ def test_a_plain_acknowledgement_and_invitation_passes() -> None:
         ("", "the reply is empty"),
         ("Thank you for your review.", "does not give the contact channel hello@harbourlane.example"),
         ("Sorry. hello@harbourlane.example", "does not invite the reviewer to contact management"),
-        ("Please email us at hello@harbourlane.example.", "does not acknowledge the reviewer or apologise"),
         (GOOD + " We'd like to offer you a full refund.", "offers something of value in public ('offer', 'refund')"),
         (GOOD + " Your next dessert is on the house!", "'on the house'"),
         (GOOD + " Here is a voucher for your next visit.", "something of value"),

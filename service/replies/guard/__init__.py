@@ -13,8 +13,8 @@ How it reads a reply:
 3. clause by clause (clauses.py), each in its own language: every clause must be one
    of the acts a reply may do, in the words the language's lexicon allows
    (judge.py, lexicons/*.toml); a clause in a language without a lexicon is refused;
-4. the whole: it names a configured channel, invites contact and acknowledges the
-   reviewer, within the platform's length limit, with no template syntax left.
+4. the whole: it names a configured channel and invites contact (or says who will
+   answer there), within the platform's length limit, with no template syntax left.
 
 Each refusal names the clause it found in and the rule it breaks.
 """
@@ -119,7 +119,7 @@ def _expand_contractions(reading: Reading, lexicons) -> Reading:
     spans = []
     for lex in lexicons:
         for short, full in lex.contractions:
-            lead = r"(?<![\w'])" if short[0].isalnum() else ""
+            lead = "" if short.startswith(("'", "n'")) else r"(?<![\w'])"  # "n't" ends a word ("didn't")
             spans += [(m.start(), m.end(), full) for m in re.finditer(lead + re.escape(short) + r"(?![\w])", reading.text)]
     return replace_spans(reading, spans) if spans else reading
 
@@ -157,7 +157,7 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
     if not named:
         problems.append(f"does not give the contact channel {_listing(channels)}")
     acts = {j.verdict.act for j in judged}
-    invited = "invite" in acts
+    invited = bool(acts & {"invite", "answer"})
     for item in judged:
         lex = lexicon.for_language(item.verdict.language or "") or lexicons[0]
         asked, only_contact = needs_contact_request(item.tokens, lex)
@@ -166,11 +166,10 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
         invited = invited or (asked and "zzcontactzz" in item.tokens)
     if not invited:
         problems.append("does not invite the reviewer to contact management")
-    if not acts & lexicon.ACKNOWLEDGING:
-        problems.append("does not acknowledge the reviewer or apologise")
     for sentence in sorted({j.sentence for j in judged}):
         members = [j for j in judged if j.sentence == sentence]
-        if all(j.verdict.act is None and j.verdict.ok for j in members) and not all(j.bare for j in members):
+        if all(j.verdict.act is None and j.verdict.ok and "zzcontactzz" not in j.tokens for j in members) \
+                and not all(j.bare for j in members):
             shown = " ".join(j.verdict.text for j in members)
             problems.append(f"{_quote(shown)}: is none of the things a public reply may do")
     return problems

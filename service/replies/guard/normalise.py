@@ -155,7 +155,7 @@ def replace_spans(reading: Reading, spans: list[tuple[int, int, str]]) -> Readin
     out: list[str] = []
     where: list[int] = []
     position = 0
-    for start, end, replacement in sorted(spans):
+    for start, end, replacement in sorted(spans, key=lambda span: (span[0], -span[1])):  # the longest find wins
         if start < position:
             continue  # overlapping finds: the first one wins
         out.append(reading.text[position:start])
