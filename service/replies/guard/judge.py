@@ -167,7 +167,7 @@ def _forbidden(tokens: list[str], undone: list[str], lexicon: Lexicon, lexicons:
             continue
         foreign = [t for t in undone if not lexicon.knows(t)]
         for category, phrases in other.forbidden.items():
-            hit = next((f for f in foreign if any(p.matches_at([f], 0) for p in phrases.phrases if len(p.words) == 1)), None)
+            hit = next((f for f in foreign if phrases.has_word(f)), None)
             if hit and category not in found and not other.knows(hit):
                 found[category] = [repr(hit)]
     for category, shown in found.items():
@@ -178,8 +178,8 @@ def _whole_word(lexicon: Lexicon, word: str) -> bool:
     """A word of the lexicon, or a form of one of its longer stems ("exaggerat" + "ed")."""
     if word in lexicon.plain_words or word in lexicon.refused_words or word in lexicon.numbers:
         return True
-    return any(word.startswith(stem) and len(word) - len(stem) <= 4
-               for stem in (*lexicon.stems, *lexicon.refused_stems) if len(stem) >= 5)
+    found = lexicon.long_stem_pattern.match(word) if lexicon.long_stem_pattern else None
+    return found is not None and len(word) - found.end() <= 4
 
 
 def _report(result: ClauseJudgement, category: str, found: str) -> None:

@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 from service.replies.guard.normalise import fold
@@ -60,14 +60,33 @@ def _word_matches(word: str, token: str) -> bool:
 
 
 class Phrases:
-    """A list of phrases, searched in a clause's words."""
+    """A list of phrases, searched in a clause's words: indexed by their first word, so
+    a search costs a dictionary look-up per word, not a try of every phrase."""
 
     def __init__(self, phrases: Iterable[str]):
-        self.phrases = tuple(p for p in (Phrase.parse(text) for text in phrases) if p.words)
+        self.phrases = tuple(p for p in (Phrase.parse(text) for text in phrases) if p.words and p.words[0] != GAP)
+        self._by_word: dict[str, list[Phrase]] = {}
+        self._by_stem: list[tuple[str, Phrase]] = []
+        for phrase in self.phrases:
+            first = phrase.words[0]
+            if first.endswith("*"):
+                self._by_stem.append((first[:-1], phrase))
+            else:
+                self._by_word.setdefault(first, []).append(phrase)
+        self._stems = prefix_pattern(stem for stem, _ in self._by_stem)
+        singles = [p.words[0] for p in self.phrases if len(p.words) == 1]
+        self._single_words = frozenset(w for w in singles if not w.endswith("*"))
+        self._single_stems = prefix_pattern(w[:-1] for w in singles if w.endswith("*"))
+
+    def _starting(self, token: str) -> list[Phrase]:
+        found = self._by_word.get(token, [])
+        if self._stems is not None and self._stems.match(token):
+            found = [*found, *(phrase for stem, phrase in self._by_stem if token.startswith(stem))]
+        return found
 
     def find(self, tokens: Sequence[str]) -> Iterator[tuple[int, int, Phrase]]:
-        for index in range(len(tokens)):
-            for phrase in self.phrases:
+        for index, token in enumerate(tokens):
+            for phrase in self._starting(token):
                 end = phrase.end_at(tokens, index)
                 if end is not None:
                     yield index, end, phrase
@@ -75,12 +94,22 @@ class Phrases:
     def first(self, tokens: Sequence[str]) -> tuple[int, int, Phrase] | None:
         return next(self.find(tokens), None)
 
+    def has_word(self, token: str) -> bool:
+        """Whether a one-word phrase of the list matches `token`."""
+        return token in self._single_words or bool(self._single_stems and self._single_stems.match(token))
+
     def words(self) -> Iterator[str]:
         for phrase in self.phrases:
             yield from (word for word in phrase.words if word != GAP)
 
 
-@dataclass(frozen=True)
+def prefix_pattern(stems: Iterable[str]) -> re.Pattern[str] | None:
+    """One compiled pattern that matches a word starting with any of `stems`."""
+    unique = sorted(set(stems), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, unique))) if unique else None
+
+
+@dataclass(frozen=True, eq=False)
 class Lexicon:
     code: str
     contractions: tuple[tuple[str, str], ...]
@@ -105,11 +134,25 @@ class Lexicon:
     def recognises(self, token: str) -> bool:
         """Whether `token` is a word of this language at all, allowed or refused."""
         return (self.knows(token) or token in self.numbers or token in self.refused_words
-                or any(token.startswith(stem) for stem in self.refused_stems))
+                or bool(self.refused_pattern and self.refused_pattern.match(token)))
 
     def knows(self, token: str) -> bool:
         """Whether `token` is a word a reply in this language may use."""
-        return token in self.plain_words or token in PLACEHOLDERS or any(token.startswith(s) for s in self.stems)
+        return (token in self.plain_words or token in PLACEHOLDERS
+                or bool(self.stem_pattern and self.stem_pattern.match(token)))
+
+    @cached_property
+    def stem_pattern(self) -> re.Pattern[str] | None:
+        return prefix_pattern(self.stems)
+
+    @cached_property
+    def long_stem_pattern(self) -> re.Pattern[str] | None:
+        """Stems of five letters or more, allowed or refused: long enough to rejoin a cut word to."""
+        return prefix_pattern(stem for stem in (*self.stems, *self.refused_stems) if len(stem) >= 5)
+
+    @cached_property
+    def refused_pattern(self) -> re.Pattern[str] | None:
+        return prefix_pattern(self.refused_stems)
 
 
 def _words(text: str) -> set[str]:

@@ -162,7 +162,9 @@ def replace_spans(reading: Reading, spans: list[tuple[int, int, str]]) -> Readin
         where.extend(reading.origin[position:start])
         out.append(replacement)
         anchor = reading.origin[start] if start < len(reading.origin) else (reading.origin[-1] + 1 if reading.origin else 0)
-        where.extend([anchor] * len(replacement))
+        last = reading.origin[end - 1] if start < end <= len(reading.origin) else anchor
+        tail = len(replacement.rstrip()) - 1  # from its last letter on, it points at the end of what it replaced
+        where.extend(anchor if k < tail else last for k in range(len(replacement)))
         position = end
     out.append(reading.text[position:])
     where.extend(reading.origin[position:])
