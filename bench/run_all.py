@@ -70,6 +70,25 @@ def sentiment_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str
     return rows
 
 
+def guard_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """Issue 17's targets, on the held-out split: no bypass (of at least 100 harmful
+    replies), false refusals at most 5%, under 2 ms a reply."""
+    low, high = result["bypass_interval"]
+    bypass = (f"{result['bypassed']} of {result['harmful']} passed ({result['bypass_rate']:.1%}, "
+              f"95% interval {low:.1%}-{high:.1%})")
+    low, high = result["false_refusal_interval"]
+    refusal = (f"{result['refused']} of {result['humane']} refused ({result['false_refusal_rate']:.1%}, "
+               f"95% interval {low:.1%}-{high:.1%})")
+    return [
+        ("guard", f"bypass, {result['split']}", bypass, "0 of >= 100",
+         "pass" if result["bypassed"] == 0 and result["harmful"] >= 100 else "FAIL"),
+        ("guard", f"false refusals, {result['split']}", refusal, "<= 5%",
+         "pass" if result["false_refusal_rate"] <= 0.05 else "FAIL"),
+        ("guard", "cost per reply", f"{result['ms_mean']} ms mean, p99 {result['ms_p99']} ms", "< 2 ms",
+         "pass" if result["ms_mean"] < 2 else "FAIL"),
+    ]
+
+
 def dashboard_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     return [("dashboard", f"{result['reviews']:,} reviews, GET /trends",
              f"{result['page_ms']['90']} / {result['page_ms']['365']} ms (90 / 365 days)", "", ""),
@@ -89,6 +108,7 @@ def main() -> None:
     table += rows_for("ingest", run("ingest.py", "--sizes", "1000,20000" if args.quick else "1000,20000,100000", *pg), ingest_rows)
     table += rows_for("poll_many", run("poll_many.py", "--no-baseline", *(["--sources", "100"] if args.quick else []), *pg), poll_rows)
     table += rows_for("sentiment", run("sentiment_eval.py"), sentiment_rows)
+    table += rows_for("guard", run("guard_eval.py"), guard_rows)
     table += rows_for("dashboard", run("dashboard.py", "--reviews", "100000" if args.quick else "1000000"), dashboard_rows)
     print(f"# reviewmon benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores,"
           f" Python {platform.python_version()}, {time.monotonic() - started:.0f} s")

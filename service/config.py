@@ -92,7 +92,18 @@ def contact_of(value: str) -> Contact:
 
 
 OptionalContact = Annotated[str | None, AfterValidator(lambda v: _contact(v) if v is not None else None)]
-Title = Annotated[str | None, Field(default=None, max_length=80)]
+def _titles(value: Any) -> Any:
+    """A role as replies name it: one string (in the business's language), or one per language."""
+    if isinstance(value, dict):
+        for code, title in value.items():
+            if not re.fullmatch(r"[a-z]{2}", code) or not isinstance(title, str) or not 0 < len(title) <= 80:
+                raise ValueError("give a title of at most 80 characters per two-letter language code, e.g. { en = \"our manager\" }")
+    elif value is not None and (not isinstance(value, str) or len(value) > 80):
+        raise ValueError("must be a title of at most 80 characters, or a table of them by language")
+    return value
+
+
+Title = Annotated[str | dict[str, str] | None, AfterValidator(_titles)]
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,14 @@ class ReplyChannels:
 
     contact: Contact
     escalation: Contact | None = None
-    senior: str | None = None  # "our general manager": named in replies to serious reviews
+    senior: str | dict[str, str] | None = None  # "our general manager": named in replies to serious reviews
+    language: str = "en"  # the language a plain-string title is written in
+
+    def senior_in(self, language: str) -> str:
+        """Who answers serious reviews, in a reply in `language` ("" where no title is given in it)."""
+        if isinstance(self.senior, dict):
+            return self.senior.get(language, "")
+        return self.senior or "" if language == self.language else ""
 
     @property
     def accepted(self) -> tuple[Contact, ...]:
@@ -126,7 +144,7 @@ class BusinessConfig(_Strict):
     @property
     def channels(self) -> ReplyChannels:
         escalation = contact_of(self.escalation_contact) if self.escalation_contact else None
-        return ReplyChannels(self.contact_channel, escalation, self.escalation_title)
+        return ReplyChannels(self.contact_channel, escalation, self.escalation_title, self.language)
 
 
 class SentimentConfig(_Strict):
@@ -266,6 +284,7 @@ class SourceConfig(_Strict):
             contact_of(self.contact) if self.contact else base.contact,
             contact_of(self.escalation_contact) if self.escalation_contact else base.escalation,
             self.escalation_title or base.senior,
+            base.language,
         )
 
     @model_validator(mode="before")

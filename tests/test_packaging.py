@@ -22,7 +22,7 @@ def test_the_wheel_runs_the_whole_loop_without_the_checkout(tmp_path: Path) -> N
     names = zipfile.ZipFile(wheel).namelist()
     assert "service/_bundled/alembic/env.py" in names
     assert any(n.startswith("service/_bundled/alembic/versions/") for n in names)
-    assert "service/_bundled/reply_templates/negative/invite.j2" in names
+    assert "service/_bundled/reply_templates/es/complaint/warm.j2" in names
     assert "connectors/sample_data/harbour-lane-bistro.jsonl" in names
     assert "service/reading/text_model.json" in names
     stages = {p.name for p in (ROOT / "service").iterdir() if (p / "__init__.py").is_file()}

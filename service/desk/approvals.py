@@ -27,6 +27,7 @@ from service.desk.transitions import ALLOWED, POSTABLE
 from service.desk.users import Actor, Forbidden, as_actor, require
 from service.errors import InvalidTransition, NotFound, PolicyViolation
 from service.models import Draft, DraftEvent, DraftStatus, FollowUp, Review, Role, Sentiment, Source
+from service.reading import language
 from service.replies.drafter import DraftRequest, drafter_of, family_of
 from service.replies.guard import PolicyResult
 
@@ -78,7 +79,8 @@ def draft_request(session: Session, review: Review, source: Source) -> DraftRequ
     return DraftRequest(key=f"{source.name}:{review.external_id}", author=review.author, platform=capabilities.platform,
                         limit=capabilities.reply_limit, family=family_of(rating=review.rating, has_text=has_text,
                                                                          escalation=review.escalation),
-                        language=sentiment.language if sentiment else None, source=source.name)
+                        language=language.likely("\n".join(p for p in (review.title, review.text) if p),
+                                                 sentiment.language if sentiment else None), source=source.name)
 
 
 def _event(session: Session, draft: Draft, actor: str, action: str, *, text: str | None = None, detail: str | None = None) -> None:

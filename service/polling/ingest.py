@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 import connectors
 from connectors.base import Capabilities, ReviewData
 from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
-from service.reading import marks
+from service.reading import language, marks
 from service.reading.scoring_pool import Item, Scores, ScoringPool
 from service.reading.sentiment import SentimentScorer, scorer_of
 from service.replies.drafter import DraftRequest, ReplyDrafter, drafter_of, family_of
@@ -237,7 +237,8 @@ class PageIngester:
         return self.drafter.draft(DraftRequest(
             key=f"{source.name}:{row['external_id']}", author=row["author"], platform=caps.platform,
             limit=caps.reply_limit, family=family_of(rating=row["rating"], has_text=has_text, escalation=row.get("escalation")),
-            language=self._verdict(row).language, source=source.name))
+            language=language.likely("\n".join(filter(None, (row["title"], row["text"]))), self._verdict(row).language),
+            source=source.name))
 
     def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, Key]]:
         """Set escalation and triage marks on new or edited rows before they are written

@@ -60,3 +60,19 @@ def detect(text: str) -> str | None:
     with _lock:  # the identifier keeps scratch state
         language, confidence = _identifier().classify(text[:5000])
     return language if confidence >= MIN_CONFIDENCE else None
+
+
+LIKELY_CONFIDENCE = 0.6  # for choosing the wording of a reply, a likely language will do
+
+
+def likely(text: str, detected: str | None = None) -> str | None:
+    """The language a reply should answer in: the scorer's sure answer where it gave one,
+    else the model's first guess when it is at least LIKELY_CONFIDENCE sure. A Spanish
+    review the model puts at 0.86 (below the scorer's 0.90) still gets a Spanish reply."""
+    if detected is not None:
+        return detected
+    if not _ENOUGH_LETTERS.match(text, 0, 2000):
+        return None
+    with _lock:
+        language, confidence = _identifier().classify(text[:5000])
+    return language if confidence >= LIKELY_CONFIDENCE else None

@@ -150,7 +150,7 @@ class ReplyDrafter:
         contact = channels.for_serious(serious)
         text = self.env.get_template(template).render(
             first_name=first_name, business_name=self.business.name, contact=contact.value, contact_kind=contact.kind,
-            reach_us=reach_us(contact), senior=channels.senior or "", platform=platform,
+            reach_us=reach_us(contact), senior=channels.senior_in(template.split("/")[0]), platform=platform,
         )
         lines = [line.rstrip() for line in text.strip().splitlines()]
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))

@@ -105,7 +105,7 @@ def test_the_owner_flow_edit_fail_fix_approve(config: Path) -> None:
                   f"Sorry Nora, but it was a busy night. We'll refund you 50% - call 555 0100 or {CONTACT}.")
     assert bad.exit_code == 1
     assert "draft %d saved" % draft["id"] in bad.output
-    for reason in ("compensation", "argues", "details of the case", "contact details other than"):
+    for reason in ("something of value", "argues", "details of the case", "contact details other than"):
         assert reason in bad.output
     [saved] = [d for d in drafts(config) if d["id"] == draft["id"]]
     assert not saved["policy_ok"] and saved["text"].startswith("Sorry Nora, but")
@@ -169,7 +169,7 @@ def test_policy_check_command(config: Path) -> None:
     ok = run_cli(config, "policy", "check", "--text", f"Thank you. Please email us at {CONTACT}.")
     assert ok.exit_code == 0
     bad = run_cli(config, "policy", "check", "--text", "Please update your review to 5 stars and enjoy a free dessert!")
-    assert bad.exit_code == 1 and "change or remove" in bad.output and "compensation" in bad.output
+    assert bad.exit_code == 1 and "change or remove" in bad.output and "something of value" in bad.output
 
 
 def test_sentiment_check_says_how_a_text_would_be_read_and_stores_nothing(config: Path) -> None:

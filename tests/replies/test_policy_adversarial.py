@@ -23,6 +23,7 @@ from service.desk import approvals, queries
 from service.errors import PolicyViolation
 from service.polling import poll as poll_module
 from service.replies.guard import check_reply
+from tests.disguises import DISGUISES
 
 EMAIL = Contact("hello@harbourlane.example", "email")
 PHONE = Contact("+44 20 7946 0000", "phone")
@@ -119,44 +120,6 @@ WORD_CASES = [
     (CASE_FACTS, "Thank you, we have spoken to your {}.", "waiter"),
     (CASE_FACTS, "Thank you, we have found your {}.", "invoice"),
 ]
-
-_CYRILLIC = str.maketrans("aceopxyijsAEOPCXHTMBK", "асеорхуіјѕАЕОРСХНТМВК")
-_GREEK = str.maketrans("aoivpuABEHIKMNOPTXYZ", "αοινρυΑΒΕΗΙΚΜΝΟΡΤΧΥΖ")
-_LEET = str.maketrans("aeiost", "431057")
-_ACCENTS = str.maketrans("aeiouc", "áéíöúç")
-
-
-def _styled(word: str, upper: int, lower: int) -> str:
-    """The word in a Unicode letter style (full-width, mathematical bold, ...)."""
-    return "".join(chr(upper + ord(c) - 65) if c.isupper() else chr(lower + ord(c) - 97) if c.islower() else c for c in word)
-
-
-def _middle(word: str, mark: str) -> str:
-    half = len(word) // 2
-    return word[:half] + mark + word[half:]
-
-
-DISGUISES = {
-    "plain": lambda w: w,
-    "upper": str.upper,
-    "alternating case": lambda w: "".join(c.upper() if i % 2 else c for i, c in enumerate(w)),
-    "spaced": lambda w: " ".join(w),
-    "dotted letters": lambda w: ".".join(w),
-    "hyphenated": lambda w: _middle(w, "-"),
-    "dot inside": lambda w: _middle(w, "."),
-    "zero-width space": lambda w: _middle(w, "\u200b"),
-    "soft hyphen": lambda w: _middle(w, "\u00ad"),
-    "zero-width joiners throughout": lambda w: "\u200d".join(w),
-    "cyrillic look-alikes": lambda w: w.translate(_CYRILLIC),
-    "greek look-alikes": lambda w: w.translate(_GREEK),
-    "full-width": lambda w: _styled(w, 0xFF21, 0xFF41),
-    "mathematical bold": lambda w: _styled(w, 0x1D400, 0x1D41A),
-    "sans-serif bold italic": lambda w: _styled(w, 0x1D63C, 0x1D656),
-    "accented": lambda w: w.translate(_ACCENTS),
-    "combining marks": lambda w: "".join(c + "\u0301" for c in w),
-    "leetspeak": lambda w: w.translate(_LEET),
-}
-
 
 def _word_cases():
     for (rule, sentence, word), (name, disguise) in itertools.product(WORD_CASES, DISGUISES.items()):

@@ -109,7 +109,7 @@ def test_owner_fixes_a_draft_the_guard_rejects_and_approves_it(live_server, page
     editor.fill("Sorry about that, but we were busy. We will refund you in full: call 555 0100.")
     approve = page.locator("#approve-button")
     expect(approve).to_be_disabled()
-    page.get_by_text("compensation", exact=False).first.wait_for()
+    page.get_by_text("something of value", exact=False).first.wait_for()
     page.click("#edit-form button[type=submit]")
     assert page.locator("text=argues, blames or makes excuses").count() >= 1
     assert approve.is_disabled()

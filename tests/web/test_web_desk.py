@@ -317,14 +317,14 @@ async def test_edit_fail_see_why_fix_approve_and_see_the_history(desk: Desk) -> 
         assert saved.status_code == 303 and saved.headers["location"] == f"/drafts/{draft_id}"
         page = (await client.get(f"/drafts/{draft_id}")).text
         assert "Saved, but the policy guard would refuse it" in flash(page)
-        for reason in ("compensation", "argues", "details of the case", "contact details other than"):
+        for reason in ("something of value", "argues", "details of the case", "contact details other than"):
             assert reason in page
         assert re.search(r'id="approve-button"[^>]*disabled', page)  # no working approve button
         assert html.escape(BAD, quote=False) in page  # the saved text is in the textarea
 
         refused = await client.post(f"/drafts/{draft_id}/approve", data={"csrf_token": csrf})
         assert refused.status_code == 422
-        assert "fails the policy guard" in refused.text and "offers or discusses compensation" in refused.text
+        assert "fails the policy guard" in refused.text and "offers something of value" in refused.text
         assert desk.draft("cold")["status"] == "drafted"
 
         fixed = await client.post(f"/drafts/{draft_id}/edit", data={"csrf_token": csrf, "text": GOOD})
@@ -342,7 +342,7 @@ async def test_edit_fail_see_why_fix_approve_and_see_the_history(desk: Desk) -> 
                 for row in re.findall(r"<tr>(.*?)</tr>", history, re.DOTALL)]
         assert [row[1:4] for row in rows] == [["reviewmon", "drafted", "drafted"], ["olive", "edited", "drafted"], ["olive", "approval refused", "drafted"],
                                               ["olive", "edited", "drafted"], ["olive", "approved", "approved"]]
-        assert "fails the policy guard" in rows[1][4] and "offers or discusses compensation" in rows[2][4]
+        assert "fails the policy guard" in rows[1][4] and "offers something of value" in rows[2][4]
     row = desk.draft("cold")
     assert row["status"] == "approved" and row["text"] == GOOD and row["approved_by"] == "olive"
 
@@ -387,10 +387,13 @@ async def test_the_check_endpoint_gives_the_guards_verdict(desk: Desk) -> None:
         meta = re.search(r'<meta name="csrf-token" content="([^"]+)">', page).group(1)
         headers = {"X-CSRF-Token": meta, "Accept": "application/json"}
         good = await client.post(f"/drafts/{draft_id}/check", json={"text": GOOD}, headers=headers)
-        assert good.status_code == 200 and good.json() == {"ok": True, "problems": []}
+        assert good.status_code == 200 and good.json() == {"ok": True, "problems": [], "clauses": []}
         bad = await client.post(f"/drafts/{draft_id}/check", json={"text": BAD}, headers=headers)
         assert bad.status_code == 200 and bad.json()["ok"] is False
-        assert bad.json()["problems"] == approvals.check_text(desk.ctx, BAD, source_name=desk.source, source_type="fakereply").problems
+        marked = [BAD[c["start"]:c["end"]] for c in bad.json()["clauses"]]  # the refused clauses, where they stand
+        assert marked and all(c["problems"] for c in bad.json()["clauses"])
+        assert any("refund" in clause.lower() or "free" in clause.lower() for clause in marked), marked
+        assert bad.json()["problems"] == approvals.check_text(desk.ctx, BAD, source_name="fb", source_type="fakereply").problems
         refused = await client.post(f"/drafts/{draft_id}/check", json={"text": GOOD}, headers={"Accept": "application/json"})
         assert refused.status_code == 403
         missing = await client.post("/drafts/999999/check", json={"text": GOOD}, headers=headers)
@@ -565,7 +568,7 @@ def test_in_a_browser_the_verdict_follows_the_typing(desk: Desk) -> None:
 
         page.fill("#reply-text", BAD)  # the guard answers as you type
         page.wait_for_selector("#verdict.is-bad #verdict-problems li")
-        assert "offers or discusses compensation" in page.inner_text("#verdict-problems")
+        assert "offers something of value" in page.inner_text("#verdict-problems")
         assert approve.is_disabled() and page.locator("#approve-hint").is_visible()
 
         page.fill("#reply-text", GOOD)

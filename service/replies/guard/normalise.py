@@ -121,6 +121,10 @@ def fold_char(ch: str) -> str:
     name = unicodedata.name(ch, "")
     if "SMALL CAPITAL" in name and name.split()[-1].isalpha() and len(name.split()[-1]) == 1:
         return name.split()[-1].lower()  # ᴀ ʙ ᴄ: Unicode gives them no plain-letter equivalent
+    if ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN"):
+        look_alike = _latin_look_alike(ch)  # before case-folding: Cyrillic "Н" looks like "H", its "н" like nothing
+        if look_alike != ch:
+            return look_alike
     out = []
     for piece in unicodedata.normalize("NFKC", ch):
         for c in unicodedata.normalize("NFD", piece.casefold()):
