@@ -46,3 +46,12 @@ DISGUISES = {
     "right-to-left override": lambda w: "\u202e" + w[::-1] + "\u202c",
     "html entities": lambda w: "".join(f"&#{ord(c)};" if i % 2 else c for i, c in enumerate(w)),
 }
+
+# Disguises that restyle every letter: one at most, on plain letters (a second would
+# restyle what is no longer a letter, which nobody could read either).
+STYLES = ("upper", "alternating case", "cyrillic look-alikes", "greek look-alikes", "full-width", "mathematical bold",
+          "sans-serif bold italic", "accented", "leetspeak", "small capitals", "circled")
+# Disguises shown last: what they wrap must not be changed afterwards.
+WRAPPERS = ("right-to-left override", "html entities")
+SEPARATORS = tuple(name for name in DISGUISES if name not in STYLES + WRAPPERS + ("plain",))
+

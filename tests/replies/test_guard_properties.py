@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from service.config import Contact
 from service.replies.guard import check_reply
-from tests.disguises import DISGUISES
+from tests.disguises import DISGUISES, SEPARATORS, STYLES, WRAPPERS
 
 BUSINESS = "Harbour Lane Bistro"
 EMAIL = Contact("hello@harbourlane.example", "email")
@@ -47,8 +47,15 @@ def refused(text: str, channels=(EMAIL,)) -> bool:
     return not check_reply(text, channels=channels, business_name=BUSINESS).ok
 
 
+DISGUISE_CHAINS = st.tuples(
+    st.lists(st.sampled_from(STYLES), max_size=1),
+    st.lists(st.sampled_from(SEPARATORS), max_size=2),
+    st.lists(st.sampled_from(WRAPPERS), max_size=1),
+).map(lambda parts: [name for part in parts for name in part]).filter(bool)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.sampled_from(HARMFUL), disguises=st.lists(st.sampled_from(sorted(DISGUISES)), min_size=1, max_size=3))
+@given(seed=st.sampled_from(HARMFUL), disguises=DISGUISE_CHAINS)
 def test_a_harmful_reply_is_refused_in_any_combination_of_disguises(seed: str, disguises: list[str]) -> None:
     before, rest = seed.split("{", 1)
     word, after = rest.split("}", 1)
@@ -71,6 +78,10 @@ def test_a_humane_reply_stays_allowed_through_harmless_variation(seed, channel, 
         text = text.upper().replace(channel.value.upper(), channel.value)
     result = check_reply(text, channels=[channel], business_name=BUSINESS)
     assert result.ok, (text, result.problems)
+
+
+def test_characters_without_meaning_are_refused() -> None:
+    assert refused(OPEN + "Thank you, and reach us on \U000123c6\U000123b7 or \ue000.")
 
 
 @given(braces=st.sampled_from(["{{", "｛｛", "{\u200b{", "{%", "｛％", "{#"]))

@@ -22,14 +22,15 @@ Each refusal names the clause it found in and the rule it breaks.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from connectors.base import ReplyLimit
 from service.config import Contact
 from service.replies.guard import contacts, lexicon
-from service.replies.guard.clauses import split
-from service.replies.guard.judge import Place, judge, needs_contact_request
+from service.replies.guard.clauses import WORD, split
+from service.replies.guard.judge import Place, choose_language, judge, needs_contact_request
 from service.replies.guard.normalise import Reading, fold, read, replace_spans
 
 DEFAULT_LIMIT = ReplyLimit(5000)
@@ -81,6 +82,9 @@ def check_reply(
     limit = limit or DEFAULT_LIMIT
     if (size := limit.measure(text)) > limit.limit:
         problems.append(f"is {size} {limit.unit} long; the platform allows {limit.limit}")
+    if any(unicodedata.category(ch) in ("Cn", "Co", "Cs") for ch in text):
+        problems.append("contains characters with no meaning in Unicode (unassigned or private-use), "
+                        "which readers may see as anything")
     reading = read(text)
     if _TEMPLATE.search(reading.text):
         problems.append("contains template syntax ({{ }}, {% %} or {# #}) left over from a template")
@@ -89,6 +93,8 @@ def check_reply(
     reading, named, other = _mark_contacts(reading, text, channels, lexicons)
     problems += [f"contains contact details other than {_listing(channels)} ({found!r})" for found in other]
     reading = _expand_contractions(reading, lexicons)
+    if language is None:  # a clause whose words several languages share reads as the reply's own language
+        language = choose_language(WORD.findall(reading.text), lexicons, None)[0].code
     judged = _judge_clauses(text, reading, lexicons, language)
     problems += [f"{_quote(j.verdict.text)}: {problem}" for j in judged for problem in j.verdict.problems]
     problems += _whole_reply(judged, named, channels, lexicons)
@@ -176,9 +182,8 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
 
 
 def _answered_later(item: _Judged, judged: list[_Judged], lex) -> bool:
-    """'Please, if you can, email us': the request is answered later in its sentence."""
-    later = [j for j in judged if j.sentence == item.sentence and j.verdict.start > item.verdict.start]
-    return any(lex.request_allowed.first(j.tokens) for j in later)
+    """'Please, if you can, email us' / 'Call us, please': the request is elsewhere in its sentence."""
+    return any(lex.request_allowed.first(j.tokens) for j in judged if j.sentence == item.sentence and j is not item)
 
 
 def _listing(channels: Sequence[Contact]) -> str:
