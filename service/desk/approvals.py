@@ -87,7 +87,8 @@ def _event(session: Session, draft: Draft, actor: str, action: str, *, text: str
     session.add(DraftEvent(draft_id=draft.id, at=draft.updated_at, actor=actor, action=action, status=draft.status, text=text, detail=detail))
 
 
-def edit(ctx: Context, draft_id: int, text: str, *, actor: Actor | str, action: str = "edited") -> PolicyResult:
+def edit(ctx: Context, draft_id: int, text: str, *, actor: Actor | str, action: str = "edited",
+         note: str | None = None) -> PolicyResult:
     """Save the owner's text, passing or not; the verdict says whether it could be approved."""
     text = text.strip()
     if len(text) > MAX_DRAFT_CHARS:
@@ -99,8 +100,8 @@ def edit(ctx: Context, draft_id: int, text: str, *, actor: Actor | str, action: 
         draft.text, draft.policy_ok, draft.policy_problems = text, verdict.ok, verdict.problems
         draft.status, draft.edited_by, draft.updated_at = DraftStatus.drafted, actor.name, ctx.clock()
         draft.approved_by = draft.approved_at = draft.post_after = None
-        _event(session, draft, actor.name, action, text=text,
-               detail=None if verdict.ok else "fails the policy guard: " + "; ".join(verdict.problems))
+        failing = None if verdict.ok else "fails the policy guard: " + "; ".join(verdict.problems)
+        _event(session, draft, actor.name, action, text=text, detail="; ".join(filter(None, (note, failing))) or None)
     return verdict
 
 
@@ -111,9 +112,9 @@ def regenerate(ctx: Context, draft_id: int, *, actor: Actor | str) -> PolicyResu
         request = draft_request(session, review, source)
         template = drafter_of(ctx).next_wording(draft.template, request)
         made = drafter_of(ctx).draft(request, template=template)
-    verdict = edit(ctx, draft_id, made.text, actor=actor, action="regenerated")
+    verdict = edit(ctx, draft_id, made.text, actor=actor, action="regenerated", note=f"from template {made.template} {made.note}")
     with ctx.session() as session:
-        session.get(Draft, draft_id).template = template
+        session.get(Draft, draft_id).template = made.template
     return verdict
 
 

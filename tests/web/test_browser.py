@@ -110,6 +110,14 @@ def test_owner_fixes_a_draft_the_guard_rejects_and_approves_it(live_server, page
     approve = page.locator("#approve-button")
     expect(approve).to_be_disabled()
     page.get_by_text("something of value", exact=False).first.wait_for()
+    marked = page.locator("#verdict-marked mark")  # the refused clauses, marked in the text as typed
+    expect(marked.first).to_be_visible()
+    assert any("refund you in full" in text for text in marked.all_inner_texts())
+    marked.filter(has_text="refund you in full").first.click()  # selects that clause in the editor
+    selected = page.evaluate("() => { const t = document.querySelector('#reply-text');"
+                             " return t.value.slice(t.selectionStart, t.selectionEnd); }")
+    assert "refund you in full" in selected
+    page.screenshot(path=str(SCREENSHOTS / "draft-editor-marked.png"), full_page=True)
     page.click("#edit-form button[type=submit]")
     assert page.locator("text=argues, blames or makes excuses").count() >= 1
     assert approve.is_disabled()

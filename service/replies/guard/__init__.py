@@ -91,11 +91,11 @@ def check_reply(
     lexicons = lexicon.bundled()
     reading = _mark_business(reading, business_name)
     reading, named, other = _mark_contacts(reading, text, channels, lexicons)
-    problems += [f"contains contact details other than {_listing(channels)} ({found!r})" for found in other]
     reading = _expand_contractions(reading, lexicons)
     if language is None:  # a clause whose words several languages share reads as the reply's own language
         language = choose_language(WORD.findall(reading.text), lexicons, None)[0].code
-    judged = _judge_clauses(text, reading, lexicons, language)
+    others = iter(f"contains contact details other than {_listing(channels)} ({found!r})" for found in other)
+    judged = _judge_clauses(text, reading, lexicons, language, others)
     problems += [f"{_quote(j.verdict.text)}: {problem}" for j in judged for problem in j.verdict.problems]
     problems += _whole_reply(judged, named, channels, lexicons)
     return PolicyResult(problems, tuple(j.verdict for j in judged))
@@ -138,7 +138,8 @@ class _Judged:
     bare: bool  # nothing but names, the business or a contact ("— Maria", "The Harbour Lane team")
 
 
-def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None) -> list[_Judged]:
+def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, others) -> list[_Judged]:
+    """Each clause's verdict; a contact that is not configured counts against the clause it stands in."""
     joiners = {j for lex in lexicons for j in lex.joiners}
     judged = []
     for clause in split(reading.text, joiners):
@@ -147,7 +148,9 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None) 
         judgement = judge(clause, places, lexicons, preferred=language)
         start, end = reading.span(clause.start, clause.end)
         shown = text[start:end].strip(" \t\n,;:.!?-–—()")
-        verdict = ClauseVerdict(start, end, shown, judgement.language, judgement.act, tuple(judgement.problems))
+        foreign = [next(others, "contains contact details other than the configured ones")
+                   for token in clause.tokens if token == "zzotherzz"]
+        verdict = ClauseVerdict(start, end, shown, judgement.language, judgement.act, (*foreign, *judgement.problems))
         bare = all(t in lexicon.PLACEHOLDERS or t in judgement.names for t in clause.tokens)
         judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, bare))
     return judged

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 _SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)|\n+")
 _CLAUSE_END = re.compile(r"[,;:()\[\]\"“”«»]|(?<=\s)[-–—]+(?=\s)|[–—]")
+CUTS = ("-", ".", "_", "/", "*", "\u00a0")  # between two pieces of one word, not between two words
 WORD = re.compile(r"zz[a-z]+zz|[^\W_]+")
 
 
@@ -46,7 +47,7 @@ def split(text: str, joiners: Iterable[str]) -> list[Clause]:
             current = Clause(c_start, c_end, sentence_index)
             words = list(WORD.finditer(text, c_start, c_end))
             for index, match in enumerate(words):
-                if match.group() in joining and current.words and _joins(words, index):
+                if match.group() in joining and current.words and _joins(words, index, text):
                     current.end = match.start()
                     clauses.append(current)
                     current = Clause(match.start(), c_end, sentence_index)
@@ -57,8 +58,11 @@ def split(text: str, joiners: Iterable[str]) -> list[Clause]:
     return clauses
 
 
-def _joins(words: list[re.Match[str]], index: int) -> bool:
-    """A one-letter joining word ("y", "e", "o") joins words, not letters spelled out."""
+def _joins(words: list[re.Match[str]], index: int, text: str) -> bool:
+    """A joining word joins words, not the pieces of a cut word ("ref-und") nor letters
+    spelled out ("r e v i s e": one-letter joiners "y", "e", "o")."""
+    if index and text[words[index - 1].end():words[index].start()] in CUTS:
+        return False
     if len(words[index].group()) > 1:
         return True
     neighbours = [words[i].group() for i in (index - 1, index + 1) if 0 <= i < len(words)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from service.replies.guard.clauses import Clause, Word
+from service.replies.guard.clauses import CUTS, Clause, Word
 from service.replies.guard.lexicon import ACTS, PLACEHOLDERS, Lexicon
 
 MESSAGES = {
@@ -127,7 +127,7 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
             role = "reviewer"
         elif signed and first == signed[1]:
             role = "writer"
-        elif all(lexicon.knows(t) for i, t in enumerate(tokens) if i not in run):
+        elif _signature(tokens, run, lexicon):
             role = "writer" if first > 0 or last < len(tokens) - 1 else "reviewer or writer"
         else:
             shown = " ".join(places[i].shown for i in run)
@@ -139,6 +139,14 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
                                    "a first name is all a public reply may use")
         result.names[words[first].text] = role
     return candidates
+
+
+def _signature(tokens: Sequence[str], run: list[int], lexicon: Lexicon) -> bool:
+    """A name alone ("— Maria", ", Ana,") or with a role or a sign-off ("Maria, manager",
+    "Best, Tom"): nothing else may stand beside a name."""
+    rest = [t for i, t in enumerate(tokens) if i not in run]
+    return not rest or (len(rest) <= 3 and bool(lexicon.cues["sign_off"].first(rest))
+                        and all(lexicon.knows(t) for t in rest))
 
 
 def _runs(indexes: list[int]) -> list[list[int]]:
@@ -225,14 +233,16 @@ def _rejoin(tokens: Sequence[str], index: int, lexicons: Sequence[Lexicon],
         pieces = tokens[index:index + size]
         if len(pieces) < size or any(p in PLACEHOLDERS for p in pieces):
             continue
-        between = [gaps[i].strip() if i < len(gaps) else " " for i in range(index + 1, index + size)]
-        cut = all(gap in ("-", ".", "_", "/", "*") for gap in between)
+        between = [gaps[i].strip(" ") if i < len(gaps) else " " for i in range(index + 1, index + size)]
+        cut = all(gap in CUTS for gap in between)
         if not cut and any(len(p) == 1 for p in pieces):
             continue  # letters spelled out are read as a run above, not two by two ("you r e v i s e")
+        whole = "".join(pieces).translate(_LEET)
+        if not cut and any(whole in lex.refused_words for lex in lexicons):
+            return whole, size  # "what sapp" is WhatsApp, whatever "what" means alone
         if not cut and not (any(not _word_anywhere(p, lexicons) for p in pieces)
                             and not any(len(p) >= 4 and _word_anywhere(p, lexicons) for p in pieces)):
             continue
-        whole = "".join(pieces).translate(_LEET)
         if any(_whole_word(lex, whole) for lex in lexicons):
             return whole, size
     return None

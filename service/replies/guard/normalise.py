@@ -22,6 +22,7 @@ from functools import lru_cache
 
 # Invisible characters that Unicode files as letters or symbols, not as format characters.
 FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5")
+NO_BREAK_SPACES = frozenset("\u00a0\u202f\u2007")
 APOSTROPHES = frozenset("\u2018\u2019\u02bc\u2032\uff07")
 RIGHT_TO_LEFT_OVERRIDE = "\u202e"
 ENDS_OVERRIDE = frozenset("\u202c\u2069\n")
@@ -116,14 +117,16 @@ def fold_char(ch: str) -> str:
     category = unicodedata.category(ch)
     if category in ("Cf", "Mn", "Me", "Cc"):  # zero-width, bidi controls, soft hyphen, stray marks
         return "\n" if ch in "\u2028\u2029\x85" else ""
+    if ch in NO_BREAK_SPACES:
+        return "\u00a0"  # kept apart from a space: between two letters it cuts a word, it does not part two
     if category in ("Zs", "Zl", "Zp"):
         return " "
     name = unicodedata.name(ch, "")
     if "SMALL CAPITAL" in name and name.split()[-1].isalpha() and len(name.split()[-1]) == 1:
         return name.split()[-1].lower()  # ᴀ ʙ ᴄ: Unicode gives them no plain-letter equivalent
-    if ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN"):
+    if ch.isalpha() and unicodedata.normalize("NFKC", ch) == ch and not unicodedata.name(ch, "").startswith("LATIN"):
         look_alike = _latin_look_alike(ch)  # before case-folding: Cyrillic "Н" looks like "H", its "н" like nothing
-        if look_alike != ch:
+        if len(look_alike) == 1 and look_alike != ch:
             return look_alike
     out = []
     for piece in unicodedata.normalize("NFKC", ch):
