@@ -78,3 +78,38 @@ def test_disguised_compensation_does_not_pass(smuggled: str) -> None:
 def test_the_configured_contacts_own_digits_are_not_case_details() -> None:
     assert problems("Sorry to hear this. Please call us on +44 20 7946 0000.", PHONE) == []
     assert problems("Sorry to hear this. Please call us on +44 20 7946 0001.", PHONE) != []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dear Mr. Pereira, we are sorry. Please email us at hello@harbourlane.example.", "full name or a surname"),
+        ("Nous sommes désolés, M. Dupont. Écrivez-nous à hello@harbourlane.example.", "names someone ('Dupont')"),
+        ("Es tut uns leid, Frau Berg. Schreiben Sie uns an hello@harbourlane.example.", "full name or a surname"),
+        ("Es tut uns leid. Wir geben Ihnen ein Trinkgeld. Schreiben Sie uns an hello@harbourlane.example.",
+         "something of value in public ('trinkgeld')"),  # the end of a compound: "*geld"
+        (GOOD + " Ci dispiace molto per la cena.", "language the guard cannot check"),
+    ],
+)
+def test_titles_compounds_and_languages_without_a_lexicon(text: str, expected: str) -> None:
+    assert any(expected in p for p in problems(text)), problems(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Llámenos al +44 20 7946 0000, por favor; la dueña quiere escucharle.",  # the request before its "please"
+        "Wir nehmen das ernst und möchten Ihnen zuhören: +44 20 7946 0000.",  # one clause, two acts
+        "Madame, Monsieur, nous sommes désolés. Appelez-nous au +44 20 7946 0000.",  # a title alone greets
+    ],
+)
+def test_humane_replies_in_other_languages_pass(text: str) -> None:
+    assert problems(text, PHONE) == []
+
+
+def test_each_refusal_names_its_clause_and_where_it_stands() -> None:
+    text = GOOD + " We apologise and we will pick up the tab next time."
+    result = check_reply(text, contact=EMAIL, business_name="Harbour Lane Bistro")
+    [refused] = [c for c in result.clauses if c.problems]
+    assert text[refused.start:refused.end].strip(" .") == "and we will pick up the tab next time"
+    assert all(c.ok for c in result.clauses if c is not refused)  # the apology beside it is fine

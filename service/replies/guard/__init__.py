@@ -48,6 +48,7 @@ class ClauseVerdict:
     language: str | None
     act: str | None
     problems: tuple[str, ...]
+    acts: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -141,8 +142,9 @@ class _Judged:
 def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, others) -> list[_Judged]:
     """Each clause's verdict; a contact that is not configured counts against the clause it stands in."""
     joiners = {j for lex in lexicons for j in lex.joiners}
+    titles = {t for lex in lexicons for t in lex.titles}
     judged = []
-    for clause in split(reading.text, joiners):
+    for clause in split(reading.text, joiners, titles):
         places = [_place(text, reading, w.start, w.end, reading.text[clause.words[i - 1].end:w.start] == "-" if i else False)
                   for i, w in enumerate(clause.words)]
         judgement = judge(clause, places, lexicons, preferred=language)
@@ -150,7 +152,8 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, 
         shown = text[start:end].strip(" \t\n,;:.!?-–—()")
         foreign = [next(others, "contains contact details other than the configured ones")
                    for token in clause.tokens if token == "zzotherzz"]
-        verdict = ClauseVerdict(start, end, shown, judgement.language, judgement.act, (*foreign, *judgement.problems))
+        verdict = ClauseVerdict(start, end, shown, judgement.language, judgement.act, (*foreign, *judgement.problems),
+                                judgement.acts)
         bare = all(t in lexicon.PLACEHOLDERS or t in judgement.names for t in clause.tokens)
         judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, bare))
     return judged
@@ -165,7 +168,7 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
     problems = []
     if not named:
         problems.append(f"does not give the contact channel {_listing(channels)}")
-    acts = {j.verdict.act for j in judged}
+    acts = {act for j in judged for act in j.verdict.acts}
     invited = bool(acts & {"invite", "answer"})
     for item in judged:
         lex = lexicon.for_language(item.verdict.language or "") or lexicons[0]

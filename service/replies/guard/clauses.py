@@ -39,10 +39,10 @@ class Clause:
         return [w.text for w in self.words]
 
 
-def split(text: str, joiners: Iterable[str]) -> list[Clause]:
-    joining = frozenset(joiners)
+def split(text: str, joiners: Iterable[str], titles: Iterable[str] = ()) -> list[Clause]:
+    joining, short = frozenset(joiners), frozenset(titles)
     clauses: list[Clause] = []
-    for sentence_index, (s_start, s_end) in enumerate(_pieces(text, 0, len(text), _SENTENCE_END)):
+    for sentence_index, (s_start, s_end) in enumerate(_pieces(text, 0, len(text), _SENTENCE_END, short)):
         for c_start, c_end in _pieces(text, s_start, s_end, _CLAUSE_END):
             current = Clause(c_start, c_end, sentence_index)
             words = list(WORD.finditer(text, c_start, c_end))
@@ -69,10 +69,15 @@ def _joins(words: list[re.Match[str]], index: int, text: str) -> bool:
     return all(len(word) > 1 for word in neighbours)
 
 
-def _pieces(text: str, start: int, end: int, boundary: re.Pattern[str]) -> list[tuple[int, int]]:
+def _pieces(text: str, start: int, end: int, boundary: re.Pattern[str],
+            titles: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """The stretches between boundaries; a title's full stop ("Mr. Pereira") is no boundary."""
     pieces = []
     position = start
     for match in boundary.finditer(text, start, end):
+        before = WORD.findall(text, position, match.start())
+        if match.group().startswith(".") and before and before[-1] in titles:
+            continue
         pieces.append((position, match.end()))
         position = match.end()
     pieces.append((position, end))

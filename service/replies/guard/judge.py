@@ -33,6 +33,7 @@ _LEET = str.maketrans("0134578@$", "oieastbas")
 class ClauseJudgement:
     language: str | None = None
     act: str | None = None
+    acts: tuple[str, ...] = ()
     problems: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # name -> "reviewer" | "writer"
 
@@ -89,8 +90,9 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     quantities = [t for t in counted if t in lexicon.numbers]
     if quantities:
         result.problems.append(f"gives details of the case ({quantities[0]!r}); keep them for the private conversation")
-    result.act = _act(tokens, lexicon)
-    _promise(tokens, lexicon, result)
+    result.acts = tuple(act for act in ACTS if lexicon.cues[act].first(tokens))
+    result.act = result.acts[0] if result.acts else None
+    _promise(undone if len(undone) != len(clause.tokens) else tokens, lexicon, result)  # "garant ieren" promises too
     if not result.problems:
         unknown = sorted({t for t in counted if not lexicon.knows(t)}, key=counted.index)
         if unknown:
@@ -101,18 +103,12 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     return result
 
 
-def _act(tokens: Sequence[str], lexicon: Lexicon) -> str | None:
-    for act in ACTS:
-        if lexicon.cues[act].first(tokens):
-            return act
-    return None
-
-
 def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Lexicon], lexicon: Lexicon,
            result: ClauseJudgement) -> set[int]:
     """Indexes of the words that are names; a name out of its place is a problem."""
     tokens = [w.text for w in words]
-    unknown = [not any(lex.knows(t) or _recognises(lex, t) for lex in lexicons) and not t.isdigit() for t in tokens]
+    unknown = [not any(lex.knows(t) or lex.refuses_word(t) or t in lex.numbers for lex in lexicons) and not t.isdigit()
+               for t in tokens]
     candidates = {i for i, place in enumerate(places) if place.capitalised and unknown[i]}
     greeted = lexicon.cues["greet"].first(tokens)
     if greeted and greeted[1] < len(tokens) and unknown[greeted[1]]:
@@ -134,8 +130,10 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
             result.problems.append(f"names someone ({shown!r}); a reply may greet the reviewer by first name and be "
                                    "signed by its writer, no one else")
             continue
-        if len(run) - sum(places[i].hyphen_before for i in run[1:]) > 1:
-            result.problems.append(f"uses a full name or a surname ({' '.join(places[i].shown for i in run)!r}); "
+        titled = first > 0 and tokens[first - 1] in lexicon.titles  # "Mr Pereira", "M. Dupont", "Frau Berg"
+        if titled or len(run) - sum(places[i].hyphen_before for i in run[1:]) > 1:
+            named = " ".join(places[i].shown for i in ([first - 1] if titled else []) + run)
+            result.problems.append(f"uses a full name or a surname ({named!r}); "
                                    "a first name is all a public reply may use")
         result.names[words[first].text] = role
     return candidates
@@ -260,7 +258,7 @@ def needs_contact_request(tokens: Sequence[str], lexicon: Lexicon) -> tuple[bool
     exempt = [(a, b) for a, b, _ in lexicon.exempt.find(tokens)]
     if any(a <= asked[0] and asked[1] <= b for a, b in exempt):
         return False, True
-    return True, bool(lexicon.request_allowed.first(tokens[asked[0]:]))
+    return True, bool(lexicon.request_allowed.first(tokens))
 
 
 def _promise(tokens: Sequence[str], lexicon: Lexicon, result: ClauseJudgement) -> None:

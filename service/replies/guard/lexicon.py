@@ -32,7 +32,7 @@ class Phrase:
 
     @classmethod
     def parse(cls, text: str) -> Phrase:
-        return cls(tuple(re.findall(r"[^\W_]+\*?|~", fold(text).replace("'", " "))))
+        return cls(tuple(re.findall(r"\*?[^\W_]+\*?|~", fold(text).replace("'", " "))))
 
     def matches_at(self, tokens: Sequence[str], index: int) -> bool:
         return self.end_at(tokens, index) is not None
@@ -56,6 +56,8 @@ class Phrase:
 
 
 def _word_matches(word: str, token: str) -> bool:
+    if word.startswith("*"):  # "*geld": the end of a compound (Trinkgeld)
+        return token.endswith(word[1:]) and len(token) > len(word) - 1
     return token.startswith(word[:-1]) if word.endswith("*") else token == word
 
 
@@ -67,21 +69,29 @@ class Phrases:
         self.phrases = tuple(p for p in (Phrase.parse(text) for text in phrases) if p.words and p.words[0] != GAP)
         self._by_word: dict[str, list[Phrase]] = {}
         self._by_stem: list[tuple[str, Phrase]] = []
+        self._by_ending: list[tuple[str, Phrase]] = []
         for phrase in self.phrases:
             first = phrase.words[0]
-            if first.endswith("*"):
+            if first.startswith("*"):
+                self._by_ending.append((first[1:], phrase))
+            elif first.endswith("*"):
                 self._by_stem.append((first[:-1], phrase))
             else:
                 self._by_word.setdefault(first, []).append(phrase)
+        endings = sorted({re.escape(end) for end, _ in self._by_ending}, key=len, reverse=True)
+        self._endings = re.compile(r"\w(?:" + "|".join(endings) + r")$") if endings else None
         self._stems = prefix_pattern(stem for stem, _ in self._by_stem)
         singles = [p.words[0] for p in self.phrases if len(p.words) == 1]
-        self._single_words = frozenset(w for w in singles if not w.endswith("*"))
+        self._single_words = frozenset(w for w in singles if not w.endswith("*") and not w.startswith("*"))
         self._single_stems = prefix_pattern(w[:-1] for w in singles if w.endswith("*"))
+        self._single_endings = [w[1:] for w in singles if w.startswith("*")]
 
     def _starting(self, token: str) -> list[Phrase]:
         found = self._by_word.get(token, [])
         if self._stems is not None and self._stems.match(token):
             found = [*found, *(phrase for stem, phrase in self._by_stem if token.startswith(stem))]
+        if self._endings is not None and self._endings.search(token):
+            found = [*found, *(phrase for end, phrase in self._by_ending if _word_matches("*" + end, token))]
         return found
 
     def find(self, tokens: Sequence[str]) -> Iterator[tuple[int, int, Phrase]]:
@@ -96,7 +106,8 @@ class Phrases:
 
     def has_word(self, token: str) -> bool:
         """Whether a one-word phrase of the list matches `token`."""
-        return token in self._single_words or bool(self._single_stems and self._single_stems.match(token))
+        return (token in self._single_words or bool(self._single_stems and self._single_stems.match(token))
+                or any(_word_matches("*" + end, token) for end in self._single_endings))
 
     def words(self) -> Iterator[str]:
         for phrase in self.phrases:
@@ -128,6 +139,7 @@ class Lexicon:
     joiners: frozenset[str]
     promise_summary: str
     speakers: frozenset[str]
+    titles: frozenset[str]
     refused_words: frozenset[str]
     refused_stems: tuple[str, ...]
 
@@ -135,6 +147,10 @@ class Lexicon:
         """Whether `token` is a word of this language at all, allowed or refused."""
         return (self.knows(token) or token in self.numbers or token in self.refused_words
                 or bool(self.refused_pattern and self.refused_pattern.match(token)))
+
+    def refuses_word(self, token: str) -> bool:
+        """Whether `token` alone is a refused word ("refund"), not merely a word of a refused phrase."""
+        return any(phrases.has_word(token) for phrases in self.forbidden.values())
 
     def knows(self, token: str) -> bool:
         """Whether `token` is a word a reply in this language may use."""
@@ -173,7 +189,7 @@ def parse(raw: dict) -> Lexicon:
     return Lexicon(
         code=raw["language"],
         contractions=tuple((fold(k), fold(v)) for k, v in raw.get("contractions", {}).items()),
-        plain_words=frozenset(w for w in vocabulary if not w.endswith("*")),
+        plain_words=frozenset(w for w in vocabulary if "*" not in w),
         stems=tuple(sorted({w[:-1] for w in vocabulary if w.endswith("*") and len(w) > 3})),
         problem_words=frozenset(_words(raw["words"].get("problem", ""))),
         cues=cues,
@@ -188,7 +204,8 @@ def parse(raw: dict) -> Lexicon:
         joiners=frozenset(_words(" ".join(raw.get("clauses", {}).get("joiners", [])))),
         promise_summary=promise.get("summary", ""),
         speakers=frozenset(_words(" ".join(promise.get("speakers", [])))),
-        refused_words=frozenset(w for phrases in forbidden.values() for w in phrases.words() if not w.endswith("*")),
+        titles=frozenset(_words(" ".join(raw.get("names", {}).get("titles", [])))),
+        refused_words=frozenset(w for phrases in forbidden.values() for w in phrases.words() if "*" not in w),
         refused_stems=tuple(sorted({w[:-1] for phrases in forbidden.values() for w in phrases.words()
                                     if w.endswith("*") and len(w) > 3})),
     )
