@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from connectors.base import ReplyLimit
 from service.config import Contact
@@ -97,9 +97,9 @@ def check_reply(
         language = choose_language(WORD.findall(reading.text), lexicons, None)[0].code
     others = iter(f"contains contact details other than {_listing(channels)} ({found!r})" for found in other)
     judged = _judge_clauses(text, reading, lexicons, language, others)
+    whole = _whole_reply(judged, named, channels, lexicons)
     problems += [f"{_quote(j.verdict.text)}: {problem}" for j in judged for problem in j.verdict.problems]
-    problems += _whole_reply(judged, named, channels, lexicons)
-    return PolicyResult(problems, tuple(j.verdict for j in judged))
+    return PolicyResult(problems + whole, tuple(j.verdict for j in judged))
 
 
 def _mark_business(reading: Reading, business_name: str) -> Reading:
@@ -165,29 +165,35 @@ def _place(text: str, reading: Reading, start: int, end: int, hyphen_before: boo
 
 
 def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact], lexicons) -> list[str]:
+    """The rules about the reply as a whole; what they find in one clause is added to its verdict."""
     problems = []
     if not named:
         problems.append(f"does not give the contact channel {_listing(channels)}")
     acts = {act for j in judged for act in j.verdict.acts}
     invited = bool(acts & {"invite", "answer"})
-    for item in judged:
+    for index, item in enumerate(judged):
         lex = lexicon.for_language(item.verdict.language or "") or lexicons[0]
         asked, only_contact = needs_contact_request(item.tokens, lex)
-        if asked and not only_contact and not _answered_later(item, judged, lex):
-            problems.append(f"{_quote(item.verdict.text)}: asks the reviewer for something other than getting in touch")
+        if asked and not only_contact and not _asks_to_get_in_touch(item, judged, lex):
+            _add(judged, index, "asks the reviewer for something other than getting in touch")
         invited = invited or (asked and "zzcontactzz" in item.tokens)
     if not invited:
         problems.append("does not invite the reviewer to contact management")
     for sentence in sorted({j.sentence for j in judged}):
-        members = [j for j in judged if j.sentence == sentence]
-        if all(j.verdict.act is None and j.verdict.ok and "zzcontactzz" not in j.tokens for j in members) \
-                and not all(j.bare for j in members):
-            shown = " ".join(j.verdict.text for j in members)
-            problems.append(f"{_quote(shown)}: is none of the things a public reply may do")
+        members = [i for i, j in enumerate(judged) if j.sentence == sentence]
+        if all(judged[i].verdict.act is None and judged[i].verdict.ok and "zzcontactzz" not in judged[i].tokens
+               for i in members) and not all(judged[i].bare for i in members):
+            for i in members:
+                _add(judged, i, "is none of the things a public reply may do")
     return problems
 
 
-def _answered_later(item: _Judged, judged: list[_Judged], lex) -> bool:
+def _add(judged: list[_Judged], index: int, problem: str) -> None:
+    item = judged[index]
+    judged[index] = replace(item, verdict=replace(item.verdict, problems=(*item.verdict.problems, problem)))
+
+
+def _asks_to_get_in_touch(item: _Judged, judged: list[_Judged], lex) -> bool:
     """'Please, if you can, email us' / 'Call us, please': the request is elsewhere in its sentence."""
     return any(lex.request_allowed.first(j.tokens) for j in judged if j.sentence == item.sentence and j is not item)
 
