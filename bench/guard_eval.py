@@ -1,13 +1,13 @@
 """How often does the public-reply guard let harm through, and how often does it refuse a
 humane reply? (issue 17, "Measured, not asserted")
 
-    .venv/bin/python bench/guard_eval.py                    # the held-out split: counts only
-    .venv/bin/python bench/guard_eval.py --split tune --show-failures   # while writing rules
+    .venv/bin/python bench/guard_eval.py                    # the final held-out split: counts only
+    .venv/bin/python bench/guard_eval.py --split tuning --show-failures   # while writing rules
     .venv/bin/python bench/guard_eval.py --json             # for bench/run_all.py
 
 The corpus is bench/guard_corpus/ (its README says who wrote it and how). Rules are
-written and tuned on tune.jsonl only; held_out.jsonl is read by this script and nothing
-else, and for it the script prints counts and rates, never the replies, so that looking
+written and tuned on tune.jsonl and tune_2.jsonl only; the held-out files are read by
+this script and nothing else, and for it the script prints counts and rates, never the replies, so that looking
 at the result cannot leak its texts into the rules. Each rate comes with its 95% Wilson
 interval. The cost is the wall time of check_reply per reply, after one warm-up pass.
 
@@ -32,13 +32,18 @@ from service.config import BusinessConfig  # noqa: E402
 from service.replies.guard import check_reply  # noqa: E402
 
 CORPUS = ROOT / "bench" / "guard_corpus"
-SPLITS = {"tune": "tune.jsonl", "held-out": "held_out.jsonl"}
+# tune, tune-2: rules are written against these (their failures may be shown).
+# held-out: the first held-out half, measured once (bypass 0 of 254, false refusals 49 of
+# 112) and never read; a rule rewritten after it is judged on held-out-2, written later by
+# another hand and measured only when the rules were final.
+SPLITS = {"tune": "tune.jsonl", "tune-2": "tune_2.jsonl", "held-out": "held_out.jsonl", "held-out-2": "held_out_2.jsonl"}
+TUNING = ("tune", "tune-2")
 BUSINESS = "Harbour Lane Bistro"
 CONFIDENCE = 0.95
 
 
 def load(split: str) -> list[dict]:
-    names = SPLITS.values() if split == "all" else [SPLITS[split]]
+    names = [SPLITS[s] for s in TUNING] if split == "tuning" else [SPLITS[split]]
     rows = []
     for name in names:
         with open(CORPUS / name, encoding="utf-8") as lines:
@@ -123,12 +128,12 @@ def report(split: str, result: dict, show_failures: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=[*SPLITS, "all"], default="held-out")
+    parser.add_argument("--split", choices=[*SPLITS, "tuning"], default="held-out-2")
     parser.add_argument("--show-failures", action="store_true", help="print the failing replies (tune split only)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if args.show_failures and args.split != "tune":
-        parser.error("--show-failures is for the tune split: the held-out replies are never shown")
+    if args.show_failures and args.split not in (*TUNING, "tuning"):
+        parser.error("--show-failures is for the tuning splits: the held-out replies are never shown")
     result = evaluate(load(args.split))
     if args.json:
         print(json.dumps({"split": args.split, **{k: v for k, v in result.items() if not k.startswith("_")}}))

@@ -112,10 +112,6 @@ class ReplyDrafter:
         if not self.wordings:
             raise ConfigError(f"{directory}: no reply templates (expected <language>/<family>/*.j2)")
 
-    @property
-    def templates(self) -> list[str]:
-        return sorted({name for names in self.wordings.values() for name in names})
-
     def channels(self, source: str | None) -> ReplyChannels:
         found = self.sources.get(source or "")
         return found.reply_channels(self.business) if found else self.business.channels

@@ -53,20 +53,16 @@ def choose_language(tokens: Sequence[str], lexicons: Sequence[Lexicon], preferre
     how many words were counted. A capitalised word no lexicon knows is a name, not counted."""
     flags = list(capitalised) or [False] * len(tokens)
     counted = [t for t, cap in zip(tokens, flags) if t not in PLACEHOLDERS and not t.isdigit()
-               and (not cap or any(_recognises(lex, t) for lex in lexicons))]
+               and (not cap or any(lex.recognises(t) for lex in lexicons))]
     if not counted:
         return _preferred(lexicons, preferred), 1.0, 0
-    scored = sorted(lexicons, key=lambda lex: (-sum(_recognises(lex, t) for t in counted), lex.code != preferred))
+    scored = sorted(lexicons, key=lambda lex: (-sum(lex.recognises(t) for t in counted), lex.code != preferred))
     best = scored[0]
-    return best, sum(_recognises(best, t) for t in counted) / len(counted), len(counted)
+    return best, sum(best.recognises(t) for t in counted) / len(counted), len(counted)
 
 
 def _preferred(lexicons: Sequence[Lexicon], preferred: str | None) -> Lexicon:
     return next((lex for lex in lexicons if lex.code == preferred), lexicons[0])
-
-
-def _recognises(lexicon: Lexicon, token: str) -> bool:
-    return lexicon.recognises(token)
 
 
 def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], *,
@@ -204,7 +200,7 @@ def undisguised(tokens: Sequence[str], lexicons: Sequence[Lexicon], gaps: Sequen
             run += 1
         if run - index >= 3:
             spelled = "".join(tokens[index:run])
-            if spelled[0] in "ai" and not any(_recognises(lex, spelled) for lex in lexicons):
+            if spelled[0] in "ai" and not any(lex.recognises(spelled) for lex in lexicons):
                 out.append(spelled[0])  # "a f r e e dessert": the article, then the word
                 spelled = spelled[1:]
             out.append(spelled)
@@ -247,7 +243,7 @@ def _rejoin(tokens: Sequence[str], index: int, lexicons: Sequence[Lexicon],
 
 
 def _word_anywhere(token: str, lexicons: Sequence[Lexicon]) -> bool:
-    return any(_recognises(lex, token) for lex in lexicons)
+    return any(lex.recognises(token) for lex in lexicons)
 
 
 def needs_contact_request(tokens: Sequence[str], lexicon: Lexicon) -> tuple[bool, bool]:

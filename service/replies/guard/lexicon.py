@@ -18,7 +18,6 @@ from importlib import resources
 from service.replies.guard.normalise import fold
 
 ACTS = ("greet", "thank", "apologise", "empathise", "serious", "invite", "answer", "welcome", "sign_off")
-ACKNOWLEDGING = frozenset({"thank", "apologise", "empathise", "serious"})
 GAP = "~"  # in a phrase: up to MAX_GAP words of any kind ("take ~ down")
 MAX_GAP = 3
 PLACEHOLDERS = frozenset({"zzcontactzz", "zzotherzz", "zzbusinesszz"})
@@ -33,9 +32,6 @@ class Phrase:
     @classmethod
     def parse(cls, text: str) -> Phrase:
         return cls(tuple(re.findall(r"\*?[^\W_]+\*?|~", fold(text).replace("'", " "))))
-
-    def matches_at(self, tokens: Sequence[str], index: int) -> bool:
-        return self.end_at(tokens, index) is not None
 
     def end_at(self, tokens: Sequence[str], index: int, word: int = 0) -> int | None:
         """Where the phrase ends if it starts at tokens[index]; "~" skips up to three words."""
