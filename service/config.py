@@ -166,13 +166,24 @@ class RepliesConfig(_Strict):
     followup_after: Duration = Field(default=timedelta(days=7), description="approved cases without a resolved follow-up are listed after this long")
 
 
-DEFAULT_ESCALATION = {  # whole words; a trailing * matches any ending
-    "legal action": ["lawyer*", "solicitor*", "attorney*", "sue", "sued", "suing", "lawsuit*", "legal action", "small claims", "trading standards"],
-    "injury": ["injur*", "hurt", "burned", "burnt", "scald*", "cut my", "broke my", "a&e", "hospital*", "ambulance"],
-    "illness": ["food poisoning", "poison*", "sick", "vomit*", "diarrh*", "ill after", "allerg*", "anaphyla*", "epipen"],
-    "safety": ["unsafe", "dangerous", "fire hazard", "gas leak", "rat", "rats", "mouse", "mice", "cockroach*", "environmental health"],
-    "discrimination": ["racis*", "discriminat*", "sexis*", "homophob*", "transphob*", "because of my race"],
-    "harassment": ["harass*", "assault*", "groped", "threaten*", "stalk*", "inappropriate touching"],
+DEFAULT_ESCALATION = {  # whole words; a trailing * matches any ending; English, then Spanish, French, German
+    "legal action": ["lawyer*", "solicitor*", "attorney*", "sue", "sued", "suing", "lawsuit*", "legal action", "small claims", "trading standards",
+                     "abogad*", "demandaré", "demandar", "denuncia*", "avocat*", "porter plainte", "procès", "anwalt", "anwälte*", "verklag*", "klage einreichen"],
+    "injury": ["injur*", "hurt", "burned", "burnt", "scald*", "cut my", "broke my", "a&e", "hospital*", "ambulance",
+               "herida*", "quemadura*", "urgencias", "ambulancia", "blessé*", "blessure*", "brûlure*", "hôpital", "urgences",
+               "verletz*", "verbrüh*", "krankenhaus*", "notaufnahme", "krankenwagen"],
+    "illness": ["food poisoning", "poison*", "sick", "vomit*", "diarrh*", "ill after", "allerg*", "anaphyla*", "epipen",
+                "intoxicación*", "intoxicado*", "intoxiqué", "vómito*", "vomité", "diarrea", "alergia*", "alérgic*",
+                "intoxication*", "intoxiqué*", "vomi*", "diarrhée", "allergie*", "allergique*",
+                "lebensmittelvergiftung*", "vergiftung*", "erbrochen", "übergeben", "durchfall", "allergi*"],
+    "safety": ["unsafe", "dangerous", "fire hazard", "gas leak", "rat", "rats", "mouse", "mice", "cockroach*", "environmental health",
+               "peligros*", "cucaracha*", "ratas", "ratón", "ratones", "dangereu*", "cafard*", "souris", "blatte*",
+               "gefährlich*", "kakerlake*", "ratte*", "mäuse", "schabe*", "gesundheitsamt"],
+    "discrimination": ["racis*", "discriminat*", "sexis*", "homophob*", "transphob*", "because of my race",
+                       "racist*", "discrimin*", "homófob*", "machist*", "raciste*", "homophobe*", "sexiste*", "rassis*", "diskriminier*"],
+    "harassment": ["harass*", "assault*", "groped", "threaten*", "stalk*", "inappropriate touching",
+                   "acoso", "acosad*", "agresión", "agredid*", "amenaz*", "harcèlement", "harcelé*", "agressé*", "menacé*",
+                   "belästig*", "bedroht", "bedrohung*", "angegriffen", "übergriff*"],
 }
 
 

@@ -1,5 +1,5 @@
-"""End to end (issue 17): a file source with reviews in four languages, serious and
-ordinary, rated-only and mixed, gets a fitting draft for each, in its language, with its
+"""End to end (issue 17): a file source with reviews in four languages, serious (found by
+the escalation words of each language) and ordinary, rated-only and mixed, gets a fitting draft for each, in its language, with its
 source's contact (its senior contact for a serious one), and every draft passes the guard."""
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ REVIEWS = {
     "fr-1": ({"text": "Le service était d'une lenteur incroyable et les plats sont arrivés froids. "
                       "Nous sommes très déçus et nous ne reviendrons pas.", "rating": 1}, "fr", "complaint",
              "quay@harbourlane.example"),
+    "fr-2": ({"text": "Toute la famille a eu une intoxication alimentaire après ce repas. C'est inadmissible et "
+                      "nous avons dû consulter un médecin.", "rating": 1}, "fr", "serious", "gm@harbourlane.example"),
+    "de-2": ({"text": "Nach dem Abendessen hatte ich eine Lebensmittelvergiftung und musste ins Krankenhaus. "
+                      "Das ist eine Schande.", "rating": 1}, "de", "serious", "gm@harbourlane.example"),
     "de-1": ({"text": "Das Essen war kalt, der Kellner war unfreundlich und wir haben eine Stunde gewartet. "
                       "Wir kommen bestimmt nicht wieder.", "rating": 1}, "de", "complaint", "quay@harbourlane.example"),
 }
