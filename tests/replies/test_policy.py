@@ -84,7 +84,7 @@ def test_the_configured_contacts_own_digits_are_not_case_details() -> None:
     ("text", "expected"),
     [
         ("Dear Mr. Pereira, we are sorry. Please email us at hello@harbourlane.example.", "full name or a surname"),
-        ("Nous sommes désolés, M. Dupont. Écrivez-nous à hello@harbourlane.example.", "names someone ('Dupont')"),
+        ("Nous sommes désolés, M. Dupont. Écrivez-nous à hello@harbourlane.example.", "full name or a surname ('M Dupont')"),
         ("Es tut uns leid, Frau Berg. Schreiben Sie uns an hello@harbourlane.example.", "full name or a surname"),
         ("Es tut uns leid. Wir geben Ihnen ein Trinkgeld. Schreiben Sie uns an hello@harbourlane.example.",
          "something of value in public ('trinkgeld')"),  # the end of a compound: "*geld"

@@ -113,13 +113,17 @@ def _mark_business(reading: Reading, business_name: str) -> Reading:
 def _mark_contacts(reading: Reading, text: str, channels: Sequence[Contact], lexicons) -> tuple[Reading, int, list[str]]:
     digit_words = {w for lex in lexicons for w in lex.numbers} | {"one", "uno", "un", "une", "eins", "ein", "cero", "null"}
     found = contacts.find(reading.text, channels, digit_words)
-    other = []
+    other, exact = [], []
     for item in found:
-        if not item.configured:
-            start, end = reading.span(item.start, item.end)
-            other.append(text[start:end].strip())
-    spans = [(f.start, f.end, " zzcontactzz " if f.configured else " zzotherzz ") for f in found]
-    return replace_spans(reading, spans), sum(f.configured for f in found), other
+        start, end = reading.span(item.start, item.end)
+        written = text[start:end].strip()
+        # configured as read, and as written: "mаnager@..." with a Cyrillic "а" reads as
+        # ours but mails someone else
+        exact.append(item.configured and contacts.is_configured(item.kind, contacts.as_written(written), channels))
+        if not exact[-1]:
+            other.append(written)
+    spans = [(f.start, f.end, " zzcontactzz " if ok else " zzotherzz ") for f, ok in zip(found, exact)]
+    return replace_spans(reading, spans), sum(exact), other
 
 
 def _expand_contractions(reading: Reading, lexicons) -> Reading:
@@ -137,6 +141,7 @@ class _Judged:
     tokens: tuple[str, ...]
     sentence: int
     bare: bool  # nothing but names, the business or a contact ("— Maria", "The Harbour Lane team")
+    lone_name: str | None = None  # the clause is a name alone: a greeting's ("Thank you, Ana,") or a signature
 
 
 def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, others) -> list[_Judged]:
@@ -155,7 +160,8 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, 
         verdict = ClauseVerdict(start, end, shown, judgement.language, judgement.act, (*foreign, *judgement.problems),
                                 judgement.acts)
         bare = all(t in lexicon.PLACEHOLDERS or t in judgement.names for t in clause.tokens)
-        judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, bare))
+        lone = next((name for name, role in judgement.names.items() if role == "reviewer or writer"), None)
+        judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, bare, lone))
     return judged
 
 
@@ -179,6 +185,10 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
         invited = invited or (asked and "zzcontactzz" in item.tokens)
     if not invited:
         problems.append("does not invite the reviewer to contact management")
+    for index, item in enumerate(judged):
+        if item.lone_name and not _addressed_or_signed(index, judged):
+            _add(judged, index, f"names someone ({item.verdict.text!r}); a reply may greet the reviewer by first "
+                                "name and be signed by its writer, no one else")
     for sentence in sorted({j.sentence for j in judged}):
         members = [i for i, j in enumerate(judged) if j.sentence == sentence]
         if all(judged[i].verdict.act is None and judged[i].verdict.ok and "zzcontactzz" not in judged[i].tokens
@@ -186,6 +196,17 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
             for i in members:
                 _add(judged, i, "is none of the things a public reply may do")
     return problems
+
+
+def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
+    """A name alone addresses the reader at the start of a sentence ("Ana, we are sorry"),
+    after a greeting, a thank-you or an apology ("Thank you, Ana, for ..."), or signs the
+    reply at its end; after anything else it names someone ("our head waiter, Almudena")."""
+    item = judged[index]
+    if index == len(judged) - 1 or index == 0 or judged[index - 1].sentence != item.sentence:
+        return True
+    before = judged[index - 1]
+    return bool(set(before.verdict.acts) & {"greet", "thank", "apologise", "empathise", "welcome", "sign_off"})
 
 
 def _add(judged: list[_Judged], index: int, problem: str) -> None:

@@ -7,6 +7,7 @@ another address. Messaging services by name are words of the lexicons ("WhatsApp
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -74,6 +75,12 @@ def is_configured(kind: str, value: str, channels: Sequence[Contact]) -> bool:
             if re.sub(r"\D", "", value) == re.sub(r"\D", "", wanted):
                 return True
     return False
+
+
+def as_written(text: str) -> str:
+    """A contact as its characters are, for the exact comparison: compatibility forms and
+    case only (full-width digits are digits), no look-alikes, nothing invisible removed."""
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def _squash(address: str) -> str:

@@ -87,6 +87,8 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     if quantities:
         result.problems.append(f"gives details of the case ({quantities[0]!r}); keep them for the private conversation")
     result.acts = tuple(act for act in ACTS if lexicon.cues[act].first(tokens))
+    if tokens and all(t in lexicon.titles for t in tokens):
+        result.acts = ("greet",)  # "Madame, Monsieur," greets
     result.act = result.acts[0] if result.acts else None
     _promise(undone if len(undone) != len(clause.tokens) else tokens, lexicon, result)  # "garant ieren" promises too
     if not result.problems and not set(result.acts) - {"greet", "sign_off"}:
@@ -107,7 +109,8 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
     tokens = [w.text for w in words]
     unknown = [not any(lex.knows(t) or lex.refuses_word(t) or t in lex.numbers for lex in lexicons) and not t.isdigit()
                for t in tokens]
-    candidates = {i for i, place in enumerate(places) if place.capitalised and unknown[i]}
+    titles = {t for lex in lexicons for t in lex.titles}
+    candidates = {i for i, place in enumerate(places) if place.capitalised and unknown[i] and tokens[i] not in titles}
     greeted = lexicon.cues["greet"].first(tokens)
     if greeted and greeted[1] < len(tokens) and unknown[greeted[1]]:
         candidates.add(greeted[1])  # "hi tom": a greeting's name, whatever its case
@@ -117,6 +120,10 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
     signed = lexicon.signed.first(tokens)
     for run in runs:
         first, last = run[0], run[-1]
+        if first > 0 and tokens[first - 1] in lexicon.titles:  # "Mr Pereira", "M. Dupont", "Frau Berg"
+            named = " ".join(places[i].shown for i in [first - 1, *run])
+            result.problems.append(f"uses a full name or a surname ({named!r}); a first name is all a public reply may use")
+            continue
         if greeted and first == greeted[1]:
             role = "reviewer"
         elif signed and first == signed[1]:
@@ -128,9 +135,8 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
             result.problems.append(f"names someone ({shown!r}); a reply may greet the reviewer by first name and be "
                                    "signed by its writer, no one else")
             continue
-        titled = first > 0 and tokens[first - 1] in lexicon.titles  # "Mr Pereira", "M. Dupont", "Frau Berg"
-        if titled or len(run) - sum(places[i].hyphen_before for i in run[1:]) > 1:
-            named = " ".join(places[i].shown for i in ([first - 1] if titled else []) + run)
+        if len(run) - sum(places[i].hyphen_before for i in run[1:]) > 1:
+            named = " ".join(places[i].shown for i in run)
             result.problems.append(f"uses a full name or a surname ({named!r}); "
                                    "a first name is all a public reply may use")
         result.names[words[first].text] = role

@@ -179,7 +179,8 @@ def parse(raw: dict) -> Lexicon:
     phrase_lists = [*cues.values(), Phrases(promise.get("markers", [])), Phrases(promise.get("actions", [])),
                     Phrases(request.get("markers", [])), Phrases(request.get("allowed", [])),
                     Phrases(raw.get("names", {}).get("signed", [])), Phrases(raw.get("exempt", {}).get("phrases", []))]
-    vocabulary = _words(raw["words"]["function"]) | _words(raw["words"]["allowed"]) | _words(raw["words"].get("problem", ""))
+    vocabulary = (_words(raw["words"]["function"]) | _words(raw["words"]["allowed"]) | _words(raw["words"].get("problem", ""))
+                  | _words(" ".join(raw.get("names", {}).get("titles", []))))
     for phrases in phrase_lists:
         vocabulary.update(phrases.words())
     return Lexicon(
