@@ -111,7 +111,8 @@ def _mark_business(reading: Reading, business_name: str) -> Reading:
 
 
 def _mark_contacts(reading: Reading, text: str, channels: Sequence[Contact], lexicons) -> tuple[Reading, int, list[str]]:
-    digit_words = {w for lex in lexicons for w in lex.numbers} | {"one", "uno", "un", "une", "eins", "ein", "cero", "null"}
+    digit_words = ({w for lex in lexicons for w in lex.numbers | lex.digits}
+                   | {"one", "uno", "un", "une", "eins", "ein", "cero", "null"})
     found = contacts.find(reading.text, channels, digit_words)
     other, exact = [], []
     for item in found:
@@ -150,8 +151,9 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, 
     titles = {t for lex in lexicons for t in lex.titles}
     judged = []
     for clause in split(reading.text, joiners, titles):
-        places = [_place(text, reading, w.start, w.end, reading.text[clause.words[i - 1].end:w.start] == "-" if i else False)
-                  for i, w in enumerate(clause.words)]
+        opens = not judged or judged[-1].sentence != clause.sentence
+        places = [_place(text, reading, w.start, w.end, reading.text[clause.words[i - 1].end:w.start] == "-" if i else False,
+                         opens and i == 0) for i, w in enumerate(clause.words)]
         judgement = judge(clause, places, lexicons, preferred=language)
         start, end = reading.span(clause.start, clause.end)
         shown = text[start:end].strip(" \t\n,;:.!?-–—()")
@@ -165,9 +167,11 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, 
     return judged
 
 
-def _place(text: str, reading: Reading, start: int, end: int, hyphen_before: bool) -> Place:
+def _place(text: str, reading: Reading, start: int, end: int, hyphen_before: bool, starts_sentence: bool) -> Place:
     first, last = reading.span(start, end)
-    return Place(capitalised=text[first].isupper(), shown=text[first:last], hyphen_before=hyphen_before)
+    shown = text[first:last]
+    return Place(capitalised=text[first].isupper(), shown=shown, hyphen_before=hyphen_before,
+                 starts_sentence=starts_sentence, abbreviation=2 <= len(shown) <= 3 and shown.isupper())
 
 
 def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact], lexicons) -> list[str]:
@@ -203,6 +207,10 @@ def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
     after a greeting, a thank-you or an apology ("Thank you, Ana, for ..."), or signs the
     reply at its end; after anything else it names someone ("our head waiter, Almudena")."""
     item = judged[index]
+    joined = index + 1 < len(judged) and judged[index + 1].sentence == item.sentence and \
+        judged[index + 1].tokens[:1] in ([j] for lex in lexicon.bundled() for j in lex.joiners)
+    if joined:
+        return False  # "Jake and Priya are sorry": a subject, not someone addressed
     if index == len(judged) - 1 or index == 0 or judged[index - 1].sentence != item.sentence:
         return True
     before = judged[index - 1]

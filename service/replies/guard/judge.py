@@ -45,6 +45,8 @@ class Place:
     capitalised: bool
     shown: str  # as written, for a refusal that quotes it
     hyphen_before: bool = False  # "Mary-Jane": one name in two words
+    starts_sentence: bool = False
+    abbreviation: bool = False  # "GM", "PS": short and all capitals
 
 
 def choose_language(tokens: Sequence[str], lexicons: Sequence[Lexicon], preferred: str | None,
@@ -78,7 +80,7 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
                                + ", ".join(lex.code for lex in lexicons))
         return result
     names = _names(clause.words, places, lexicons, lexicon, result)
-    _forbidden(clause.tokens, undone, lexicon, lexicons, result)  # names too: "not TRUE" is no name
+    _forbidden(clause.tokens, undone, lexicon, lexicons, result, {clause.tokens[i] for i in names})
     tokens = [w.text for i, w in enumerate(clause.words) if i not in names]
     counted = [t for t in tokens if t not in PLACEHOLDERS]
     if any(t.isdigit() for t in counted):
@@ -87,6 +89,8 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     if quantities:
         result.problems.append(f"gives details of the case ({quantities[0]!r}); keep them for the private conversation")
     result.acts = tuple(act for act in ACTS if lexicon.cues[act].first(tokens))
+    if "zzcontactzz" in tokens:
+        result.acts += ("channel",)  # it gives the configured channel: it points the reader there
     if tokens and all(t in lexicon.titles for t in tokens):
         result.acts = ("greet",)  # "Madame, Monsieur," greets
     result.act = result.acts[0] if result.acts else None
@@ -107,10 +111,13 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
            result: ClauseJudgement) -> set[int]:
     """Indexes of the words that are names; a name out of its place is a problem."""
     tokens = [w.text for w in words]
-    unknown = [not any(lex.knows(t) or lex.refuses_word(t) or t in lex.numbers for lex in lexicons) and not t.isdigit()
-               for t in tokens]
+    unknown = [not any(lex.knows(t) for lex in lexicons) and not lexicon.refuses_word(t) and t not in lexicon.numbers
+               and not t.isdigit() for t in tokens]
     titles = {t for lex in lexicons for t in lex.titles}
-    candidates = {i for i, place in enumerate(places) if place.capitalised and unknown[i] and tokens[i] not in titles}
+    candidates = {i for i, place in enumerate(places) if place.capitalised and unknown[i] and tokens[i] not in titles
+                  and not place.abbreviation}
+    if 0 in candidates and places[0].starts_sentence and len(tokens) > 1 and 1 not in candidates:
+        candidates.discard(0)  # "Sounds like ...": a sentence's capital, not a name
     greeted = lexicon.cues["greet"].first(tokens)
     if greeted and greeted[1] < len(tokens) and unknown[greeted[1]]:
         candidates.add(greeted[1])  # "hi tom": a greeting's name, whatever its case
@@ -162,7 +169,9 @@ def _runs(indexes: list[int]) -> list[list[int]]:
 
 
 def _forbidden(tokens: list[str], undone: list[str], lexicon: Lexicon, lexicons: Sequence[Lexicon],
-               result: ClauseJudgement) -> None:
+               result: ClauseJudgement, names: set[str]) -> None:
+    """Refused words of the clause's language, in every reading; those of another language
+    where a word is foreign to the clause's (but a name is a name: "Ella" is not "she")."""
     found: dict[str, list[str]] = {}
     for reading in (tokens, undone) if undone != tokens else (tokens,):
         exempt = [(a, b) for a, b, _ in lexicon.exempt.find(reading)]
@@ -175,7 +184,7 @@ def _forbidden(tokens: list[str], undone: list[str], lexicon: Lexicon, lexicons:
     for other in lexicons:  # a word of another language, in a clause of this one
         if other is lexicon:
             continue
-        foreign = [t for t in undone if not lexicon.knows(t)]
+        foreign = [t for t in undone if not lexicon.knows(t) and t not in names]
         for category, phrases in other.forbidden.items():
             hit = next((f for f in foreign if phrases.has_word(f)), None)
             if hit and category not in found and not other.knows(hit):

@@ -130,6 +130,7 @@ class Lexicon:
     request_allowed: Phrases
     signed: Phrases
     numbers: frozenset[str]
+    digits: frozenset[str]
     exempt: Phrases
     forbidden: dict[str, Phrases]
     joiners: frozenset[str]
@@ -196,6 +197,7 @@ def parse(raw: dict) -> Lexicon:
         request_allowed=phrase_lists[len(ACTS) + 3],
         signed=phrase_lists[len(ACTS) + 4],
         numbers=frozenset(_words(raw.get("numbers", {}).get("words", ""))),
+        digits=frozenset(_words(raw.get("numbers", {}).get("digits", ""))),
         exempt=phrase_lists[len(ACTS) + 5],
         forbidden=forbidden,
         joiners=frozenset(_words(" ".join(raw.get("clauses", {}).get("joiners", [])))),
