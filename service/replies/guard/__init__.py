@@ -186,7 +186,7 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
         asked, only_contact = needs_contact_request(item.tokens, lex)
         if asked and not only_contact and not _asks_to_get_in_touch(item, judged, lex):
             _add(judged, index, "asks the reviewer for something other than getting in touch")
-        invited = invited or (asked and "zzcontactzz" in item.tokens)
+        invited = invited or (asked and "zzcontactzz" in item.tokens) or ("zzcontactzz" in item.tokens and len(item.tokens) > 1)
     if not invited:
         problems.append("does not invite the reviewer to contact management")
     for index, item in enumerate(judged):
@@ -195,8 +195,9 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
                                 "name and be signed by its writer, no one else")
     for sentence in sorted({j.sentence for j in judged}):
         members = [i for i, j in enumerate(judged) if j.sentence == sentence]
+        signature = members == [len(judged) - 1] and len(judged[-1].tokens) == 1  # "Grace": a word, and the last
         if all(judged[i].verdict.act is None and judged[i].verdict.ok and "zzcontactzz" not in judged[i].tokens
-               for i in members) and not all(judged[i].bare for i in members):
+               for i in members) and not all(judged[i].bare for i in members) and not signature:
             for i in members:
                 _add(judged, i, "is none of the things a public reply may do")
     return problems
@@ -213,8 +214,7 @@ def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
         return False  # "Jake and Priya are sorry": a subject, not someone addressed
     if index == len(judged) - 1 or index == 0 or judged[index - 1].sentence != item.sentence:
         return True
-    before = judged[index - 1]
-    return bool(set(before.verdict.acts) & {"greet", "thank", "apologise", "empathise", "welcome", "sign_off"})
+    return bool(judged[index - 1].verdict.acts)  # after an act of the reply, not after "our head waiter"
 
 
 def _add(judged: list[_Judged], index: int, problem: str) -> None:

@@ -111,7 +111,8 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
            result: ClauseJudgement) -> set[int]:
     """Indexes of the words that are names; a name out of its place is a problem."""
     tokens = [w.text for w in words]
-    unknown = [not any(lex.knows(t) for lex in lexicons) and not lexicon.refuses_word(t) and t not in lexicon.numbers
+    # unknown to the clause's own language: "Ella" in an English clause is a name, not "she"
+    unknown = [not lexicon.knows(t) and not lexicon.refuses_word(t) and t not in lexicon.numbers
                and not t.isdigit() for t in tokens]
     titles = {t for lex in lexicons for t in lex.titles}
     candidates = {i for i, place in enumerate(places) if place.capitalised and unknown[i] and tokens[i] not in titles
