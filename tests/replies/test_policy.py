@@ -113,3 +113,32 @@ def test_each_refusal_names_its_clause_and_where_it_stands() -> None:
     [refused] = [c for c in result.clauses if c.problems]
     assert text[refused.start:refused.end].strip(" .") == "and we will pick up the tab next time"
     assert all(c.ok for c in result.clauses if c is not refused)  # the apology beside it is fine
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sorry! Please email mаnager@harbourlane.example.", "contact details other than"),  # a Cyrillic "а"
+        ("Sorry! Please email hello@harbour\u200blane.example.", "contact details other than"),  # mails elsewhere
+        ("Sorry! Please ask for our manager, Almudena. Email hello@harbourlane.example.", "names someone ('Almudena')"),
+        ("Sorry! Jake and Priya are sorry too. Email hello@harbourlane.example.", "names someone"),
+        ("We are sorry, and the next round is on us. Email hello@harbourlane.example.", "something of value"),
+        (GOOD + " Thanks, and our garden is lovely in spring.", "is none of the things a public reply may do"),
+    ],
+)
+def test_names_contacts_and_clauses_without_an_act(text: str, expected: str) -> None:
+    assert any(expected in p for p in problems(text)), problems(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, Leonie. Please email hello@harbourlane.example.",  # addressing the reader
+        "Ana, we are sorry. Please email hello@harbourlane.example.",
+        "We're so sorry your evening fell flat, and that's on us. Please email hello@harbourlane.example.",
+        "Oh no, we're gutted to read this. If you fancy a chat, email hello@harbourlane.example.\nCheers, Tom",
+        "Thank you for the stars! We're at hello@harbourlane.example if you'd like to tell us more.",
+    ],
+)
+def test_humane_replies_in_their_own_words_pass(text: str) -> None:
+    assert problems(text) == []

@@ -212,8 +212,12 @@ def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
         judged[index + 1].tokens[:1] in ([j] for lex in lexicon.bundled() for j in lex.joiners)
     if joined:
         return False  # "Jake and Priya are sorry": a subject, not someone addressed
-    if index == len(judged) - 1 or index == 0 or judged[index - 1].sentence != item.sentence:
-        return True
+    if index > 0 and judged[index - 1].sentence == item.sentence and judged[index - 1].tokens[-1:] and any(
+            judged[index - 1].tokens[-1] in lex.roles for lex in lexicon.bundled()):
+        return False  # "ask for our manager, Almudena": the manager's name, not the reader's
+    last_of_sentence = index == len(judged) - 1 or judged[index + 1].sentence != item.sentence
+    if last_of_sentence or index == 0 or judged[index - 1].sentence != item.sentence:
+        return True  # "Thanks, Leonie." / "Ana, we are sorry." / "— Tom"
     return bool(judged[index - 1].verdict.acts)  # after an act of the reply, not after "our head waiter"
 
 

@@ -54,6 +54,8 @@ def choose_language(tokens: Sequence[str], lexicons: Sequence[Lexicon], preferre
     """The lexicon that recognises most of the words, the share of words it recognises, and
     how many words were counted. A capitalised word no lexicon knows is a name, not counted."""
     flags = list(capitalised) or [False] * len(tokens)
+    if len(tokens) == 1 and flags[0]:
+        return _preferred(lexicons, preferred), 1.0, 0  # "Ella" alone: a name, in the reply's language
     counted = [t for t, cap in zip(tokens, flags) if t not in PLACEHOLDERS and not t.isdigit()
                and (not cap or any(lex.recognises(t) for lex in lexicons))]
     if not counted:

@@ -136,6 +136,7 @@ class Lexicon:
     joiners: frozenset[str]
     promise_summary: str
     speakers: frozenset[str]
+    roles: frozenset[str]  # speakers that are people's roles ("manager"), not pronouns ("we")
     titles: frozenset[str]
     refused_words: frozenset[str]
     refused_stems: tuple[str, ...]
@@ -203,6 +204,7 @@ def parse(raw: dict) -> Lexicon:
         joiners=frozenset(_words(" ".join(raw.get("clauses", {}).get("joiners", [])))),
         promise_summary=promise.get("summary", ""),
         speakers=frozenset(_words(" ".join(promise.get("speakers", [])))),
+        roles=frozenset(_words(" ".join(promise.get("speakers", [])))) - _words(raw["words"]["function"]),
         titles=frozenset(_words(" ".join(raw.get("names", {}).get("titles", [])))),
         refused_words=frozenset(w for phrases in forbidden.values() for w in phrases.words() if "*" not in w),
         refused_stems=tuple(sorted({w[:-1] for phrases in forbidden.values() for w in phrases.words()
