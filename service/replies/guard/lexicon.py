@@ -176,6 +176,9 @@ def _words(text: str) -> set[str]:
 def parse(raw: dict) -> Lexicon:
     cues = {act: Phrases(raw["cues"].get(act, [])) for act in ACTS}
     forbidden = {category: Phrases(items) for category, items in raw.get("forbidden", {}).items()}
+    if any(GAP in phrase for phrase in raw.get("exempt", {}).get("phrases", [])):
+        raise ValueError(f"{raw['language']}: an exempt phrase may not skip words ({GAP!r}): "
+                         "a refused word in the gap would be exempt too")
     promise = raw.get("promise", {})
     request = raw.get("request", {})
     phrase_lists = [*cues.values(), Phrases(promise.get("markers", [])), Phrases(promise.get("actions", [])),
