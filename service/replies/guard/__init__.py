@@ -36,7 +36,6 @@ from service.replies.guard.normalise import Reading, fold, read, replace_spans
 DEFAULT_LIMIT = ReplyLimit(5000)
 _TEMPLATE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 _QUOTED = 80
-TOLERATED_UNKNOWN = 1
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,6 @@ class _Judged:
     sentence: int
     bare: bool  # nothing but names, the business or a contact ("— Maria", "The Harbour Lane team")
     lone_name: str | None = None  # the clause is a name alone: a greeting's ("Thank you, Ana,") or a signature
-    unknown: tuple[str, ...] = ()  # its words no lexicon allows, if it does no act of its own
 
 
 def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, others) -> list[_Judged]:
@@ -165,7 +163,7 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, 
                                 judgement.acts)
         bare = all(t in lexicon.PLACEHOLDERS or t in judgement.names for t in clause.tokens)
         lone = next((name for name, role in judgement.names.items() if role == "reviewer or writer"), None)
-        judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, bare, lone, judgement.unknown))
+        judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, bare, lone))
     return judged
 
 
@@ -192,11 +190,6 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
     if not invited:
         problems.append("does not invite the reviewer to contact management")
     for index, item in enumerate(judged):
-        if item.unknown and not _carried_by_its_sentence(index, judged):
-            _add(judged, index, "is none of the things a public reply may do (greet, thank, apologise, say it is "
-                                "taken seriously, invite contact, say who will answer, hope to welcome back, sign "
-                                "off): " + ", ".join(repr(word) for word in item.unknown[:4]))
-    for index, item in enumerate(judged):
         if item.lone_name and not _addressed_or_signed(index, judged):
             _add(judged, index, f"names someone ({item.verdict.text!r}); a reply may greet the reviewer by first "
                                 "name and be signed by its writer, no one else")
@@ -208,16 +201,6 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
             for i in members:
                 _add(judged, i, "is none of the things a public reply may do")
     return problems
-
-
-def _carried_by_its_sentence(index: int, judged: list[_Judged]) -> bool:
-    """A clause that does no act of its own is read as part of its sentence's act ("and
-    that's not how we want anyone to feel"), with at most TOLERATED_UNKNOWN words the
-    lexicon does not have: more of them, and it says something else ("and our garden
-    is lovely in spring")."""
-    item = judged[index]
-    acts = {act for j in judged if j.sentence == item.sentence and j is not item for act in j.verdict.acts}
-    return bool(acts - {"greet", "sign_off"}) and len(item.unknown) <= TOLERATED_UNKNOWN
 
 
 def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:

@@ -35,7 +35,6 @@ class ClauseJudgement:
     act: str | None = None
     acts: tuple[str, ...] = ()
     problems: list[str] = field(default_factory=list)
-    unknown: tuple[str, ...] = ()  # words no lexicon allows, in a clause that does no act of its own
     names: dict[str, str] = field(default_factory=dict)  # name -> "reviewer" | "writer"
 
 
@@ -99,23 +98,15 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     result.act = result.acts[0] if result.acts else None
     _promise(undone if len(undone) != len(clause.tokens) else tokens, lexicon, result)  # "garant ieren" promises too
     if not result.problems and not set(result.acts) - {"greet", "sign_off"}:
-        # a clause that does an act of its own may say it in its own words; for one that
-        # does none, the reply as a whole decides (service/replies/guard/__init__.py)
-        result.unknown = tuple(sorted({t for t in counted if not lexicon.knows(t)}, key=counted.index))
-    _surname_after_title(undone, lexicon, result)
+        # a clause that does an act of its own may say it in its own words; one that does
+        # none ("and the chef trained in Paris") must keep to the lexicon's
+        unknown = sorted({t for t in counted if not lexicon.knows(t)}, key=counted.index)
+        if unknown:
+            result.problems.append(
+                "is none of the things a public reply may do (greet, thank, apologise, say it is taken seriously, "
+                "invite contact, say who will answer, hope to welcome back, sign off): "
+                + ", ".join(repr(word) for word in unknown[:4]))
     return result
-
-
-def _surname_after_title(undone: Sequence[str], lexicon: Lexicon, result: ClauseJudgement) -> None:
-    """'Monsieur D.u.b.o.i.s', 'Mr pereira': a title followed by a word the language does not
-    know is a title and a surname, however the name is written."""
-    for index, token in enumerate(undone[:-1]):
-        following = undone[index + 1]
-        if token in lexicon.titles and following not in PLACEHOLDERS and not lexicon.knows(following) \
-                and not any("surname" in p for p in result.problems):
-            result.problems.append(f"uses a full name or a surname ({token} {following}); "
-                                   "a first name is all a public reply may use")
-            return
 
 
 def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Lexicon], lexicon: Lexicon,
