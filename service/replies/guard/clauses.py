@@ -12,9 +12,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-_SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)|\n+")
+_SENTENCE_END = re.compile(r"[.!?…]+(?=[ \t\r\n]|$)|\n+")  # a no-break space after a dot cuts a word
 _CLAUSE_END = re.compile(r"[,;:()\[\]\"“”«»]|(?<=\s)[-–—]+(?=\s)|[–—]")
 CUTS = ("-", ".", "_", "/", "*", "\u00a0")  # between two pieces of one word, not between two words
+def is_cut(gap: str) -> bool:
+    """Whether what stands between two pieces cuts one word ("re-fund", "WHAT.\u00a0SAPP")."""
+    return bool(gap) and all(ch in CUTS for ch in gap)
+
+
 WORD = re.compile(r"zz[a-z]+zz|[^\W_]+")
 
 
@@ -61,7 +66,7 @@ def split(text: str, joiners: Iterable[str], titles: Iterable[str] = ()) -> list
 def _joins(words: list[re.Match[str]], index: int, text: str) -> bool:
     """A joining word joins words, not the pieces of a cut word ("ref-und") nor letters
     spelled out ("r e v i s e": one-letter joiners "y", "e", "o")."""
-    if index and text[words[index - 1].end():words[index].start()] in CUTS:
+    if index and is_cut(text[words[index - 1].end():words[index].start()]):
         return False
     if len(words[index].group()) > 1:
         return True

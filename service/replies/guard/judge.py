@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from service.replies.guard.clauses import CUTS, Clause, Word
+from service.replies.guard.clauses import Clause, Word, is_cut
 from service.replies.guard.lexicon import ACTS, PLACEHOLDERS, Lexicon
 
 MESSAGES = {
@@ -248,7 +248,7 @@ def _rejoin(tokens: Sequence[str], index: int, lexicons: Sequence[Lexicon],
         if len(pieces) < size or any(p in PLACEHOLDERS for p in pieces):
             continue
         between = [gaps[i].strip(" ") if i < len(gaps) else " " for i in range(index + 1, index + size)]
-        cut = all(gap in CUTS for gap in between)
+        cut = all(is_cut(gap) for gap in between)
         if not cut and any(len(p) == 1 for p in pieces):
             continue  # letters spelled out are read as a run above, not two by two ("you r e v i s e")
         whole = "".join(pieces).translate(_LEET)
