@@ -109,6 +109,9 @@ def main() -> None:
     table += rows_for("poll_many", run("poll_many.py", "--no-baseline", *(["--sources", "100"] if args.quick else []), *pg), poll_rows)
     table += rows_for("sentiment", run("sentiment_eval.py"), sentiment_rows)
     table += rows_for("guard", run("guard_eval.py"), guard_rows)
+    table += rows_for("guard", run("guard_disguises.py"), lambda r: [
+        ("guard", "every chain of disguises on the property seeds", f"{r['passed']} of {r['checked']:,} passed",
+         "0", "pass" if r["passed"] == 0 else "FAIL")])
     table += rows_for("dashboard", run("dashboard.py", "--reviews", "100000" if args.quick else "1000000"), dashboard_rows)
     print(f"# reviewmon benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores,"
           f" Python {platform.python_version()}, {time.monotonic() - started:.0f} s")
