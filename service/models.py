@@ -203,6 +203,9 @@ class Draft(SQLModel, table=True):
     followup_by: str | None = Field(default=None, max_length=100)
 
 
+SYSTEM_ACTOR = "reviewmon"  # who a draft's history names when reviewmon itself acted
+
+
 class DraftEvent(SQLModel, table=True):
     """One line of a draft's history: who did what, when, and the text at that moment."""
 

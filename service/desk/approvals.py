@@ -27,8 +27,7 @@ from service.desk.transitions import ALLOWED, POSTABLE
 from service.desk.users import Actor, Forbidden, as_actor, require
 from service.errors import InvalidTransition, NotFound, PolicyViolation
 from service.models import Draft, DraftEvent, DraftStatus, FollowUp, Review, Role, Sentiment, Source
-from service.reading import language
-from service.replies.drafter import DraftRequest, drafter_of, family_of
+from service.replies.drafter import DraftRequest, drafter_of
 from service.replies.guard import PolicyResult
 
 MAX_DRAFT_CHARS = 20_000
@@ -73,14 +72,11 @@ def check_text(ctx: Context, text: str, *, source_name: str | None = None, sourc
 
 def draft_request(session: Session, review: Review, source: Source) -> DraftRequest:
     """What the drafter may know of `review` (never its text): its kind, language and source."""
-    capabilities = connectors.capabilities_of(source.type)
     sentiment = session.get(Sentiment, review.id)
-    has_text = bool((review.text or "").strip() or (review.title or "").strip())
-    return DraftRequest(key=f"{source.name}:{review.external_id}", author=review.author, platform=capabilities.platform,
-                        limit=capabilities.reply_limit, family=family_of(rating=review.rating, has_text=has_text,
-                                                                         escalation=review.escalation),
-                        language=language.likely("\n".join(p for p in (review.title, review.text) if p),
-                                                 sentiment.language if sentiment else None), source=source.name)
+    return DraftRequest.for_review(
+        source=source.name, external_id=review.external_id, author=review.author, rating=review.rating,
+        title=review.title, text=review.text, escalation=review.escalation,
+        detected_language=sentiment.language if sentiment else None, capabilities=connectors.capabilities_of(source.type))
 
 
 def _event(session: Session, draft: Draft, actor: str, action: str, *, text: str | None = None, detail: str | None = None) -> None:

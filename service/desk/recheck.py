@@ -15,9 +15,8 @@ from sqlmodel import Session, col, select
 
 from service.context import Context
 from service.desk.approvals import check_text
-from service.models import Draft, DraftEvent, DraftStatus, Review, Source
+from service.models import SYSTEM_ACTOR, Draft, DraftEvent, DraftStatus, Review, Source
 
-SYSTEM_ACTOR = "reviewmon"
 CHECKED = (DraftStatus.drafted, DraftStatus.approved, DraftStatus.failed)
 BATCH = 500
 

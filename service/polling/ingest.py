@@ -31,16 +31,15 @@ from sqlmodel import Session, col, select
 
 import connectors
 from connectors.base import Capabilities, ReviewData
-from service.models import Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
-from service.reading import language, marks
+from service.models import SYSTEM_ACTOR, Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
+from service.reading import marks
 from service.reading.scoring_pool import Item, Scores, ScoringPool
 from service.reading.sentiment import SentimentScorer, scorer_of
-from service.replies.drafter import DraftRequest, ReplyDrafter, drafter_of, family_of
+from service.replies.drafter import DraftRequest, ReplyDrafter, drafter_of
 
 if TYPE_CHECKING:
     from service.context import Context
 
-SYSTEM_ACTOR = "reviewmon"
 # Bulk inserts go to the tables (SQLAlchemy Core), not the ORM classes: the ORM's bulk
 # path costs as much again per row, and these rows are never loaded as objects here.
 REVIEWS, SENTIMENTS, DRAFTS, DRAFT_EVENTS = (model.__table__ for model in (Review, Sentiment, Draft, DraftEvent))
@@ -232,13 +231,11 @@ class PageIngester:
                                                         translation=row["translation"]), keep=keep)
 
     def _reply(self, source: SourceInfo, row: dict[str, Any]) -> Any:
-        caps = source.capabilities  # drafts are cached by their inputs (service/replies/drafter.py)
-        has_text = bool((row["text"] or "").strip() or (row["title"] or "").strip())
-        return self.drafter.draft(DraftRequest(
-            key=f"{source.name}:{row['external_id']}", author=row["author"], platform=caps.platform,
-            limit=caps.reply_limit, family=family_of(rating=row["rating"], has_text=has_text, escalation=row.get("escalation")),
-            language=language.likely("\n".join(filter(None, (row["title"], row["text"]))), self._verdict(row).language),
-            source=source.name))
+        # drafts are cached by their inputs (service/replies/drafter.py)
+        return self.drafter.draft(DraftRequest.for_review(
+            source=source.name, external_id=row["external_id"], author=row["author"], rating=row["rating"],
+            title=row["title"], text=row["text"], escalation=row.get("escalation"),
+            detected_language=self._verdict(row).language, capabilities=source.capabilities))
 
     def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, Key]]:
         """Set escalation and triage marks on new or edited rows before they are written

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from connectors.base import ReplyLimit
+from connectors.base import Capabilities, ReplyLimit
 from service.config import BusinessConfig, ConfigError, Contact, ReplyChannels, SourceConfig
+from service.reading import language
 from service.replies.guard import PolicyResult, check_reply
 from service.resources import reply_templates_dir
 
@@ -78,6 +79,17 @@ class DraftRequest:
     family: str = "complaint"
     language: str | None = None  # the review's language, as detected
     source: str | None = None  # whose channels the reply gives
+
+    @classmethod
+    def for_review(cls, *, source: str, external_id: str, author: str | None, rating: int | None, title: str | None,
+                   text: str | None, escalation: str | None, detected_language: str | None,
+                   capabilities: Capabilities) -> DraftRequest:
+        """The request for a stored or incoming review: its kind and its likely language,
+        read here once for the poller and the desk alike; its words go no further."""
+        has_text = bool((text or "").strip() or (title or "").strip())
+        return cls(key=f"{source}:{external_id}", author=author, platform=capabilities.platform,
+                   limit=capabilities.reply_limit, family=family_of(rating=rating, has_text=has_text, escalation=escalation),
+                   language=language.likely("\n".join(filter(None, (title, text))), detected_language), source=source)
 
 
 @dataclass(frozen=True)

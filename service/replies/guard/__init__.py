@@ -91,7 +91,7 @@ def check_reply(
         problems.append("contains template syntax ({{ }}, {% %} or {# #}) left over from a template")
     lexicons = lexicon.bundled()
     reading = _mark_business(reading, business_name)
-    reading, named, other = _mark_contacts(reading, text, channels, lexicons)
+    reading, named, other = _mark_contacts(reading, text, channels)
     reading = _expand_contractions(reading, lexicons)
     if language is None:  # a clause whose words several languages share reads as the reply's own language
         language = choose_language(WORD.findall(reading.text), lexicons, None)[0].code
@@ -110,10 +110,8 @@ def _mark_business(reading: Reading, business_name: str) -> Reading:
     return replace_spans(reading, spans) if spans else reading
 
 
-def _mark_contacts(reading: Reading, text: str, channels: Sequence[Contact], lexicons) -> tuple[Reading, int, list[str]]:
-    digit_words = ({w for lex in lexicons for w in lex.numbers | lex.digits}
-                   | {"one", "uno", "un", "une", "eins", "ein", "cero", "null"})
-    found = contacts.find(reading.text, channels, digit_words)
+def _mark_contacts(reading: Reading, text: str, channels: Sequence[Contact]) -> tuple[Reading, int, list[str]]:
+    found = contacts.find(reading.text, channels, lexicon.shared().digit_words)
     other, exact = [], []
     for item in found:
         start, end = reading.span(item.start, item.end)
@@ -147,10 +145,9 @@ class _Judged:
 
 def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, others) -> list[_Judged]:
     """Each clause's verdict; a contact that is not configured counts against the clause it stands in."""
-    joiners = {j for lex in lexicons for j in lex.joiners}
-    titles = {t for lex in lexicons for t in lex.titles}
+    words = lexicon.shared()
     judged = []
-    for clause in split(reading.text, joiners, titles):
+    for clause in split(reading.text, words.joiners, words.titles):
         opens = not judged or judged[-1].sentence != clause.sentence
         places = [_place(text, reading, w.start, w.end, reading.text[clause.words[i - 1].end:w.start] == "-" if i else False,
                          opens and i == 0) for i, w in enumerate(clause.words)]
@@ -208,12 +205,8 @@ def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
     after a greeting, a thank-you or an apology ("Thank you, Ana, for ..."), or signs the
     reply at its end; after anything else it names someone ("our head waiter, Almudena")."""
     item = judged[index]
-    joined = index + 1 < len(judged) and judged[index + 1].sentence == item.sentence and \
-        judged[index + 1].tokens[:1] in ([j] for lex in lexicon.bundled() for j in lex.joiners)
-    if joined:
-        return False  # "Jake and Priya are sorry": a subject, not someone addressed
-    if index > 0 and judged[index - 1].sentence == item.sentence and judged[index - 1].tokens[-1:] and any(
-            judged[index - 1].tokens[-1] in lex.roles for lex in lexicon.bundled()):
+    before = judged[index - 1] if index > 0 else None
+    if before and before.sentence == item.sentence and before.tokens[-1] in lexicon.shared().roles:
         return False  # "ask for our manager, Almudena": the manager's name, not the reader's
     last_of_sentence = index == len(judged) - 1 or judged[index + 1].sentence != item.sentence
     if last_of_sentence or index == 0 or judged[index - 1].sentence != item.sentence:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from service.replies.guard.clauses import Clause, Word, is_cut
-from service.replies.guard.lexicon import ACTS, PLACEHOLDERS, Lexicon
+from service.replies.guard.lexicon import ACTS, PLACEHOLDERS, Lexicon, shared
 
 MESSAGES = {
     "value": "offers something of value in public ({found}); keep that for the private conversation",
@@ -116,7 +116,7 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
     # unknown to the clause's own language: "Ella" in an English clause is a name, not "she"
     unknown = [not lexicon.knows(t) and not lexicon.refuses_word(t) and t not in lexicon.numbers
                and not t.isdigit() for t in tokens]
-    titles = {t for lex in lexicons for t in lex.titles}
+    titles = shared().titles
     candidates = {i for i, place in enumerate(places) if place.capitalised and unknown[i] and tokens[i] not in titles
                   and not place.abbreviation}
     if 0 in candidates and places[0].starts_sentence and len(tokens) > 1 and 1 not in candidates:

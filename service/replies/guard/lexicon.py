@@ -226,6 +226,28 @@ def bundled() -> tuple[Lexicon, ...]:
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class Shared:
+    """Words every language's clauses are cut and read by, gathered once per process."""
+
+    joiners: frozenset[str]
+    titles: frozenset[str]
+    roles: frozenset[str]
+    digit_words: frozenset[str]  # to spell a phone number out, in any of the languages
+
+
+@cache
+def shared() -> Shared:
+    lexicons = bundled()
+    return Shared(
+        joiners=frozenset(j for lex in lexicons for j in lex.joiners),
+        titles=frozenset(t for lex in lexicons for t in lex.titles),
+        roles=frozenset(r for lex in lexicons for r in lex.roles),
+        digit_words=frozenset(w for lex in lexicons for w in lex.numbers | lex.digits)
+        | {"one", "uno", "un", "une", "eins", "ein", "cero", "null"},
+    )
+
+
 def languages() -> tuple[str, ...]:
     return tuple(lexicon.code for lexicon in bundled())
 
