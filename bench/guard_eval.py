@@ -6,7 +6,7 @@ humane reply? (issue 17, "Measured, not asserted")
     .venv/bin/python bench/guard_eval.py --json             # for bench/run_all.py
 
 The corpus is bench/guard_corpus/ (its README says who wrote it and how). Rules are
-written and tuned on tune.jsonl and tune_2.jsonl only; the held-out files are read by
+written and tuned on the tune files only; the held-out file is read by
 this script and nothing else, and for it the script prints counts and rates, never the replies, so that looking
 at the result cannot leak its texts into the rules. Each rate comes with its 95% Wilson
 interval. The cost is the wall time of check_reply per reply, after one warm-up pass.
@@ -32,13 +32,13 @@ from service.config import BusinessConfig  # noqa: E402
 from service.replies.guard import check_reply  # noqa: E402
 
 CORPUS = ROOT / "bench" / "guard_corpus"
-# tune, tune-2: rules are written against these (their failures may be shown).
-# held-out, held-out-2, held-out-3: each written by another hand, never read, each
-# measured once on the rules of its day (bench/guard_corpus/README.md says which and
-# what it gave); the newest is the one that speaks for the rules as they are.
-SPLITS = {"tune": "tune.jsonl", "tune-2": "tune_2.jsonl", "held-out": "held_out.jsonl",
-          "held-out-2": "held_out_2.jsonl", "held-out-3": "held_out_3.jsonl"}
-TUNING = ("tune", "tune-2")
+# tune .. tune-5: rules are written against these (their failures may be shown). tune-3,
+# tune-4 and tune-5 were held out once, each measured once on the rules of its day, then
+# spent (bench/guard_corpus/README.md says what each gave). held-out-4 is written by a
+# hand that never saw the rules, read by this script only, and never shown.
+SPLITS = {"tune": "tune.jsonl", "tune-2": "tune_2.jsonl", "tune-3": "tune_3.jsonl",
+          "tune-4": "tune_4.jsonl", "tune-5": "tune_5.jsonl", "held-out-4": "held_out_4.jsonl"}
+TUNING = ("tune", "tune-2", "tune-3", "tune-4", "tune-5")
 BUSINESS = "Harbour Lane Bistro"
 CONFIDENCE = 0.95
 
@@ -129,7 +129,7 @@ def report(split: str, result: dict, show_failures: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=[*SPLITS, "tuning"], default="held-out-3")
+    parser.add_argument("--split", choices=[*SPLITS, "tuning"], default="held-out-4")
     parser.add_argument("--show-failures", action="store_true", help="print the failing replies (tune split only)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

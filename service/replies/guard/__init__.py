@@ -10,11 +10,11 @@ How it reads a reply:
    invisible characters, right-to-left overrides, HTML entities, markdown links;
 2. the business's name and every contact in it (contacts.py): each must be exactly
    a channel configured for the review's source;
-3. clause by clause (clauses.py), each in its own language: every clause must be one
-   of the acts a reply may do, in the words the language's lexicon allows
-   (judge.py, lexicons/*.toml); a clause in a language without a lexicon is refused;
-4. the whole: it names a configured channel and invites contact (or says who will
-   answer there), within the platform's length limit, with no template syntax left.
+3. clause by clause (clauses.py), each in its own language: a clause does one of the
+   acts a reply may do (with at most a word of its own) or keeps to the words the
+   language's lexicon allows (judge.py, lexicons/*.toml); a clause in a language
+   without a lexicon is refused; the rating is named only to thank for it or regret it;
+4. the whole: it gives a configured channel (which is the invitation), within the platform's length limit, with no template syntax left.
 
 Each refusal names the clause it found in and the rule it breaks.
 """
@@ -139,8 +139,8 @@ class _Judged:
     verdict: ClauseVerdict
     tokens: tuple[str, ...]
     sentence: int
-    bare: bool  # nothing but names, the business or a contact ("— Maria", "The Harbour Lane team")
     lone_name: str | None = None  # the clause is a name alone: a greeting's ("Thank you, Ana,") or a signature
+    rating: str | None = None  # the word naming the rating, if the clause names it
 
 
 def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, others) -> list[_Judged]:
@@ -158,9 +158,8 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, 
                    for token in clause.tokens if token == "zzotherzz"]
         verdict = ClauseVerdict(start, end, shown, judgement.language, judgement.act, (*foreign, *judgement.problems),
                                 judgement.acts)
-        bare = all(t in lexicon.PLACEHOLDERS or t in judgement.names for t in clause.tokens)
         lone = next((name for name, role in judgement.names.items() if role == "reviewer or writer"), None)
-        judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, bare, lone))
+        judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, lone, judgement.rating))
     return judged
 
 
@@ -174,30 +173,36 @@ def _place(text: str, reading: Reading, start: int, end: int, hyphen_before: boo
 def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact], lexicons) -> list[str]:
     """The rules about the reply as a whole; what they find in one clause is added to its verdict."""
     problems = []
-    if not named:
+    if not named:  # giving the channel is the invitation: "Any thoughts: hello@..." points the reader there
         problems.append(f"does not give the contact channel {_listing(channels)}")
-    acts = {act for j in judged for act in j.verdict.acts}
-    invited = bool(acts & {"invite", "answer"})
     for index, item in enumerate(judged):
         lex = lexicon.for_language(item.verdict.language or "") or lexicons[0]
         asked, only_contact = needs_contact_request(item.tokens, lex)
         if asked and not only_contact and not _asks_to_get_in_touch(item, judged, lex):
             _add(judged, index, "asks the reviewer for something other than getting in touch")
-        invited = invited or (asked and "zzcontactzz" in item.tokens) or ("zzcontactzz" in item.tokens and len(item.tokens) > 1)
-    if not invited:
-        problems.append("does not invite the reviewer to contact management")
+    for index, item in enumerate(judged):
+        if item.rating and not _thanked_or_regretted(index, judged):
+            _add(judged, index, f"asks the reviewer to change or remove their review ({item.rating!r}: a reply may "
+                                "only thank for the rating or be sorry about it)")
     for index, item in enumerate(judged):
         if item.lone_name and not _addressed_or_signed(index, judged):
             _add(judged, index, f"names someone ({item.verdict.text!r}); a reply may greet the reviewer by first "
                                 "name and be signed by its writer, no one else")
-    for sentence in sorted({j.sentence for j in judged}):
-        members = [i for i, j in enumerate(judged) if j.sentence == sentence]
-        signature = members == [len(judged) - 1] and len(judged[-1].tokens) == 1  # "Grace": a word, and the last
-        if all(judged[i].verdict.act is None and judged[i].verdict.ok and "zzcontactzz" not in judged[i].tokens
-               for i in members) and not all(judged[i].bare for i in members) and not signature:
-            for i in members:
-                _add(judged, i, "is none of the things a public reply may do")
     return problems
+
+
+def _thanked_or_regretted(index: int, judged: list[_Judged]) -> bool:
+    """Whether the clause that names the rating thanks or apologises for it, or carries on
+    one that does ("thanks for stopping by and leaving a rating")."""
+    def regrets_or_thanks(item: _Judged) -> bool:
+        return bool(set(item.verdict.acts) & {"thank", "apologise", "empathise"})
+
+    item = judged[index]
+    if regrets_or_thanks(item):
+        return True
+    before = judged[index - 1] if index else None
+    return (before is not None and before.sentence == item.sentence and regrets_or_thanks(before)
+            and item.tokens[0] in lexicon.shared().joiners)
 
 
 def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:

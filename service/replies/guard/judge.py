@@ -1,12 +1,16 @@
 """Judge one clause: which language, which act, and every rule it breaks.
 
-Closed world: a clause may use only words its language's lexicon allows; a word no
-lexicon knows, written with a capital, is a name, and a name may only greet the reviewer
-(first name) or sign the reply (the writer's first name). Words refused whatever
-surrounds them (value, review changes, blame, details of the case, other channels,
-requests, off-topic news) are named with their category, also when split, padded or
-written with digits for letters. A promise must be one of the lexicon's actions; a
-request may only ask the reviewer to get in touch (or to accept an apology).
+Closed world: a clause that does none of a reply's acts may use only words its
+language's lexicon allows (in any inflection: dictionaries.py gives the dictionary form);
+one that does an act may add one word of its own ("sorry about the draught"), never a
+telling of the case. A word no lexicon knows, written with a capital, is a name (in
+German only if it is no noun: a first name, a word no dictionary knows, or one beside a
+title or a name), and a name may only greet the reviewer (first name) or sign the reply
+(the writer's first name). Words refused whatever surrounds them (value, review changes,
+blame, details of the case, other channels, requests, off-topic news) are named with
+their category, also when split, padded or written with digits for letters. A promise
+must be one of the lexicon's actions, close after its marker; a request may only ask the
+reviewer to get in touch (or to accept an apology).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from service.replies.guard import dictionaries
 from service.replies.guard.clauses import Clause, Word, is_cut
 from service.replies.guard.lexicon import ACTS, PLACEHOLDERS, Lexicon, shared
 
@@ -26,6 +31,7 @@ MESSAGES = {
     "off_topic": "says something other than an acknowledgement and an invitation ({found})",
     "channels": "contains contact details other than the configured channels ({found})",
 }
+OWN_WORDS = 1  # words of its own a clause doing an act may use: "sorry about the draught", not the case
 _LEET = str.maketrans("0134578@$", "oieastbas")
 
 
@@ -36,6 +42,7 @@ class ClauseJudgement:
     acts: tuple[str, ...] = ()
     problems: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # name -> "reviewer" | "writer"
+    rating: str | None = None  # a word that names the rating ("stars"), judged with its sentence
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,11 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
         result.problems.append("is in a language the guard cannot check; write it in "
                                + ", ".join(lex.code for lex in lexicons))
         return result
-    names = _names(clause.words, places, lexicons, lexicon, result)
+    # a word is known in its own form or in its dictionary form ("retenons": "retenir")
+    lemmas = ([dictionaries.lemma(p.shown, lexicon.code) for p in places] if len(places) == len(clause.words)
+              else clause.tokens)
+    known = [lexicon.knows(w.text) or lexicon.knows(lemmas[i]) for i, w in enumerate(clause.words)]
+    names = _names(clause.words, places, lexicons, lexicon, result, known)
     _forbidden(clause.tokens, undone, lexicon, lexicons, result, {clause.tokens[i] for i in names})
     tokens = [w.text for i, w in enumerate(clause.words) if i not in names]
     counted = [t for t in tokens if t not in PLACEHOLDERS]
@@ -96,29 +107,35 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     if tokens and all(t in lexicon.titles for t in tokens):
         result.acts = ("greet",)  # "Madame, Monsieur," greets
     result.act = result.acts[0] if result.acts else None
+    result.rating = next((t for t in tokens if t in lexicon.rating_words), None)
     _promise(undone if len(undone) != len(clause.tokens) else tokens, lexicon, result)  # "garant ieren" promises too
-    if not result.problems and not set(result.acts) - {"greet", "sign_off"}:
-        # a clause that does an act of its own may say it in its own words; one that does
+    unknown = sorted({w.text for i, w in enumerate(clause.words) if i not in names and not known[i]
+                      and w.text not in PLACEHOLDERS}, key=counted.index)
+    if not result.problems and len(unknown) > OWN_WORDS and set(result.acts) - {"greet", "sign_off"}:
+        result.problems.append("gives details of the case (" + ", ".join(repr(w) for w in unknown[:4])
+                               + "); an apology or a thank-you may name the kind of problem in a word or two")
+    if not result.problems and unknown and not set(result.acts) - {"greet", "sign_off"}:
+        # a clause that does an act of its own may add a word of its own; one that does
         # none ("and the chef trained in Paris") must keep to the lexicon's
-        unknown = sorted({t for t in counted if not lexicon.knows(t)}, key=counted.index)
-        if unknown:
-            result.problems.append(
-                "is none of the things a public reply may do (greet, thank, apologise, say it is taken seriously, "
-                "invite contact, say who will answer, hope to welcome back, sign off): "
-                + ", ".join(repr(word) for word in unknown[:4]))
+        result.problems.append(
+            "is none of the things a public reply may do (greet, thank, apologise, say it is taken seriously, "
+            "invite contact, say who will answer, hope to welcome back, sign off): "
+            + ", ".join(repr(word) for word in unknown[:4]))
     return result
 
 
 def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Lexicon], lexicon: Lexicon,
-           result: ClauseJudgement) -> set[int]:
+           result: ClauseJudgement, known: Sequence[bool]) -> set[int]:
     """Indexes of the words that are names; a name out of its place is a problem."""
     tokens = [w.text for w in words]
     # unknown to the clause's own language: "Ella" in an English clause is a name, not "she"
-    unknown = [not lexicon.knows(t) and not lexicon.refuses_word(t) and t not in lexicon.numbers
-               and not t.isdigit() for t in tokens]
+    unknown = [not known[i] and not lexicon.refuses_word(t) and t not in lexicon.numbers
+               and not t.isdigit() for i, t in enumerate(tokens)]
     titles = shared().titles
     candidates = {i for i, place in enumerate(places) if place.capitalised and unknown[i] and tokens[i] not in titles
                   and not place.abbreviation}
+    if lexicon.capitalised_nouns:
+        candidates = _not_nouns(candidates, tokens, places, lexicon)
     if 0 in candidates and places[0].starts_sentence and len(tokens) > 1 and 1 not in candidates:
         candidates.discard(0)  # "Sounds like ...": a sentence's capital, not a name
     greeted = lexicon.cues["greet"].first(tokens)
@@ -151,6 +168,17 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
                                    "a first name is all a public reply may use")
         result.names[words[first].text] = role
     return candidates
+
+
+def _not_nouns(candidates: set[int], tokens: Sequence[str], places: Sequence[Place], lexicon: Lexicon) -> set[int]:
+    """In a language that capitalises its nouns ("der Grund"), a capitalised word its
+    dictionary knows is a noun, unless it is a first name, follows a title ("Frau Berg")
+    or stands beside a name ("Thomas Müller")."""
+    people = {i for i in candidates if dictionaries.is_first_name(places[i].shown)
+              or not dictionaries.is_word(places[i].shown, lexicon.code)
+              or (i > 0 and tokens[i - 1] in lexicon.titles)}
+    beside = {i for i in candidates if i - 1 in people or i + 1 in people}
+    return people | beside
 
 
 def _signature(tokens: Sequence[str], run: list[int], lexicon: Lexicon) -> bool:
@@ -278,12 +306,20 @@ def needs_contact_request(tokens: Sequence[str], lexicon: Lexicon) -> tuple[bool
 
 
 def _promise(tokens: Sequence[str], lexicon: Lexicon, result: ClauseJudgement) -> None:
+    """A promise of ours must promise an action of the closed list, and that action must
+    follow its marker closely (the lexicon's reach: German puts it at the clause's end),
+    or "we will have panels fitted before you come back" would promise a welcome."""
     exempt = [(a, b) for a, b, _ in lexicon.exempt.find(tokens)]
-    for start, end, _ in lexicon.promise_markers.find(tokens):
-        if any(a <= start and end <= b for a, b in exempt):
-            continue
+    markers = [(start, end) for start, end, _ in lexicon.promise_markers.find(tokens)
+               if not any(a <= start and end <= b for a, b in exempt)]
+    for index, (start, end) in enumerate(markers):
         if not set(tokens[max(0, start - 3):end]) & lexicon.speakers:
             continue  # not ours: "could you", "if you would like to", "it will"
-        if not lexicon.promise_actions.first(tokens[end:]):
-            result.problems.append(f"promises something a reply may not promise (only: {lexicon.promise_summary})")
+        for _, chained in [(start, end), *markers[index + 1:]]:  # "we will be happy to talk"
+            action = lexicon.promise_actions.first(tokens[chained:])
+            if action and action[0] <= lexicon.promise_reach:
+                return
+            if not any(chained <= s <= chained + lexicon.promise_reach for s, _ in markers):
+                break
+        result.problems.append(f"promises something a reply may not promise (only: {lexicon.promise_summary})")
         return

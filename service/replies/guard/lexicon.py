@@ -135,9 +135,12 @@ class Lexicon:
     forbidden: dict[str, Phrases]
     joiners: frozenset[str]
     promise_summary: str
+    promise_reach: int  # words that may stand between "we will" and the action ("we will personally call")
     speakers: frozenset[str]
     roles: frozenset[str]  # speakers that are people's roles ("manager"), not pronouns ("we")
     titles: frozenset[str]
+    rating_words: frozenset[str]
+    capitalised_nouns: bool  # German: a capital does not make a word a name
     refused_words: frozenset[str]
     refused_stems: tuple[str, ...]
 
@@ -206,9 +209,12 @@ def parse(raw: dict) -> Lexicon:
         forbidden=forbidden,
         joiners=frozenset(_words(" ".join(raw.get("clauses", {}).get("joiners", [])))),
         promise_summary=promise.get("summary", ""),
+        promise_reach=int(promise.get("reach", 2)),
         speakers=frozenset(_words(" ".join(promise.get("speakers", [])))),
         roles=frozenset(_words(" ".join(promise.get("speakers", [])))) - _words(raw["words"]["function"]),
         titles=frozenset(_words(" ".join(raw.get("names", {}).get("titles", [])))),
+        rating_words=frozenset(_words(" ".join(raw.get("rating", {}).get("words", [])))),
+        capitalised_nouns=bool(raw.get("names", {}).get("capitalised_nouns", False)),
         refused_words=frozenset(w for phrases in forbidden.values() for w in phrases.words() if "*" not in w),
         refused_stems=tuple(sorted({w[:-1] for phrases in forbidden.values() for w in phrases.words()
                                     if w.endswith("*") and len(w) > 3})),
