@@ -186,6 +186,8 @@ def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, ex
         "Thanks for stopping by and leaving a rating. Any thoughts: hello@harbourlane.example",
         "Lovely to have you with us. We'd be delighted to see you again: hello@harbourlane.example",
         "Sorry about the draught. Please email hello@harbourlane.example.",
+        # the business's name, shortened, is no one's name
+        "Thank you, Jack. We hope to see you back at Harbour Lane soon: hello@harbourlane.example",
     ],
 )
 def test_humane_replies_new_writers_wrote_pass(text: str) -> None:

@@ -103,10 +103,15 @@ def check_reply(
 
 
 def _mark_business(reading: Reading, business_name: str) -> Reading:
-    name = fold(business_name).strip()
-    if len(name) < 2:
+    """The business's name, whole or shortened to two or more of its words in a row
+    ("Harbour Lane" for "Harbour Lane Bistro"), is the business, not a person."""
+    words = fold(business_name).split()
+    if len("".join(words)) < 2:
         return reading
-    spans = [(m.start(), m.end(), " zzbusinesszz ") for m in re.finditer(re.escape(name), reading.text)]
+    shortened = [" ".join(words[a:b]) for size in range(len(words), 1, -1) for a in range(len(words) - size + 1)
+                 for b in [a + size]] or [words[0]]
+    pattern = r"(?<![\w])(?:" + "|".join(re.escape(name) for name in shortened) + r")(?![\w])"
+    spans = [(m.start(), m.end(), " zzbusinesszz ") for m in re.finditer(pattern, reading.text)]
     return replace_spans(reading, spans) if spans else reading
 
 
