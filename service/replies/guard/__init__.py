@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 
 from connectors.base import ReplyLimit
 from service.config import Contact
-from service.replies.guard import contacts, lexicon
+from service.replies.guard import contacts, dictionaries, lexicon
 from service.replies.guard.clauses import WORD, split
 from service.replies.guard.judge import Place, choose_language, judge, needs_contact_request
 from service.replies.guard.normalise import Reading, fold, read, replace_spans
@@ -49,6 +49,7 @@ class ClauseVerdict:
     act: str | None
     problems: tuple[str, ...]
     acts: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()  # words its language's lexicon does not know, in dictionary form
 
     @property
     def ok(self) -> bool:
@@ -162,7 +163,7 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, 
         foreign = [next(others, "contains contact details other than the configured ones")
                    for token in clause.tokens if token == "zzotherzz"]
         verdict = ClauseVerdict(start, end, shown, judgement.language, judgement.act, (*foreign, *judgement.problems),
-                                judgement.acts)
+                                judgement.acts, judgement.unknown)
         lone = next((name for name, role in judgement.names.items() if role == "reviewer or writer"), None)
         judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, lone, judgement.rating))
     return judged
@@ -189,7 +190,13 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
         if item.rating and not _thanked_or_regretted(index, judged):
             _add(judged, index, f"asks the reviewer to change or remove their review ({item.rating!r}: a reply may "
                                 "only thank for the rating or be sorry about it)")
+    named_people: list[str] = []
     for index, item in enumerate(judged):
+        if item.lone_name and item.lone_name not in named_people and dictionaries.is_first_name(item.lone_name):
+            named_people.append(item.lone_name)
+            if len(named_people) > 2:  # the reader and the writer; a third is someone else
+                _add(judged, index, f"names someone ({item.verdict.text!r}); a reply may name only the reviewer "
+                                    "and its writer")
         if item.lone_name and not _addressed_or_signed(index, judged):
             _add(judged, index, f"names someone ({item.verdict.text!r}); a reply may greet the reviewer by first "
                                 "name and be signed by its writer, no one else")
@@ -197,17 +204,12 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
 
 
 def _thanked_or_regretted(index: int, judged: list[_Judged]) -> bool:
-    """Whether the clause that names the rating thanks or apologises for it, or carries on
-    one that does ("thanks for stopping by and leaving a rating")."""
-    def regrets_or_thanks(item: _Judged) -> bool:
-        return bool(set(item.verdict.acts) & {"thank", "apologise", "empathise"})
-
-    item = judged[index]
-    if regrets_or_thanks(item):
-        return True
-    before = judged[index - 1] if index else None
-    return (before is not None and before.sentence == item.sentence and regrets_or_thanks(before)
-            and item.tokens[0] in lexicon.shared().joiners)
+    """Whether the sentence that names the rating thanks or apologises for it, at or before
+    the clause that names it ("thanks for stopping by and leaving a rating", "Thank you,
+    Ana, for the rating")."""
+    sentence = judged[index].sentence
+    return any(set(j.verdict.acts) & {"thank", "apologise", "empathise"}
+               for j in judged[:index + 1] if j.sentence == sentence)
 
 
 def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
@@ -221,7 +223,12 @@ def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
     last_of_sentence = index == len(judged) - 1 or judged[index + 1].sentence != item.sentence
     if last_of_sentence or index == 0 or judged[index - 1].sentence != item.sentence:
         return True  # "Thanks, Leonie." / "Ana, we are sorry." / "— Tom"
-    return bool(judged[index - 1].verdict.acts)  # after an act of the reply, not after "our head waiter"
+    if judged[index - 1].verdict.acts:
+        return True  # after an act of the reply, not after "our head waiter"
+    # "Oh no, Dan, ...", "Right, Gaz, ...": a name set off by commas calls the reader,
+    # unless what stands before says whose it is ("nuestra jefa de sala, Almudena")
+    before = judged[index - 1]
+    return not before.verdict.problems and not set(before.tokens) & lexicon.shared().belonging
 
 
 def _add(judged: list[_Judged], index: int, problem: str) -> None:

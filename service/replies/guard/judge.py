@@ -43,6 +43,7 @@ class ClauseJudgement:
     problems: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # name -> "reviewer" | "writer"
     rating: str | None = None  # a word that names the rating ("stars"), judged with its sentence
+    unknown: tuple[str, ...] = ()  # the dictionary forms of the words the lexicon does not know
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     counted = [t for t in tokens if t not in PLACEHOLDERS]
     if any(t.isdigit() for t in counted):
         result.problems.append("gives details of the case (a number); keep them for the private conversation")
-    quantities = [t for t in counted if t in lexicon.numbers]
+    exempt = [(a, b) for a, b, _ in lexicon.exempt.find(tokens)]  # "Tausend Dank" counts nothing
+    quantities = [t for i, t in enumerate(tokens) if t in lexicon.numbers and not any(a <= i < b for a, b in exempt)]
     if quantities:
         result.problems.append(f"gives details of the case ({quantities[0]!r}); keep them for the private conversation")
     result.acts = tuple(act for act in ACTS if lexicon.cues[act].first(tokens))
@@ -111,6 +113,8 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     _promise(undone if len(undone) != len(clause.tokens) else tokens, lexicon, result)  # "garant ieren" promises too
     unknown = sorted({w.text for i, w in enumerate(clause.words) if i not in names and not known[i]
                       and w.text not in PLACEHOLDERS}, key=counted.index)
+    result.unknown = tuple(dict.fromkeys(lemmas[i] for i, w in enumerate(clause.words)
+                                         if w.text in unknown and not lexicon.recognises(w.text)))
     if not result.problems and len(unknown) > OWN_WORDS and set(result.acts) - {"greet", "sign_off"}:
         result.problems.append("gives details of the case (" + ", ".join(repr(w) for w in unknown[:4])
                                + "); an apology or a thank-you may name the kind of problem in a word or two")
@@ -280,8 +284,9 @@ def _rejoin(tokens: Sequence[str], index: int, lexicons: Sequence[Lexicon],
         if not cut and any(len(p) == 1 for p in pieces):
             continue  # letters spelled out are read as a run above, not two by two ("you r e v i s e")
         whole = "".join(pieces).translate(_LEET)
-        if not cut and any(whole in lex.refused_words for lex in lexicons):
-            return whole, size  # "what sapp" is WhatsApp, whatever "what" means alone
+        if (not cut and any(whole in lex.refused_words for lex in lexicons)
+                and any(not _word_anywhere(p, lexicons) for p in pieces)):
+            return whole, size  # "what sapp" is WhatsApp; "par ce que" stays three words
         if not cut and not (any(not _word_anywhere(p, lexicons) for p in pieces)
                             and not any(len(p) >= 4 and _word_anywhere(p, lexicons) for p in pieces)):
             continue
