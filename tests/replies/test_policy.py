@@ -166,6 +166,13 @@ def test_humane_replies_in_their_own_words_pass(text: str) -> None:
          "names someone ('Thomas')"),
         ("Es tut uns leid, Frau Berg. Schreiben Sie an hello@harbourlane.example.", "surname ('Frau Berg')"),
         ("Es tut uns leid. Thomas Müller ruft Sie an: hello@harbourlane.example.", "names someone ('Thomas Müller')"),
+        # a name set off by commas calls the reader, unless it is described as someone else
+        ("We're sorry. Sinead, who looked after you, is mortified. Email hello@harbourlane.example.",
+         "names someone ('Sinead')"),
+        ("Désolés ; Karim, notre chef, tient à s'excuser. Écrivez à hello@harbourlane.example.",
+         "names someone ('Karim')"),
+        ("Lo sentimos; nuestra jefa de sala, Almudena, te contestará: hello@harbourlane.example", "names someone"),
+        ("Thanks, Ana. Tom and Priya send their best. Email hello@harbourlane.example.\nMaria", "names someone"),
     ],
 )
 def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, expected: str) -> None:
@@ -188,6 +195,12 @@ def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, ex
         "Sorry about the draught. Please email hello@harbourlane.example.",
         # the business's name, shortened, is no one's name
         "Thank you, Jack. We hope to see you back at Harbour Lane soon: hello@harbourlane.example",
+        # names that call the reader and sign the reply, wherever owners put them
+        "Oh no, Dan, that's not what we want. Really sorry. Give us a ring on hello@harbourlane.example.",
+        "Merci Max, c'est adorable ! Écrivez-nous à hello@harbourlane.example.",
+        "¡Qué alegría leerte! Ojalá verte pronto de nuevo.\nRocío, propietaria (hello@harbourlane.example)",
+        "Danke für Ihre Worte! Schreiben Sie uns an hello@harbourlane.example.\nIhre Marta",
+        "Thanks for stopping by, Sam. Our kitchen team loved your words: hello@harbourlane.example",
     ],
 )
 def test_humane_replies_new_writers_wrote_pass(text: str) -> None:

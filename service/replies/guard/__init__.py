@@ -36,6 +36,8 @@ from service.replies.guard.normalise import Reading, fold, read, replace_spans
 DEFAULT_LIMIT = ReplyLimit(5000)
 _TEMPLATE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 _QUOTED = 80
+_RELATIVES = frozenset({"who", "whom", "whose", "qui", "lequel", "laquelle", "quien", "quienes",
+                        "welcher", "welche"})  # after a name, they describe its bearer
 
 
 @dataclass(frozen=True)
@@ -220,15 +222,23 @@ def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
     before = judged[index - 1] if index > 0 else None
     if before and before.sentence == item.sentence and before.tokens[-1] in lexicon.shared().roles:
         return False  # "ask for our manager, Almudena": the manager's name, not the reader's
+    after = judged[index + 1] if index + 1 < len(judged) else None
+    beyond = judged[index + 2] if index + 2 < len(judged) else None
+    if after and after.sentence == item.sentence and (
+            after.tokens[0] in _RELATIVES
+            or (beyond and beyond.sentence == item.sentence  # an aside in mid-sentence, not a signature's role
+                and set(beyond.tokens) - lexicon.PLACEHOLDERS
+                and len(after.tokens) <= 3 and set(after.tokens) & lexicon.shared().people)):
+        return False  # "Sinead, who looked after you, ..." / "Karim, notre chef, tient ...": someone described
     last_of_sentence = index == len(judged) - 1 or judged[index + 1].sentence != item.sentence
     if last_of_sentence or index == 0 or judged[index - 1].sentence != item.sentence:
         return True  # "Thanks, Leonie." / "Ana, we are sorry." / "— Tom"
     if judged[index - 1].verdict.acts:
         return True  # after an act of the reply, not after "our head waiter"
     # "Oh no, Dan, ...", "Right, Gaz, ...": a name set off by commas calls the reader,
-    # unless what stands before says whose it is ("nuestra jefa de sala, Almudena")
+    # unless what stands just before says whose it is ("nuestra jefa de sala, Almudena")
     before = judged[index - 1]
-    return not before.verdict.problems and not set(before.tokens) & lexicon.shared().belonging
+    return not before.verdict.problems and not set(before.tokens[-3:]) & lexicon.shared().people
 
 
 def _add(judged: list[_Judged], index: int, problem: str) -> None:

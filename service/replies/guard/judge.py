@@ -143,6 +143,10 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
     if 0 in candidates and places[0].starts_sentence and len(tokens) > 1 and 1 not in candidates:
         candidates.discard(0)  # "Sounds like ...": a sentence's capital, not a name
     greeted = lexicon.cues["greet"].first(tokens)
+    thanked = lexicon.cues["thank"].first(tokens)
+    if (not greeted and thanked and thanked[0] == 0 and thanked[1] < len(tokens) and thanked[1] in candidates
+            and thanked[1] == len(tokens) - 1):
+        greeted = thanked  # "Merci Max", "Thanks Tom": a thank-you's name is the reader's
     if greeted and greeted[1] < len(tokens) and unknown[greeted[1]]:
         candidates.add(greeted[1])  # "hi tom": a greeting's name, whatever its case
     if not candidates:

@@ -139,7 +139,7 @@ class Lexicon:
     speakers: frozenset[str]
     roles: frozenset[str]  # speakers that are people's roles ("manager"), not pronouns ("we")
     titles: frozenset[str]
-    belonging: frozenset[str]  # "our", "mon", "unser": a name after them belongs to someone
+    people: frozenset[str]  # "waiter", "jefa": a name right after one is that person's
     rating_words: frozenset[str]
     capitalised_nouns: bool  # German: a capital does not make a word a name
     refused_words: frozenset[str]
@@ -214,7 +214,7 @@ def parse(raw: dict) -> Lexicon:
         speakers=frozenset(_words(" ".join(promise.get("speakers", [])))),
         roles=frozenset(_words(" ".join(promise.get("speakers", [])))) - _words(raw["words"]["function"]),
         titles=frozenset(_words(" ".join(raw.get("names", {}).get("titles", [])))),
-        belonging=frozenset(_words(" ".join(raw.get("names", {}).get("belonging", [])))),
+        people=frozenset(_words(" ".join(raw.get("names", {}).get("people", [])))),
         rating_words=frozenset(_words(" ".join(raw.get("rating", {}).get("words", [])))),
         capitalised_nouns=bool(raw.get("names", {}).get("capitalised_nouns", False)),
         refused_words=frozenset(w for phrases in forbidden.values() for w in phrases.words() if "*" not in w),
@@ -240,7 +240,7 @@ class Shared:
 
     joiners: frozenset[str]
     titles: frozenset[str]
-    belonging: frozenset[str]
+    people: frozenset[str]
     roles: frozenset[str]
     digit_words: frozenset[str]  # to spell a phone number out, in any of the languages
 
@@ -251,7 +251,7 @@ def shared() -> Shared:
     return Shared(
         joiners=frozenset(j for lex in lexicons for j in lex.joiners),
         titles=frozenset(t for lex in lexicons for t in lex.titles),
-        belonging=frozenset(w for lex in lexicons for w in lex.belonging),
+        people=frozenset(w for lex in lexicons for w in lex.people),
         roles=frozenset(r for lex in lexicons for r in lex.roles),
         digit_words=frozenset(w for lex in lexicons for w in lex.numbers | lex.digits)
         | {"one", "uno", "un", "une", "eins", "ein", "cero", "null"},
