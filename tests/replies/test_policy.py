@@ -173,6 +173,14 @@ def test_humane_replies_in_their_own_words_pass(text: str) -> None:
          "names someone ('Karim')"),
         ("Lo sentimos; nuestra jefa de sala, Almudena, te contestará: hello@harbourlane.example", "names someone"),
         ("Thanks, Ana. Tom and Priya send their best. Email hello@harbourlane.example.\nMaria", "names someone"),
+        # the kind of harm may be named, not its cause
+        ("We're so sorry you were unwell after the peanuts. Email hello@harbourlane.example.", "details of the case"),
+        # an assurance is a promise, whoever is implied as its speaker
+        ("Lo sentimos y te aseguramos que la próxima vez todo será perfecto. hello@harbourlane.example",
+         "promises something"),
+        # a rating named before the thank-you is not thanked for
+        ("Désolés. Un petit coup de pouce sur les étoiles nous ferait chaud au cœur. hello@harbourlane.example",
+         "('etoiles'"),
     ],
 )
 def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, expected: str) -> None:
@@ -201,6 +209,9 @@ def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, ex
         "¡Qué alegría leerte! Ojalá verte pronto de nuevo.\nRocío, propietaria (hello@harbourlane.example)",
         "Danke für Ihre Worte! Schreiben Sie uns an hello@harbourlane.example.\nIhre Marta",
         "Thanks for stopping by, Sam. Our kitchen team loved your words: hello@harbourlane.example",
+        # a serious reply may name the kind of harm in a word
+        "We're so sorry you were unwell. Please email hello@harbourlane.example and the owner will call you back.",
+        "Lamentamos mucho la caída. La dirección le atenderá personalmente: hello@harbourlane.example",
     ],
 )
 def test_humane_replies_new_writers_wrote_pass(text: str) -> None:

@@ -206,12 +206,13 @@ def _whole_reply(judged: list[_Judged], named: int, channels: Sequence[Contact],
 
 
 def _thanked_or_regretted(index: int, judged: list[_Judged]) -> bool:
-    """Whether the sentence that names the rating thanks or apologises for it, at or before
-    the clause that names it ("thanks for stopping by and leaving a rating", "Thank you,
-    Ana, for the rating")."""
+    """Whether the sentence that names the rating has thanked or apologised for it before
+    ("thanks for stopping by and leaving a rating", "Thank you, Ana, for the rating"); a
+    clause that names the rating before its own thank-you ("a nudge on the stars would
+    warm our hearts") is not thanking for it."""
     sentence = judged[index].sentence
     return any(set(j.verdict.acts) & {"thank", "apologise", "empathise"}
-               for j in judged[:index + 1] if j.sentence == sentence)
+               for j in judged[:index] if j.sentence == sentence)
 
 
 def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:

@@ -109,7 +109,10 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     if tokens and all(t in lexicon.titles for t in tokens):
         result.acts = ("greet",)  # "Madame, Monsieur," greets
     result.act = result.acts[0] if result.acts else None
-    result.rating = next((t for t in tokens if t in lexicon.rating_words), None)
+    rated = next((i for i, t in enumerate(tokens) if t in lexicon.rating_words), None)
+    thanked = [found[0] for act in ("thank", "apologise", "empathise") if (found := lexicon.cues[act].first(tokens))]
+    if rated is not None and not any(start < rated for start in thanked):
+        result.rating = tokens[rated]  # "for the stars" after a thank-you is thanked for; before it, not
     _promise(undone if len(undone) != len(clause.tokens) else tokens, lexicon, result)  # "garant ieren" promises too
     unknown = sorted({w.text for i, w in enumerate(clause.words) if i not in names and not known[i]
                       and w.text not in PLACEHOLDERS}, key=counted.index)
