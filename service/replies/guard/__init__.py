@@ -149,6 +149,8 @@ class _Judged:
     sentence: int
     lone_name: str | None = None  # the clause is a name alone: a greeting's ("Thank you, Ana,") or a signature
     rating: str | None = None  # the word naming the rating, if the clause names it
+    rating_given: bool = False  # named with its number: "three stars"
+    wishes: bool = False  # the clause promises, wishes or asks something
 
 
 def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, others) -> list[_Judged]:
@@ -167,7 +169,8 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, 
         verdict = ClauseVerdict(start, end, shown, judgement.language, judgement.act, (*foreign, *judgement.problems),
                                 judgement.acts, judgement.unknown)
         lone = next((name for name, role in judgement.names.items() if role == "reviewer or writer"), None)
-        judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, lone, judgement.rating))
+        judged.append(_Judged(verdict, tuple(clause.tokens), clause.sentence, lone, judgement.rating,
+                              judgement.rating_given, judgement.wishes))
     return judged
 
 
@@ -211,8 +214,14 @@ def _thanked_or_regretted(index: int, judged: list[_Judged]) -> bool:
     clause that names the rating before its own thank-you ("a nudge on the stars would
     warm our hearts") is not thanking for it."""
     sentence = judged[index].sentence
-    return any(set(j.verdict.acts) & {"thank", "apologise", "empathise"}
-               for j in judged[:index] if j.sentence == sentence)
+    acts = {"thank", "apologise", "empathise"}
+    if any(set(j.verdict.acts) & acts for j in judged[:index] if j.sentence == sentence):
+        return True
+    # "Three stars, and thank you for it": the stars given, named and thanked for, in a
+    # sentence that wishes nothing of them ("those two stars could become more" wishes)
+    members = [j for j in judged if j.sentence == sentence]
+    return (judged[index].rating_given and any(set(j.verdict.acts) & acts for j in members)
+            and not any(j.wishes for j in members))
 
 
 def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:

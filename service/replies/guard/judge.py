@@ -44,6 +44,8 @@ class ClauseJudgement:
     names: dict[str, str] = field(default_factory=dict)  # name -> "reviewer" | "writer"
     rating: str | None = None  # a word that names the rating ("stars"), judged with its sentence
     unknown: tuple[str, ...] = ()  # the dictionary forms of the words the lexicon does not know
+    rating_given: bool = False  # the rating is named with its number ("three stars")
+    wishes: bool = False  # the clause promises, wishes or asks something
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,9 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     if any(t.isdigit() for t in counted):
         result.problems.append("gives details of the case (a number); keep them for the private conversation")
     exempt = [(a, b) for a, b, _ in lexicon.exempt.find(tokens)]  # "Tausend Dank" counts nothing
-    quantities = [t for i, t in enumerate(tokens) if t in lexicon.numbers and not any(a <= i < b for a, b in exempt)]
+    given = {i for i in range(len(tokens) - 1) if tokens[i] in lexicon.numbers and tokens[i + 1] in lexicon.rating_words}
+    quantities = [t for i, t in enumerate(tokens) if t in lexicon.numbers and i not in given  # "three stars": the rating
+                  and not any(a <= i < b for a, b in exempt)]
     if quantities:
         result.problems.append(f"gives details of the case ({quantities[0]!r}); keep them for the private conversation")
     result.acts = tuple(act for act in ACTS if lexicon.cues[act].first(tokens))
@@ -111,8 +115,10 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     result.act = result.acts[0] if result.acts else None
     rated = next((i for i, t in enumerate(tokens) if t in lexicon.rating_words), None)
     thanked = [found[0] for act in ("thank", "apologise", "empathise") if (found := lexicon.cues[act].first(tokens))]
+    result.wishes = bool(lexicon.promise_markers.first(tokens) or lexicon.request_markers.first(tokens))
     if rated is not None and not any(start < rated for start in thanked):
         result.rating = tokens[rated]  # "for the stars" after a thank-you is thanked for; before it, not
+        result.rating_given = rated - 1 in given  # "three stars": the stars given, named
     _promise(undone if len(undone) != len(clause.tokens) else tokens, lexicon, result)  # "garant ieren" promises too
     unknown = sorted({w.text for i, w in enumerate(clause.words) if i not in names and not known[i]
                       and w.text not in PLACEHOLDERS}, key=counted.index)
