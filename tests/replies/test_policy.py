@@ -182,8 +182,8 @@ def test_humane_replies_in_their_own_words_pass(text: str) -> None:
         ("Désolés. Un petit coup de pouce sur les étoiles nous ferait chaud au cœur. hello@harbourlane.example",
          "('etoiles'"),
         # the stars given may be named; wishing them to change may not
-        ("Lamentamos su experiencia. Nos haría ilusión que, tras hablar, esas dos estrellas se quedaran en algo más. "
-         "hello@harbourlane.example", "promises something"),
+        (("Lamentamos su experiencia. Nos haría ilusión que, tras hablar, esas dos estrellas se quedaran en algo "
+          "más. hello@harbourlane.example"), "promises something"),
         ("With respect, that isn't how our staff remember it. hello@harbourlane.example", "argues, blames"),
     ],
 )
@@ -217,6 +217,9 @@ def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, ex
         "We're so sorry you were unwell. Please email hello@harbourlane.example and the owner will call you back.",
         "Lamentamos mucho la caída. La dirección le atenderá personalmente: hello@harbourlane.example",
         "Thank you for the five stars! Should you ever wish to reach us, we're at hello@harbourlane.example.",
+        "Drei Sterne, danke dafür. Wir freuen uns, von Ihnen zu hören: hello@harbourlane.example.",
+        # "point de vue" is French, not a domain spelled "votre.de"
+        "Merci ! Écrivez-nous à hello@harbourlane.example, nous aimerions avoir votre point de vue.",
     ],
 )
 def test_humane_replies_new_writers_wrote_pass(text: str) -> None:

@@ -31,6 +31,9 @@ URL = re.compile(
 PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().\-/]{5,}\d(?![\w])")
 HANDLE = re.compile(r"(?<![\w.@])@[a-z0-9_][a-z0-9_.]*[a-z0-9_]")
 _TRAILING = ".,;:!?)]}'\""
+# "votre point de vue", "un point d'honneur": French phrases, not a domain spelled "votre.de"
+_A_PHRASE = re.compile(r"\spoint\s+de$")
+_A_PHRASE_GOES_ON = re.compile(r"\s+(?:vue|depart|repere|rencontre|detail|reference)\b")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def find(text: str, channels: Sequence[Contact], digit_words: Iterable[str]) -> 
                 end -= 1
             if kind == "phone" and len(re.sub(r"\D", "", text[start:end])) < 7:
                 continue
+            if kind == "url" and _A_PHRASE.search(text[start:end]) and _A_PHRASE_GOES_ON.match(text, end):
+                continue  # "votre point de vue": a French phrase, not "votre.de"
             if any(start < b and a < end for a, b in taken):
                 continue
             taken.append((start, end))

@@ -94,7 +94,9 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     # a word is known in its own form or in its dictionary form ("retenons": "retenir")
     lemmas = ([dictionaries.lemma(p.shown, lexicon.code) for p in places] if len(places) == len(clause.words)
               else clause.tokens)
-    known = [lexicon.knows(w.text) or lexicon.knows(lemmas[i]) for i, w in enumerate(clause.words)]
+    known = [lexicon.knows(w.text) or lexicon.knows(lemmas[i])
+             or (w.text in lexicon.numbers and i + 1 < len(clause.words) and clause.words[i + 1].text in lexicon.rating_words)
+             for i, w in enumerate(clause.words)]  # "drei Sterne": the number names the rating
     names = _names(clause.words, places, lexicons, lexicon, result, known)
     _forbidden(clause.tokens, undone, lexicon, lexicons, result, {clause.tokens[i] for i in names})
     tokens = [w.text for i, w in enumerate(clause.words) if i not in names]
