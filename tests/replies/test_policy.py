@@ -185,6 +185,10 @@ def test_humane_replies_in_their_own_words_pass(text: str) -> None:
         (("Lamentamos su experiencia. Nos haría ilusión que, tras hablar, esas dos estrellas se quedaran en algo "
           "más. hello@harbourlane.example"), "promises something"),
         ("With respect, that isn't how our staff remember it. hello@harbourlane.example", "argues, blames"),
+        ("Sorry about the wait. We'd be grateful if this post could come down: hello@harbourlane.example",
+         "change or remove their review"),
+        ("Désolés, Lucas. Karim, en salle, tient à s'excuser ; écrivez-nous à hello@harbourlane.example.",
+         "names someone ('Karim')"),
     ],
 )
 def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, expected: str) -> None:
@@ -220,6 +224,8 @@ def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, ex
         "Drei Sterne, danke dafür. Wir freuen uns, von Ihnen zu hören: hello@harbourlane.example.",
         # "point de vue" is French, not a domain spelled "votre.de"
         "Merci ! Écrivez-nous à hello@harbourlane.example, nous aimerions avoir votre point de vue.",
+        # French "y" (there) is no Spanish "y" (and): the promise keeps its verb
+        "Merci pour votre franchise. Nous allons nous y pencher : hello@harbourlane.example",
     ],
 )
 def test_humane_replies_new_writers_wrote_pass(text: str) -> None:

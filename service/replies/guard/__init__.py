@@ -248,7 +248,7 @@ def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
     # "Oh no, Dan, ...", "Right, Gaz, ...": a name set off by commas calls the reader,
     # unless what stands just before says whose it is ("nuestra jefa de sala, Almudena")
     before = judged[index - 1]
-    return not before.verdict.problems and not set(before.tokens[-3:]) & lexicon.shared().people
+    return not set(before.tokens[-3:]) & lexicon.shared().people
 
 
 def _add(judged: list[_Judged], index: int, problem: str) -> None:

@@ -21,6 +21,7 @@ def is_cut(gap: str) -> bool:
 
 
 WORD = re.compile(r"zz[a-z]+zz|[^\W_]+")
+_FRENCH_BEFORE_Y = frozenset({"nous", "vous", "il", "elle", "on", "j", "n", "s", "m", "t", "l", "ils", "elles"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def _joins(words: list[re.Match[str]], index: int, text: str) -> bool:
         return False
     if len(words[index].group()) > 1:
         return True
+    if index and words[index - 1].group() in _FRENCH_BEFORE_Y:
+        return False  # "nous y pencher", "il y a": French "y" (there), not Spanish "y" (and)
     neighbours = [words[i].group() for i in (index - 1, index + 1) if 0 <= i < len(words)]
     return all(len(word) > 1 for word in neighbours)
 

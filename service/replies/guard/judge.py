@@ -29,6 +29,8 @@ MESSAGES = {
     "facts": "gives details of the case ({found}); keep them for the private conversation",
     "other_request": "asks the reviewer for something other than getting in touch ({found})",
     "off_topic": "says something other than an acknowledgement and an invitation ({found})",
+    "promise": "promises something a reply may not promise ({found}); a reply may promise to talk, listen, call back, "
+               "look into it, learn from it or welcome the reviewer back",
     "channels": "contains contact details other than the configured channels ({found})",
 }
 OWN_WORDS = 1  # words of its own a clause doing an act may use: "sorry about the draught", not the case
