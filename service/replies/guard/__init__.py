@@ -14,7 +14,8 @@ How it reads a reply:
    acts a reply may do (with at most a word of its own) or keeps to the words the
    language's lexicon allows (judge.py, lexicons/*.toml); a clause in a language
    without a lexicon is refused; the rating is named only to thank for it or regret it;
-4. the whole: it gives a configured channel (which is the invitation), within the platform's length limit, with no template syntax left.
+4. the whole: it gives a configured channel (which is the invitation), within the
+   platform's length limit, with no template syntax left.
 
 Each refusal names the clause it found in and the rule it breaks.
 """
@@ -36,8 +37,6 @@ from service.replies.guard.normalise import Reading, fold, read, replace_spans
 DEFAULT_LIMIT = ReplyLimit(5000)
 _TEMPLATE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 _QUOTED = 80
-_RELATIVES = frozenset({"who", "whom", "whose", "qui", "lequel", "laquelle", "quien", "quienes",
-                        "welcher", "welche"})  # after a name, they describe its bearer
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,7 @@ def _judge_clauses(text: str, reading: Reading, lexicons, language: str | None, 
     """Each clause's verdict; a contact that is not configured counts against the clause it stands in."""
     words = lexicon.shared()
     judged = []
-    for clause in split(reading.text, words.joiners, words.titles):
+    for clause in split(reading.text, words.joiners, words.titles, words.not_joining_after):
         opens = not judged or judged[-1].sentence != clause.sentence
         places = [_place(text, reading, w.start, w.end, reading.text[clause.words[i - 1].end:w.start] == "-" if i else False,
                          opens and i == 0) for i, w in enumerate(clause.words)]
@@ -235,7 +234,7 @@ def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
     after = judged[index + 1] if index + 1 < len(judged) else None
     beyond = judged[index + 2] if index + 2 < len(judged) else None
     if after and after.sentence == item.sentence and (
-            after.tokens[0] in _RELATIVES
+            after.tokens[0] in lexicon.shared().relatives
             or (beyond and beyond.sentence == item.sentence  # an aside in mid-sentence, not a signature's role
                 and set(beyond.tokens) - lexicon.PLACEHOLDERS
                 and len(after.tokens) <= 3 and set(after.tokens) & lexicon.shared().people)):
@@ -243,11 +242,10 @@ def _addressed_or_signed(index: int, judged: list[_Judged]) -> bool:
     last_of_sentence = index == len(judged) - 1 or judged[index + 1].sentence != item.sentence
     if last_of_sentence or index == 0 or judged[index - 1].sentence != item.sentence:
         return True  # "Thanks, Leonie." / "Ana, we are sorry." / "— Tom"
-    if judged[index - 1].verdict.acts:
+    if before.verdict.acts:
         return True  # after an act of the reply, not after "our head waiter"
     # "Oh no, Dan, ...", "Right, Gaz, ...": a name set off by commas calls the reader,
     # unless what stands just before says whose it is ("nuestra jefa de sala, Almudena")
-    before = judged[index - 1]
     return not set(before.tokens[-3:]) & lexicon.shared().people
 
 

@@ -9,7 +9,7 @@ word stays in the clause it opens, so "but" is judged where it stands.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 _SENTENCE_END = re.compile(r"[.!?…]+(?=[ \t\r\n]|$)|\n+")  # a no-break space after a dot cuts a word
@@ -21,7 +21,6 @@ def is_cut(gap: str) -> bool:
 
 
 WORD = re.compile(r"zz[a-z]+zz|[^\W_]+")
-_FRENCH_BEFORE_Y = frozenset({"nous", "vous", "il", "elle", "on", "j", "n", "s", "m", "t", "l", "ils", "elles"})
 
 
 @dataclass(frozen=True)
@@ -45,15 +44,16 @@ class Clause:
         return [w.text for w in self.words]
 
 
-def split(text: str, joiners: Iterable[str], titles: Iterable[str] = ()) -> list[Clause]:
-    joining, short = frozenset(joiners), frozenset(titles)
+def split(text: str, joiners: Iterable[str], titles: Iterable[str] = (),
+          not_joining_after: Mapping[str, frozenset[str]] | None = None) -> list[Clause]:
+    joining, short, unless = frozenset(joiners), frozenset(titles), not_joining_after or {}
     clauses: list[Clause] = []
     for sentence_index, (s_start, s_end) in enumerate(_pieces(text, 0, len(text), _SENTENCE_END, short)):
         for c_start, c_end in _pieces(text, s_start, s_end, _CLAUSE_END):
             current = Clause(c_start, c_end, sentence_index)
             words = list(WORD.finditer(text, c_start, c_end))
             for index, match in enumerate(words):
-                if match.group() in joining and current.words and _joins(words, index, text):
+                if match.group() in joining and current.words and _joins(words, index, text, unless):
                     current.end = match.start()
                     clauses.append(current)
                     current = Clause(match.start(), c_end, sentence_index)
@@ -64,14 +64,14 @@ def split(text: str, joiners: Iterable[str], titles: Iterable[str] = ()) -> list
     return clauses
 
 
-def _joins(words: list[re.Match[str]], index: int, text: str) -> bool:
+def _joins(words: list[re.Match[str]], index: int, text: str, unless: Mapping[str, frozenset[str]]) -> bool:
     """A joining word joins words, not the pieces of a cut word ("ref-und") nor letters
     spelled out ("r e v i s e": one-letter joiners "y", "e", "o")."""
     if index and is_cut(text[words[index - 1].end():words[index].start()]):
         return False
     if len(words[index].group()) > 1:
         return True
-    if index and words[index - 1].group() in _FRENCH_BEFORE_Y:
+    if index and words[index - 1].group() in unless.get(words[index].group(), ()):
         return False  # "nous y pencher", "il y a": French "y" (there), not Spanish "y" (and)
     neighbours = [words[i].group() for i in (index - 1, index + 1) if 0 <= i < len(words)]
     return all(len(word) > 1 for word in neighbours)

@@ -140,6 +140,8 @@ class Lexicon:
     roles: frozenset[str]  # speakers that are people's roles ("manager"), not pronouns ("we")
     titles: frozenset[str]
     people: frozenset[str]  # "waiter", "jefa": a name right after one is that person's
+    relatives: frozenset[str]  # "who", "qui": after a name, they describe someone else
+    not_joining_after: dict[str, frozenset[str]]  # "y" after "nous" joins nothing (French)
     rating_words: frozenset[str]
     capitalised_nouns: bool  # German: a capital does not make a word a name
     refused_words: frozenset[str]
@@ -215,6 +217,9 @@ def parse(raw: dict) -> Lexicon:
         roles=frozenset(_words(" ".join(promise.get("speakers", [])))) - _words(raw["words"]["function"]),
         titles=frozenset(_words(" ".join(raw.get("names", {}).get("titles", [])))),
         people=frozenset(_words(" ".join(raw.get("names", {}).get("people", [])))),
+        relatives=frozenset(_words(" ".join(raw.get("names", {}).get("relatives", [])))),
+        not_joining_after={fold(word): frozenset(_words(" ".join(after)))
+                           for word, after in raw.get("clauses", {}).get("not_joining_after", {}).items()},
         rating_words=frozenset(_words(" ".join(raw.get("rating", {}).get("words", [])))),
         capitalised_nouns=bool(raw.get("names", {}).get("capitalised_nouns", False)),
         refused_words=frozenset(w for phrases in forbidden.values() for w in phrases.words() if "*" not in w),
@@ -241,6 +246,8 @@ class Shared:
     joiners: frozenset[str]
     titles: frozenset[str]
     people: frozenset[str]
+    relatives: frozenset[str]
+    not_joining_after: dict[str, frozenset[str]]
     roles: frozenset[str]
     digit_words: frozenset[str]  # to spell a phone number out, in any of the languages
 
@@ -252,6 +259,9 @@ def shared() -> Shared:
         joiners=frozenset(j for lex in lexicons for j in lex.joiners),
         titles=frozenset(t for lex in lexicons for t in lex.titles),
         people=frozenset(w for lex in lexicons for w in lex.people),
+        relatives=frozenset(w for lex in lexicons for w in lex.relatives),
+        not_joining_after={word: frozenset(w for lex in lexicons for w in lex.not_joining_after.get(word, ()))
+                           for word in {w for lex in lexicons for w in lex.not_joining_after}},
         roles=frozenset(r for lex in lexicons for r in lex.roles),
         digit_words=frozenset(w for lex in lexicons for w in lex.numbers | lex.digits)
         | {"one", "uno", "un", "une", "eins", "ein", "cero", "null"},
