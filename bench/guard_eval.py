@@ -43,8 +43,7 @@ SPLITS = {"tune": "tune.jsonl", "tune-2": "tune_2.jsonl", "tune-3": "tune_3.json
           "tune-11": "tune_11.jsonl", "tune-12": "tune_12.jsonl",
           "tune-13": "tune_13.jsonl", "tune-14": "tune_14.jsonl",
           "tune-15": "tune_15.jsonl", "tune-16": "tune_16.jsonl", "held-out-11": "held_out_11.jsonl"}
-TUNING = ("tune", "tune-2", "tune-3", "tune-4", "tune-5", "tune-6", "tune-7", "tune-8", "tune-9", "tune-10", "tune-11",
-          "tune-12", "tune-13", "tune-14", "tune-15", "tune-16")
+TUNING = tuple(split for split in SPLITS if split.startswith("tune"))
 BUSINESS = "Harbour Lane Bistro"
 CONFIDENCE = 0.95
 

@@ -213,7 +213,7 @@ def _thanked_or_regretted(index: int, judged: list[_Judged]) -> bool:
     clause that names the rating before its own thank-you ("a nudge on the stars would
     warm our hearts") is not thanking for it."""
     sentence = judged[index].sentence
-    acts = {"thank", "apologise", "empathise"}
+    acts = lexicon.ACKNOWLEDGING
     if any(set(j.verdict.acts) & acts for j in judged[:index] if j.sentence == sentence):
         return True
     # "Three stars, and thank you for it": the stars given, named and thanked for, in a

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from service.replies.guard import dictionaries
 from service.replies.guard.clauses import Clause, Word, is_cut
-from service.replies.guard.lexicon import ACTS, PLACEHOLDERS, Lexicon, shared
+from service.replies.guard.lexicon import ACKNOWLEDGING, ACTS, PLACEHOLDERS, Lexicon, shared
 
 MESSAGES = {
     "value": "offers something of value in public ({found}); keep that for the private conversation",
@@ -96,9 +96,8 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     # a word is known in its own form or in its dictionary form ("retenons": "retenir")
     lemmas = ([dictionaries.lemma(p.shown, lexicon.code) for p in places] if len(places) == len(clause.words)
               else clause.tokens)
-    known = [lexicon.knows(w.text) or lexicon.knows(lemmas[i])
-             or (w.text in lexicon.numbers and i + 1 < len(clause.words) and clause.words[i + 1].text in lexicon.rating_words)
-             for i, w in enumerate(clause.words)]  # "drei Sterne": the number names the rating
+    known = [lexicon.knows(w.text) or lexicon.knows(lemmas[i]) or _counts_stars(clause.tokens, i, lexicon)
+             for i, w in enumerate(clause.words)]
     names = _names(clause.words, places, lexicons, lexicon, result, known)
     _forbidden(clause.tokens, undone, lexicon, lexicons, result, {clause.tokens[i] for i in names})
     tokens = [w.text for i, w in enumerate(clause.words) if i not in names]
@@ -106,23 +105,18 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     if any(t.isdigit() for t in counted):
         result.problems.append("gives details of the case (a number); keep them for the private conversation")
     exempt = [(a, b) for a, b, _ in lexicon.exempt.find(tokens)]  # "Tausend Dank" counts nothing
-    given = {i for i in range(len(tokens) - 1) if tokens[i] in lexicon.numbers and tokens[i + 1] in lexicon.rating_words}
-    quantities = [t for i, t in enumerate(tokens) if t in lexicon.numbers and i not in given  # "three stars": the rating
+    quantities = [t for i, t in enumerate(tokens) if t in lexicon.numbers and not _counts_stars(tokens, i, lexicon)
                   and not any(a <= i < b for a, b in exempt)]
     if quantities:
         result.problems.append(f"gives details of the case ({quantities[0]!r}); keep them for the private conversation")
-    result.acts = tuple(act for act in ACTS if lexicon.cues[act].first(tokens))
+    cued = {act: found for act in ACTS if (found := lexicon.cues[act].first(tokens))}
+    result.acts = tuple(cued)
     if "zzcontactzz" in tokens:
         result.acts += ("channel",)  # it gives the configured channel: it points the reader there
     if tokens and all(t in lexicon.titles for t in tokens):
         result.acts = ("greet",)  # "Madame, Monsieur," greets
     result.act = result.acts[0] if result.acts else None
-    rated = next((i for i, t in enumerate(tokens) if t in lexicon.rating_words), None)
-    thanked = [found[0] for act in ("thank", "apologise", "empathise") if (found := lexicon.cues[act].first(tokens))]
-    result.wishes = bool(lexicon.promise_markers.first(tokens) or lexicon.request_markers.first(tokens))
-    if rated is not None and not any(start < rated for start in thanked):
-        result.rating = tokens[rated]  # "for the stars" after a thank-you is thanked for; before it, not
-        result.rating_given = rated - 1 in given  # "three stars": the stars given, named
+    _rating(tokens, lexicon, result, [found[0] for act, found in cued.items() if act in ACKNOWLEDGING])
     _promise(undone if len(undone) != len(clause.tokens) else tokens, lexicon, result)  # "garant ieren" promises too
     unknown = sorted({w.text for i, w in enumerate(clause.words) if i not in names and not known[i]
                       and w.text not in PLACEHOLDERS}, key=counted.index)
@@ -189,6 +183,22 @@ def _names(words: Sequence[Word], places: Sequence[Place], lexicons: Sequence[Le
                                    "a first name is all a public reply may use")
         result.names[words[first].text] = role
     return candidates
+
+
+def _counts_stars(tokens: Sequence[str], index: int, lexicon: Lexicon) -> bool:
+    """Whether tokens[index] is a number naming the stars given ("drei Sterne"), not a quantity of the case."""
+    return (tokens[index] in lexicon.numbers and index + 1 < len(tokens)
+            and tokens[index + 1] in lexicon.rating_words)
+
+
+def _rating(tokens: Sequence[str], lexicon: Lexicon, result: ClauseJudgement, acknowledged: Sequence[int]) -> None:
+    """Note a rating the clause names without having thanked or apologised for it first
+    ("for the stars" after a thank-you is thanked for; before it, not), for its sentence to judge."""
+    result.wishes = bool(lexicon.promise_markers.first(tokens) or lexicon.request_markers.first(tokens))
+    rated = next((i for i, t in enumerate(tokens) if t in lexicon.rating_words), None)
+    if rated is not None and not any(start < rated for start in acknowledged):
+        result.rating = tokens[rated]
+        result.rating_given = rated > 0 and _counts_stars(tokens, rated - 1, lexicon)  # "three stars": the stars given
 
 
 def _not_nouns(candidates: set[int], tokens: Sequence[str], places: Sequence[Place], lexicon: Lexicon) -> set[int]:

@@ -18,6 +18,7 @@ from importlib import resources
 from service.replies.guard.normalise import fold
 
 ACTS = ("greet", "thank", "apologise", "empathise", "serious", "invite", "answer", "welcome", "sign_off")
+ACKNOWLEDGING = frozenset({"thank", "apologise", "empathise"})  # the acts that may take up the rating
 GAP = "~"  # in a phrase: up to MAX_GAP words of any kind ("take ~ down")
 MAX_GAP = 3
 PLACEHOLDERS = frozenset({"zzcontactzz", "zzotherzz", "zzbusinesszz"})
