@@ -32,17 +32,17 @@ from service.config import BusinessConfig  # noqa: E402
 from service.replies.guard import check_reply  # noqa: E402
 
 CORPUS = ROOT / "bench" / "guard_corpus"
-# tune .. tune-15: rules are written against these (their failures may be shown).
-# tune-3 to tune-7, tune-9, tune-11 and tune-13 to tune-15 were held out once, each measured once on the rules
+# tune .. tune-17: rules are written against these (their failures may be shown).
+# tune-3 to tune-7, tune-9, tune-11, tune-13 to tune-15 and tune-17 were held out once, each measured once on the rules
 # of its day, then spent (bench/guard_corpus/README.md says what each gave); tune-8,
-# tune-10 and tune-12 were written to gather owners' words, tune-16 to try subtler harm. held-out-11 is written by a
+# tune-10 and tune-12 were written to gather owners' words, tune-16 to try subtler harm. held-out-12 is written by a
 # hand that never saw the rules, read by this script only, and never shown.
 SPLITS = {"tune": "tune.jsonl", "tune-2": "tune_2.jsonl", "tune-3": "tune_3.jsonl", "tune-4": "tune_4.jsonl",
           "tune-5": "tune_5.jsonl", "tune-6": "tune_6.jsonl", "tune-7": "tune_7.jsonl", "tune-8": "tune_8.jsonl",
           "tune-9": "tune_9.jsonl", "tune-10": "tune_10.jsonl",
           "tune-11": "tune_11.jsonl", "tune-12": "tune_12.jsonl",
           "tune-13": "tune_13.jsonl", "tune-14": "tune_14.jsonl",
-          "tune-15": "tune_15.jsonl", "tune-16": "tune_16.jsonl", "held-out-11": "held_out_11.jsonl"}
+          "tune-15": "tune_15.jsonl", "tune-16": "tune_16.jsonl", "tune-17": "tune_17.jsonl", "held-out-12": "held_out_12.jsonl"}
 TUNING = tuple(split for split in SPLITS if split.startswith("tune"))
 BUSINESS = "Harbour Lane Bistro"
 CONFIDENCE = 0.95
@@ -134,7 +134,7 @@ def report(split: str, result: dict, show_failures: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=[*SPLITS, "tuning"], default="held-out-11")
+    parser.add_argument("--split", choices=[*SPLITS, "tuning"], default="held-out-12")
     parser.add_argument("--show-failures", action="store_true", help="print the failing replies (tune split only)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -189,6 +189,13 @@ def test_humane_replies_in_their_own_words_pass(text: str) -> None:
          "change or remove their review"),
         ("Désolés, Lucas. Karim, en salle, tient à s'excuser ; écrivez-nous à hello@harbourlane.example.",
          "names someone ('Karim')"),
+        # a denial made only of ordinary words is still a denial
+        ("Gracias. No reconocemos lo que describe: nuestro personal siempre trata a todos con amabilidad. "
+         "hello@harbourlane.example", "argues, blames"),
+        ("Danke. Unser Team behandelt alle immer freundlich. Schreiben Sie an hello@harbourlane.example.",
+         "argues, blames"),
+        ("Merci. Nous ne reconnaissons pas ce que vous décrivez. Écrivez à hello@harbourlane.example.",
+         "argues, blames"),
     ],
 )
 def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, expected: str) -> None:
@@ -226,6 +233,10 @@ def test_details_promises_ratings_and_names_read_as_a_person_would(text: str, ex
         "Merci ! Écrivez-nous à hello@harbourlane.example, nous aimerions avoir votre point de vue.",
         # French "y" (there) is no Spanish "y" (and): the promise keeps its verb
         "Merci pour votre franchise. Nous allons nous y pencher : hello@harbourlane.example",
+        # a clause whose verbs are all inflected is still read in its language
+        "Que no sea la última vez. Cualquier cosa, hello@harbourlane.example; aquí seguiremos esperándole.",
+        "Please accept our heartfelt apologies. The manager would be glad to hear from you at hello@harbourlane.example.",
+        "Nous prenons bonne note de vos remarques. hello@harbourlane.example pour en reparler.",
     ],
 )
 def test_humane_replies_new_writers_wrote_pass(text: str) -> None:

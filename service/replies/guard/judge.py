@@ -77,6 +77,21 @@ def choose_language(tokens: Sequence[str], lexicons: Sequence[Lexicon], preferre
     return best, sum(best.recognises(t) for t in counted) / len(counted), len(counted)
 
 
+def _choose_by_lemma(places: Sequence[Place], lexicons: Sequence[Lexicon], preferred: str | None,
+                     capitalised: Sequence[bool]) -> tuple[Lexicon, float, int]:
+    """choose_language once more, each word also in its dictionary form in each language:
+    "aquí seguiremos esperándole" is Spanish although its verbs are inflected. Only for a
+    clause no lexicon recognised as written, so the cost stays with the rare case."""
+    best = None
+    for lex in lexicons:
+        forms = [dictionaries.lemma(p.shown, lex.code) for p in places]
+        found = choose_language([f if lex.recognises(f) else p.shown.casefold() for f, p in zip(forms, places)],
+                                [lex], lex.code, capitalised)
+        if best is None or (found[1], found[0].code == preferred) > (best[1], best[0].code == preferred):
+            best = found
+    return best
+
+
 def _preferred(lexicons: Sequence[Lexicon], preferred: str | None) -> Lexicon:
     return next((lex for lex in lexicons if lex.code == preferred), lexicons[0])
 
@@ -87,6 +102,8 @@ def judge(clause: Clause, places: Sequence[Place], lexicons: Sequence[Lexicon], 
     undone = undisguised(clause.tokens, lexicons, clause.gaps)
     capitalised = [p.capitalised for p in places] if len(undone) == len(places) else [False] * len(undone)
     lexicon, share, size = choose_language(undone, lexicons, preferred, capitalised)
+    if size >= 2 and share < 0.5 and len(places) == len(undone):
+        lexicon, share, size = _choose_by_lemma(places, lexicons, preferred, capitalised)
     result.language = lexicon.code
     if size >= 2 and share < 0.5:
         result.language = None
