@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
+from service.db import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -45,6 +46,7 @@ def run_migrations() -> None:
             render_as_batch=sqlite,  # SQLite alters tables by copying them
             transactional_ddl=True,  # all or nothing, on SQLite (see service/db.py) as on PostgreSQL
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

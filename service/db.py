@@ -82,6 +82,13 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
             raise
 
 
+def include_name(name: str | None, type_: str, _parents: Any) -> bool:
+    """What alembic compares with the models: not the search index, which each database
+    builds its own way (SQLite: the FTS5 table `reviews_search` and its shadow tables;
+    PostgreSQL: a trigram index; service/desk/search.py)."""
+    return not (name and (name.startswith("reviews_search") or name == "ix_reviews_search_trgm"))
+
+
 def alembic_config(engine: Engine) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(migrations_dir()))

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 import connectors
 from service.config import Config, SourceConfig
+from service.desk import search as search_module
 from service.errors import NotFound, ReviewmonError
 from service.models import (
     Draft,
@@ -83,9 +84,7 @@ def review_rows(
     if negative is not None:
         query = query.where(Sentiment.negative == negative)
     query = _narrowed(query, source=source, location=location, rating=rating, since=since, until=until)
-    for word in (search or "").split():
-        query = query.where(or_(col(Review.text).icontains(word, autoescape=True),
-                                col(Review.title).icontains(word, autoescape=True)))
+    query = search_module.matching(query, search, session.get_bind().dialect.name)
     if review_id is not None:
         query = query.where(Review.id == review_id)
     if limit is not None:
