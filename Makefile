@@ -43,4 +43,4 @@ fit-text-model: install
 	$(BIN)/python bench/fit_text_model.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build dist *.egg-info reviewmon.db*
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info demo.db*

@@ -11,7 +11,9 @@ a 90-day and a 365-day period (median of 7 runs each):
 - plain GROUP BY:  the same weekly figures straight from reviews, sentiments and drafts
                    (what report() would cost without the trend tables);
 
-the reviews list pages (GET /reviews: newest first, filtered, searched), and what keeping
+the reviews list pages (GET /reviews: newest first, filtered, searched), every kind of
+search (bench/search.py: words found nowhere, rarely, sometimes, often; on SQLite and,
+with --postgres-url or REVIEWMON_TEST_POSTGRES_URL, on a copy in PostgreSQL), and what keeping
 the trend tables up to date costs: the first refresh after the bulk load
 (a full rebuild), a refresh after a typical poll, and one after the [topics] keywords change.
 
@@ -41,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import case, func, or_, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
+import search as search_bench  # noqa: E402
 from synthetic import review_text  # noqa: E402
 
 from service import db
@@ -275,6 +278,8 @@ def main() -> None:
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, help="build here, or reuse it if it exists (default: a temporary file)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON (for bench/run_all.py)")
+    parser.add_argument("--postgres-url", default=os.environ.get("REVIEWMON_TEST_POSTGRES_URL"),
+                        help="also time the searches on PostgreSQL (bench/search.py), in a new schema, dropped after")
     args = parser.parse_args()
     end = datetime.now(timezone.utc).date() - timedelta(days=1)
     with tempfile.TemporaryDirectory() as folder:
@@ -295,13 +300,18 @@ def main() -> None:
         retag_s = time.perf_counter() - started
         rollups.refresh(engine, DEFAULT_TOPICS)
         engine.dispose()
+        if built is not None:
+            search_bench.mark_rare(path)
+        searches = search_bench.measure(path, args.postgres_url)
 
     if args.json:
         print(json.dumps({"reviews": reviews, "page_ms": {str(d): round(pages[d], 1) for d in pages},
                           "reviews_page_ms": {label: round(ms, 1) for label, ms in review_pages.items()},
                           "report_ms": {str(d): round(rows[d][1], 1) for d in rows},
                           "group_by_ms": {str(d): round(rows[d][3], 1) for d in rows},
-                          "first_refresh_s": round(first_s, 1), "refresh_after_poll_ms": round(poll_ms, 1)}, indent=2))
+                          "first_refresh_s": round(first_s, 1), "refresh_after_poll_ms": round(poll_ms, 1),
+                          "search_ms": {name: {label: round(ms, 1) for label, (ms, _n) in cases.items()}
+                                        for name, cases in searches.items()}}, indent=2))
         return
     print(f"# dashboard benchmark, {time.strftime('%Y-%m-%d')}, {machine()}, Python {platform.python_version()},"
           f" SQLite {sqlite3.sqlite_version}")
@@ -319,6 +329,7 @@ def main() -> None:
     print(f"{'first refresh (after the bulk load) s':46} {first_s:>10.1f}   ({first.reviews:,} reviews, {what})")
     print(f"{'refresh after a poll (500 new, 50 posted) ms':46} {poll_ms:>10.1f}")
     print(f"{'refresh after [topics] changes s':46} {retag_s:>10.1f}   (every negative review tagged again)")
+    search_bench.print_figures(searches)
 
 
 if __name__ == "__main__":

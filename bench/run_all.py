@@ -126,9 +126,10 @@ def main() -> None:
     table += rows_for("guard", run("guard_disguises.py"), lambda r: [
         ("guard", "every chain of disguises on the property seeds", f"{r['passed']} of {r['checked']:,} passed",
          "0", "pass" if r["passed"] == 0 else "FAIL")])
-    table += rows_for("dashboard", run("dashboard.py", "--reviews", "100000" if args.quick else "1000000"), dashboard_rows)
-    table += rows_for("search", run("search.py", "--reviews", "100000" if args.quick else "1000000",
-                                    *(["--postgres-url", args.postgres] if args.postgres else [])), search_rows)
+    dashboard = run("dashboard.py", "--reviews", "100000" if args.quick else "1000000",
+                    *(["--postgres-url", args.postgres] if args.postgres else []))
+    table += rows_for("dashboard", dashboard, dashboard_rows)
+    table += rows_for("search", dashboard, lambda r: search_rows(r["search_ms"]))
     print(f"# reviewmon benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores,"
           f" Python {platform.python_version()}, {time.monotonic() - started:.0f} s")
     header = ("benchmark", "setting", "figure", "target", "")

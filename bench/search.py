@@ -6,9 +6,11 @@ schema), marks 25 of them with a rare word, and times service.desk.queries.revie
 which the reviews page, its CSV export and `reviewmon reviews list --search` all call
 (median of 7 runs):
 
-- a page (50 rows, newest first) for a word no review holds, a rare word, a word in a
-  third of the reviews, two such words, and a two-letter word (too short for a trigram
-  index: read row by row);
+- a page (50 rows, newest first) for a word no review holds, a rare word, words in 0.45%
+  and 0.9% of the reviews (either side of where service/desk/search.py stops sorting the
+  index's matches and reads the newest reviews instead), a word in a fifth of the
+  reviews, two such words, and a two-letter word (too short for a trigram index: read
+  row by row);
 - the CSV export's whole answer for the rare word, and its first row for the common one;
 - the old way (LIKE over every review) for the word found nowhere, for comparison.
 
@@ -45,10 +47,14 @@ from service.models import Review  # noqa: E402
 RUNS = 7
 RARE = "zanzibar"
 MARKED = 25
+# words held by a share of the reviews just under and just over search.COMMON_SHARE (0.5%):
+# the most matches that are sorted, and the sparsest that are read newest first
+MIDDLING = {"marmalade": 0.0045, "marzipan": 0.009}
 PAGE = 50
 CASES = {  # label: (words, rows wanted: a page, or None for every row)
     "page, a word found nowhere": ("zeppelin", PAGE),
     f"page, a rare word ({MARKED} reviews)": (RARE, PAGE),
+    **{f"page, a word in {share:.2%} of reviews": (word, PAGE) for word, share in MIDDLING.items()},
     "page, a word in many reviews": ("cold", PAGE),
     "page, two words in many reviews": ("soup cold", PAGE),
     "page, a two-letter word (no index)": ("wa", PAGE),
@@ -59,11 +65,13 @@ COPIED = ["sources", "reviews", "sentiments"]
 
 
 def mark_rare(path: Path) -> None:
+    """A rare word in MARKED reviews and the MIDDLING words, each spread over the whole period."""
     with sqlite3.connect(path) as connection:
         top = connection.execute("SELECT max(id) FROM reviews").fetchone()[0]
-        step = max(1, top // MARKED)
-        connection.executemany("UPDATE reviews SET text = text || ? WHERE id = ?",
-                               [(f" {RARE.capitalize()} was mentioned.", n) for n in range(1, top + 1, step)][:MARKED])
+        for word, count in ((RARE, MARKED), *((word, int(top * share)) for word, share in MIDDLING.items())):
+            step = max(1, top // count)
+            connection.executemany("UPDATE reviews SET text = text || ? WHERE id = ?",
+                                   [(f" {word.capitalize()} was mentioned.", n) for n in range(1, top + 1, step)][:count])
 
 
 def copy_to_postgres(path: Path, url: str) -> tuple[str, sa.Engine]:
@@ -100,7 +108,7 @@ def time_cases(engine: sa.Engine) -> dict[str, tuple[float, int]]:
     results = {}
     with Session(engine) as session:
         for label, (words, wanted) in CASES.items():
-            def run() -> int:
+            def run(words: str = words, wanted: int | None = wanted) -> int:
                 rows = queries.review_rows(session, search=words, limit=wanted)
                 return sum(1 for _ in rows)
             run()
@@ -117,6 +125,34 @@ def time_cases(engine: sa.Engine) -> dict[str, tuple[float, int]]:
     return results
 
 
+def measure(path: Path, postgres_url: str | None) -> dict[str, dict[str, tuple[float, int]]]:
+    """The figures on the SQLite database at `path` (marked by mark_rare) and, given a URL,
+    on a copy of it in PostgreSQL."""
+    figures = {}
+    engine = db.make_engine(f"sqlite:///{path}")
+    figures["sqlite"] = time_cases(engine)
+    engine.dispose()
+    if postgres_url:
+        started = time.perf_counter()
+        schema, engine = copy_to_postgres(path, postgres_url)
+        print(f"# copied to PostgreSQL in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        try:
+            figures["postgresql"] = time_cases(engine)
+        finally:
+            engine.dispose()
+            admin = sa.create_engine(postgres_url)
+            with admin.begin() as connection:
+                connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            admin.dispose()
+    return figures
+
+
+def print_figures(figures: dict[str, dict[str, tuple[float, int]]]) -> None:
+    for name, cases in figures.items():
+        for label, (ms, count) in cases.items():
+            print(f"{'search, ' + name:18} {label:60} {ms:9.1f} ms  ({count} rows)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reviews", type=int, default=1_000_000)
@@ -126,7 +162,6 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     end = datetime.now(timezone.utc).date() - timedelta(days=1)
-    figures: dict[str, dict[str, tuple[float, int]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         path = args.db or Path(folder) / "search.db"
         if not path.exists():
@@ -134,29 +169,13 @@ def main() -> None:
             build(path, args.reviews, end=end)
             mark_rare(path)
             print(f"# built {args.reviews:,} reviews in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        engine = db.make_engine(f"sqlite:///{path}")
-        figures["sqlite"] = time_cases(engine)
-        engine.dispose()
-        if args.postgres_url:
-            started = time.perf_counter()
-            schema, engine = copy_to_postgres(path, args.postgres_url)
-            print(f"# copied to PostgreSQL in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-            try:
-                figures["postgresql"] = time_cases(engine)
-            finally:
-                engine.dispose()
-                admin = sa.create_engine(args.postgres_url)
-                with admin.begin() as connection:
-                    connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-                admin.dispose()
+        figures = measure(path, args.postgres_url)
     if args.json:
         print(json.dumps({name: {label: round(ms, 1) for label, (ms, _n) in cases.items()}
                           for name, cases in figures.items()}, indent=2))
         return
-    print(f"# review search, {time.strftime('%Y-%m-%d')}, {args.reviews:,} reviews, median of {RUNS} runs, ms")
-    for name, cases in figures.items():
-        for label, (ms, count) in cases.items():
-            print(f"{name:11} {label:60} {ms:9.1f}   ({count} rows)")
+    print(f"# review search, {time.strftime('%Y-%m-%d')}, {args.reviews:,} reviews, median of {RUNS} runs")
+    print_figures(figures)
 
 
 if __name__ == "__main__":

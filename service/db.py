@@ -36,6 +36,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # Unicode lower(): SQLite's lower() and LIKE fold only ASCII, so a search for "café"
+    # would miss "CAFÉ" (service/desk/search.py)
+    dbapi_connection.create_function("reviewmon_lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:

@@ -30,6 +30,7 @@ from service.alerts.messages import (
     when,
 )
 from service.context import Context
+from service.desk import queries
 from service.models import Alert, Draft, Review, Sentiment, Source, TrendReview
 from service.trends import reports as trend_reports
 
@@ -84,16 +85,19 @@ class WorstReview:
     draft_id: int | None
 
 
-def worst_reviews(session: Session, start: date, end: date, limit: int = WORST) -> list[WorstReview]:
+def worst_reviews(session: Session, start: date, end: date, limit: int = WORST,
+                  leave_out: list[str] | tuple[str, ...] = ()) -> list[WorstReview]:
     """The period's negative reviews, lowest rating first, then the most negative text.
-    Reads trend_reviews (up to date after trend_reports.report()), so removed reviews are out."""
+    Reads trend_reviews (up to date after trend_reports.report()), so removed reviews are
+    out; so are the sources in `leave_out` (no longer in the config)."""
     rows = session.exec(
         select(Review, Sentiment.compound, Source.name, Draft.id)
         .join(TrendReview, TrendReview.review_id == Review.id)
         .join(Source, Source.id == Review.source_id)
         .outerjoin(Sentiment, Sentiment.review_id == Review.id)
         .outerjoin(Draft, Draft.review_id == Review.id)
-        .where(TrendReview.day >= start, TrendReview.day <= end, col(TrendReview.negative).is_(True))
+        .where(TrendReview.day >= start, TrendReview.day <= end, col(TrendReview.negative).is_(True),
+               col(Source.name).not_in(list(leave_out)))
         .order_by(func.coalesce(Review.rating, 3), func.coalesce(Sentiment.compound, 0), Review.id)
         .limit(limit)
     ).all()
@@ -134,9 +138,10 @@ def render_report(ctx: Context, period: str, now: datetime) -> Message:
 
 def _render(ctx: Context, due: ReportPeriod) -> Message:
     with ctx.session() as session:
+        left_out = queries.removed_sources(session, ctx.config)
         report = trend_reports.report(session, start=due.start, end=due.end, bucket="day",
-                               topics=ctx.config.topics.keywords)
-        worst = worst_reviews(session, due.start, due.end)
+                                      topics=ctx.config.topics.keywords, leave_out=left_out)
+        worst = worst_reviews(session, due.start, due.end, leave_out=left_out)
     business = ctx.config.business.name
     title = f"{business}: {due.period} review report, {due.label}"
     now_figures, then_figures = _figures(report.totals), _figures(report.previous)

@@ -133,14 +133,39 @@ def rescore(state: State) -> None:
                f"{checked.unapproved} of them were approved and are back to drafted")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @format_option
-@click.pass_obj
-def sources(state: State, fmt: str) -> None:
+@click.pass_context
+def sources(click_ctx: click.Context, fmt: str) -> None:
     """The sources: health, last success, last error, consecutive failures, warnings."""
-    ctx = state.context()
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx = click_ctx.obj.context()
     with ctx.session() as session:
         output.emit(queries.source_rows(session, ctx.config), fmt, table_columns=SOURCE_TABLE, fields=SOURCE_FIELDS)
+
+
+@sources.command("purge")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask (for scripts).")
+@click.pass_obj
+def sources_purge(state: State, name: str, yes: bool) -> None:
+    """Delete a source that is no longer in the config, with all its reviews, drafts and
+    their history, alerts and runs. Asks first, unless --yes."""
+    from service.desk import purge
+
+    ctx = state.context()
+    with ctx.session() as session:
+        found = purge.what_purge_deletes(session, ctx.config, name)
+    question = (f"Delete source {name!r} for good, with its {found.reviews} reviews, {found.drafts} drafts "
+                f"and {found.runs} runs?")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError(f"{question} Not asked without a terminal: add --yes to delete them.")
+        click.confirm(question, abort=True)
+    with ctx.session(write=True) as session:
+        done = purge.purge_source(session, ctx.config, name)
+    click.echo(f"deleted source {name!r}: {done.reviews} reviews, {done.drafts} drafts, {done.runs} runs")
 
 
 @cli.command()

@@ -10,6 +10,7 @@ import click
 
 from service import output
 from service.cli.base import State, cli, format_option
+from service.desk import queries
 from service.trends import periods
 from service.trends import reports as trend_reports
 
@@ -46,7 +47,8 @@ def trends_command(state: State, start: Any, end: Any, bucket: str, source: str 
         raise click.BadParameter(f"{first} is after {last}", param_hint="--from/--to")
     with ctx.session() as session:
         report = trend_reports.report(session, start=first, end=last, bucket=bucket, source=source, location=location,
-                               topics=ctx.config.topics.keywords)
+                                      topics=ctx.config.topics.keywords,
+                                      leave_out=queries.removed_sources(session, ctx.config))
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return

@@ -6,7 +6,7 @@ output"), streamed so that a million reviews never sit in memory at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,7 +84,7 @@ def review_rows(
     if negative is not None:
         query = query.where(Sentiment.negative == negative)
     query = _narrowed(query, source=source, location=location, rating=rating, since=since, until=until)
-    query = search_module.matching(query, search, session.get_bind().dialect.name)
+    query = search_module.matching(session, query, search)
     if review_id is not None:
         query = query.where(Review.id == review_id)
     if limit is not None:
@@ -162,10 +162,11 @@ def draft(session: Session, draft_id: int) -> dict[str, Any]:
     raise NotFound(f"no draft with id {draft_id}")
 
 
-def source_warnings(source: SourceConfig | None) -> list[str]:
+def source_warnings(source: SourceConfig | None, name: str = "NAME") -> list[str]:
     """What a person should know about how a source is set up."""
     if source is None:
-        return ["no longer in the config: kept with its reviews, not polled"]
+        return [("no longer in the config: not polled, and left out of the inbox, the trends and the alerts; "
+                 f"`reviewmon sources purge {name}` deletes its reviews")]
     warnings = []
     if not source.enabled:
         warnings.append("disabled in the config")
@@ -199,7 +200,7 @@ def source_rows(session: Session, config: Config) -> Iterator[dict[str, Any]]:
             "last_error": source and source.last_error, "failure_count": source.failure_count if source else 0,
             "next_poll_at": source and source.next_poll_at, "failing_since": source and source.failing_since,
             "polling_by": source.lease_owner if source and source.lease_until and source.lease_until > utcnow() else None,
-            "backfill": _backfill_state(source), "warnings": source_warnings(settings),
+            "backfill": _backfill_state(source), "warnings": source_warnings(settings, name),
         }
 
 
@@ -214,6 +215,23 @@ def _backfill_state(source: Source | None) -> str | None:
 def stored_source_names(session: Session) -> list[str]:
     """Every source with something on record, in the config or not (any more)."""
     return list(session.exec(select(Source.name).order_by(Source.name)))
+
+
+def removed_sources(session: Session, config: Config) -> list[str]:
+    """Sources on record that the config no longer names (the demo's bistro, a closed
+    branch): the inbox, the trends and the alerts leave them out, and say so, until
+    `reviewmon sources purge NAME` deletes them."""
+    configured = {s.name for s in config.sources}
+    return [name for name in stored_source_names(session) if name not in configured]
+
+
+def left_out_note(removed: list[str]) -> str | None:
+    """The sentence that says which sources a view leaves out, and how to be rid of them."""
+    if not removed:
+        return None
+    names = ", ".join(removed)
+    return (f"Left out: the reviews of {names}, no longer in the config. "
+            f"`reviewmon sources purge {removed[0]}` deletes {'them' if len(removed) == 1 else 'a source'} for good.")
 
 
 def run_rows(session: Session, *, source: str | None = None, kind: str | None = None, failed: bool = False,
@@ -250,12 +268,13 @@ INBOX_STATUSES = (DraftStatus.drafted, DraftStatus.approved, DraftStatus.failed,
 def inbox_rows(
     session: Session, *, now: datetime, source: str | None = None, location: str | None = None,
     rating: int | None = None, status: str | None = None, since: datetime | None = None,
-    until: datetime | None = None, limit: int | None = 100, offset: int = 0,
+    until: datetime | None = None, limit: int | None = 100, offset: int = 0, leave_out: Sequence[str] = (),
 ) -> Iterator[dict[str, Any]]:
     """Reviews that need an answer: escalated first, then negative, newest first.
 
     A review needs an answer while its draft is not yet done with (drafted, approved,
-    failed, outdated). `status` narrows to one draft status."""
+    failed, outdated). `status` narrows to one draft status; the sources named in
+    `leave_out` (removed_sources()) are left out."""
     query = (
         select(Review, Source.name, Source.type, Sentiment, Draft)
         .join(Source, Source.id == Review.source_id)
@@ -266,6 +285,8 @@ def inbox_rows(
                   col(Review.id).desc())
     )
     query = _narrowed(query, source=source, location=location, rating=rating, since=since, until=until)
+    if leave_out:
+        query = query.where(col(Source.name).not_in(list(leave_out)))
     if status:
         query = query.where(Draft.status == status)
     query = query.offset(offset)

@@ -250,11 +250,14 @@ class _Scope:
 
     source_id: int | None = None
     location: str | None = None
+    left_out: tuple[int, ...] = ()  # sources no longer in the config
 
     def where(self, table: Any, first: date, last: date) -> list[Any]:
         conditions = [table.day >= first, table.day <= last]
         if self.source_id is not None:
             conditions.append(table.source_id == self.source_id)
+        if self.left_out:
+            conditions.append(table.source_id.not_in(self.left_out))
         if self.location is not None:
             conditions.append(table.location == self.location)
         return conditions
@@ -311,13 +314,14 @@ def report_statements(
 
 def report(
     session: Session, *, start: date, end: date, bucket: Bucket = "week", source: str | None = None,
-    location: str | None = None, topics: Mapping[str, Sequence[str]] | None = None,
+    location: str | None = None, topics: Mapping[str, Sequence[str]] | None = None, leave_out: Sequence[str] = (),
 ) -> TrendReport:
     """The figures of the reviews written from `start` to `end` (both included, UTC days),
     per bucket ("day", "week" or "month"), by source and by location, with the previous
     period of the same length. `source` and `location` narrow every figure (NotFound for
     a source that does not exist); `topics` is the [topics] keywords (default: the bundled
-    ones; pass the configured ones, ctx.config.topics.keywords).
+    ones; pass the configured ones, ctx.config.topics.keywords); the sources named in
+    `leave_out` (no longer in the config) count nowhere.
 
     Brings the trend tables up to date first (refresh(), in a transaction of its own), so
     call it before the session has read or written anything, as the CLI does."""
@@ -328,7 +332,8 @@ def report(
     lexicon = DEFAULT_TOPICS if topics is None else topics
     refresh(_engine(session), lexicon)
     source_names: dict[int, str] = dict(session.exec(select(Source.id, Source.name)).all())
-    scope = _Scope(_source_id(source_names, source), location)
+    scope = _Scope(_source_id(source_names, source), location,
+                   tuple(key for key, name in source_names.items() if name in leave_out))
     previous_start, previous_end = previous_period(start, end)
 
     daily = {row[0]: _sums(row[1:]) for row in session.exec(_daily_statement(scope, start, end))}
@@ -349,17 +354,25 @@ def report(
         by_source=_group_figures(now_cells, then_cells, replies, by="source_id", name=lambda key: source_names[key]),
         by_location=_group_figures(now_cells, then_cells, replies, by="location", name=lambda key: key or None),
         topics=_topic_figures(now_topics, then_topics, lexicon, current.negative),
+        notes=NOTES + _left_out_note(sorted(source_names[key] for key in scope.left_out)),
     )
 
 
-def filter_choices(session: Session) -> dict[str, list[str]]:
+def _left_out_note(names: list[str]) -> tuple[str, ...]:
+    if not names:
+        return ()
+    return (f"Left out: the reviews of {', '.join(names)}, no longer in the config "
+            "(`reviewmon sources purge NAME` deletes them).",)
+
+
+def filter_choices(session: Session, leave_out: Sequence[str] = ()) -> dict[str, list[str]]:
     """The sources and locations a report can be narrowed to, for a dashboard's menus.
 
     Read from the trend tables, which are up to date after report(): the same question put
     to reviews (SELECT DISTINCT location) reads every review, 0.6 s at a million."""
     sources = session.exec(select(Source.name).order_by(Source.name)).scalars().all()
     locations = session.exec(select(TrendDay.location).distinct().order_by(TrendDay.location)).scalars().all()
-    return {"sources": list(sources), "locations": [location for location in locations if location]}
+    return {"sources": [name for name in sources if name not in leave_out], "locations": [location for location in locations if location]}
 
 
 def _engine(session: Session) -> Engine:

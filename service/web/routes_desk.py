@@ -66,14 +66,15 @@ def inbox(
         "status": status or None,
     }
     with ctx.session() as session:
+        removed = queries.removed_sources(session, ctx.config)
         rows = list(queries.inbox_rows(session, now=ctx.clock(), **filters, since=start, until=end,
-                                       limit=limit + 1, offset=offset))
+                                       limit=limit + 1, offset=offset, leave_out=removed))
     shown = {**{k: v for k, v in filters.items() if v is not None}, **shown_dates}
     return render(request, "inbox.html", {
         "rows": rows[:limit], "filters": shown, "errors": errors, "offset": offset, "limit": limit,
         **page_links("/inbox", shown, limit, offset, more=len(rows) > limit),
         "sources": [s.name for s in ctx.config.sources], "statuses": [s.value for s in queries.INBOX_STATUSES],
-        "page_sizes": PAGE_SIZES, "filtered": bool(shown),
+        "page_sizes": PAGE_SIZES, "filtered": bool(shown), "left_out": queries.left_out_note(removed),
     })
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
+from service.desk import queries
 from service.desk.users import Actor
 from service.errors import ReviewmonError
 from service.trends import periods, reports
@@ -44,13 +45,15 @@ def _report(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     ctx = get_ctx(request)
     period = _period(request)
     with ctx.session() as session:
-        report = reports.report(session, topics=ctx.config.topics.keywords, **period)
+        report = reports.report(session, topics=ctx.config.topics.keywords,
+                                leave_out=queries.removed_sources(session, ctx.config), **period)
     return period, report.to_dict()
 
 
 def _choices(request: Request) -> dict[str, list[str]]:
-    with get_ctx(request).session() as session:
-        return reports.filter_choices(session)
+    ctx = get_ctx(request)
+    with ctx.session() as session:
+        return reports.filter_choices(session, queries.removed_sources(session, ctx.config))
 
 
 @router.get("/trends")

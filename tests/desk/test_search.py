@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -72,8 +73,17 @@ def test_the_index_follows_new_edited_and_deleted_reviews(shop, fake_type) -> No
     assert found(shop, "cold") == {"new"}
 
 
+def test_words_many_reviews_hold_are_found_the_same_way(shop, monkeypatch) -> None:
+    """A common word is read newest first, row by row (on SQLite, once the index says it
+    is common): the same reviews, in any case, as the index would give."""
+    rare = {words: found(shop, words) for words in ("cold", "CAFÉ froid", "café", "100%", "parking awful", "or")}
+    monkeypatch.setattr(search, "COMMON_AT_LEAST", 1)
+    assert {words: found(shop, words) for words in rare} == rare
+
+
 def test_a_search_reads_the_index_not_every_review(shop) -> None:
-    query = search.matching(select(Review.id), "soup waiter", shop.engine.dialect.name)
+    with shop.session() as session:
+        query = search.matching(session, select(Review.id), "soup waiter")
     with shop.engine.connect() as connection:
         statement = str(query.compile(shop.engine, compile_kwargs={"literal_binds": True}))
         if shop.engine.dialect.name == "sqlite":
@@ -83,3 +93,34 @@ def test_a_search_reads_the_index_not_every_review(shop) -> None:
             connection.exec_driver_sql("SET enable_seqscan = off")
             plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}"))
             assert "ix_reviews_search_trgm" in plan, plan
+
+
+def test_purging_a_removed_source_deletes_it_whole_and_keeps_the_rest(make_context, fake_type) -> None:
+    """On SQLite and PostgreSQL alike (foreign keys hold): reviews, revisions, drafts, their
+    history, runs and trend rows go; the other source and its search index stay."""
+    from service.desk import purge
+    from service.errors import ReviewmonError
+    from service.trends import reports
+
+    FakeSource("old").page(review("x1", "Cold soup, rude staff.", 1), review("x2", "Dreadful wait.", 2))
+    FakeSource("new").page(review("n1", "Cold beer, warm welcome.", 5))
+    sources = [{"name": "old", "type": "fake", "script": "old"}, {"name": "new", "type": "fake", "script": "new"}]
+    ctx = make_context(sources)
+    asyncio.run(poll_module.poll(ctx))
+    FakeSource("old").page(review("x1", "Cold soup, rude staff, and no apology.", 1))  # a revision
+    asyncio.run(poll_module.poll(ctx))
+    ctx = make_context(sources[1:])
+    with ctx.session() as session:
+        with pytest.raises(ReviewmonError, match="still in the config"):
+            purge.what_purge_deletes(session, ctx.config, "new")
+        assert purge.what_purge_deletes(session, ctx.config, "old").drafts == 2
+    with ctx.session(write=True) as session:
+        done = purge.purge_source(session, ctx.config, "old")
+    assert (done.reviews, done.drafts, done.runs) == (2, 2, 2)
+    assert found(ctx, "cold") == {"n1"}
+    with ctx.session() as session:
+        assert queries.stored_source_names(session) == ["new"]
+        assert [d["review_id"] for d in queries.draft_rows(session)] == []
+        today = datetime.now(timezone.utc).date()
+        report = reports.report(session, start=today - timedelta(days=30), end=today)
+        assert [group.name for group in report.by_source] == ["new"]
