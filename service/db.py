@@ -124,3 +124,23 @@ def check_migrated(engine: Engine) -> None:
     if current != head:
         state = "has no reviewmon tables yet" if current is None else f"is at schema revision {current}, this version needs {head}"
         raise NotMigrated(f"the database {engine.url.render_as_string(hide_password=True)} {state}; run `reviewmon migrate`")
+
+
+def backup_sqlite(engine: Engine, path: str) -> None:
+    """A consistent copy of a SQLite database into the new file `path`, while others
+    read and write it (SQLite's online backup: it copies pages and starts again on the
+    ones a writer changed meanwhile). PostgreSQL has pg_dump for this."""
+    import sqlite3
+
+    if engine.dialect.name != "sqlite":
+        raise ValueError("backup_sqlite() backs up SQLite databases; use pg_dump for PostgreSQL")
+    raw = engine.raw_connection()
+    try:
+        target = sqlite3.connect(path)
+        try:
+            raw.driver_connection.backup(target)
+        finally:
+            target.close()
+    finally:
+        raw.close()
+
