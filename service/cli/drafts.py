@@ -189,13 +189,13 @@ def drafts_post(state: State, draft_ids: tuple[int, ...], dry_run: bool) -> None
     results = asyncio.run(posting.post(state.context(), list(draft_ids) or None, actor=state.actor, dry_run=dry_run))
     for result in results:
         line = f"draft {result.draft_id}: {result.outcome}: {output.visible(result.message)}"
-        click.echo(line, err=result.outcome in ("failed", "refused"))
+        click.echo(line, err=result.outcome in ("failed", "refused") or (result.outcome == "waiting" and bool(draft_ids)))
         if result.outcome in ("manual", "would post"):
             click.echo(f"  review: {output.visible(result.url) or '(no link)'}\n  ---\n{result.text}\n  ---")
     if not results:
         click.echo("no approved drafts to post")
-    if any(r.outcome in ("failed", "refused") for r in results):
-        sys.exit(1)
+    if any(r.outcome in ("failed", "refused") or (r.outcome == "waiting" and draft_ids) for r in results):
+        sys.exit(1)  # a draft named but still cooling off was not posted: say so in the exit code too
 
 
 @drafts.command("withdraw")

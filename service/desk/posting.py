@@ -170,4 +170,7 @@ def mark_posted(ctx: Context, draft_id: int, *, actor: Actor | str) -> None:
             raise NotFound(f"no draft with id {draft_id}")
         if draft.status != DraftStatus.approved:
             raise InvalidTransition(f"draft {draft_id} is {draft.status}; only an approved draft can be marked posted")
+        if draft.post_after is not None and draft.post_after > ctx.clock():
+            raise InvalidTransition(f"draft {draft_id} is in its cooling-off: it may go out from "
+                                    f"{draft.post_after:%Y-%m-%d %H:%M} UTC, not before")
     _record(ctx, draft_id, actor, "posted by hand", DraftStatus.posted, posted_at=ctx.clock(), posted_text=draft.text)

@@ -178,3 +178,24 @@ def test_an_angry_review_waits_out_the_cooling_off_time(make_context, fake_type)
     ctx.clock = lambda: real_now + timedelta(hours=1, seconds=1)
     [later] = post(ctx)
     assert later.outcome == "posted"
+
+
+def test_nothing_publishes_before_the_cooling_off_ends(make_context, fake_type, tmp_path) -> None:
+    """Neither `drafts post N` nor `drafts mark-posted N` (a reply posted by hand) goes
+    through before the cooling-off ends: a clear message and exit 1, the draft still approved."""
+    from tests.fakeconnector import FakeSource, review
+
+    FakeSource().page(review("r1", "Awful, cold and rude.", 1), cursor={"n": 1})
+    ctx = make_context([{"name": "fb", "type": "fakereply"}])  # default: 1 hour
+    asyncio.run(poll_module.poll(ctx))
+    with ctx.session() as session:
+        [row] = queries.draft_rows(session)
+    approvals.approve(ctx, row["id"], actor="owner")
+    config = tmp_path / "config.toml"
+    for command in (("drafts", "post", str(row["id"])), ("drafts", "mark-posted", str(row["id"]))):
+        refused = run_cli(config, *command)
+        assert refused.exit_code == 1, command
+        assert "cooling-off" in refused.output and "UTC" in refused.output
+    unnamed = run_cli(config, "drafts", "post")  # cron posting whatever is due: waiting is no failure
+    assert unnamed.exit_code == 0 and "cooling-off" in unnamed.output
+    assert draft(ctx, row["id"])["status"] == "approved" and fake_type.FakeReplyConnector.posted == []

@@ -407,6 +407,10 @@ def test_through_the_real_writers(make_context, tmp_path: Path) -> None:
         [source_id] = session.exec(select(Source.id)).all()
         poll_module._mark_removed(session, source_id, {"a", "b"}, INGESTED)
         [draft_id] = session.exec(select(Draft.id).join(Review).where(Review.external_id == "a")).all()
+        seen = session.exec(select(Review).where(Review.external_id == "a")).one()
+        seen.first_seen_at = at(3, 10)  # seen as it was written, so its cooling-off is over by 16:00
+        session.add(seen)
+        session.commit()
     approvals.approve(ctx, draft_id, actor="maria")
     ctx.clock = lambda: at(3, 16)  # posted six hours after it was written
     posting.mark_posted(ctx, draft_id, actor="maria")
