@@ -12,7 +12,8 @@ How it stays safe:
 - tables go in dependency order, in batches by primary key (keyset, not OFFSET, so a
   million rows cost a million, not half a billion);
 - the target's own triggers note every copied review for the trend tables; those notes
-  are replaced by the source's, so the trends are the source's exactly;
+  are replaced by the source's, so the trends are the source's exactly (a PostgreSQL
+  superuser's copy switches them off while it writes, which halves its time);
 - PostgreSQL sequences are moved past the copied ids, so the next review gets a new one;
 - every table is read back and compared with the source: its row count and a checksum
   of its values, as both databases return them.
@@ -60,6 +61,7 @@ def copy_database(source: Engine, target: Engine, progress: Progress | None = No
     _refuse_if_not_empty(target)
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name != TREND_NOTES]
     tables.append(SQLModel.metadata.tables[TREND_NOTES])
+    quiet = _can_silence_triggers(target)
     with _snapshot(source) as reading:
         totals = {t.name: reading.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in tables}
         copied = []
@@ -67,7 +69,7 @@ def copy_database(source: Engine, target: Engine, progress: Progress | None = No
             with target.begin() as writing:
                 if table.name == TREND_NOTES:
                     writing.execute(table.delete())
-            copied.append(_copy_table(reading, target, table, totals[table.name], progress))
+            copied.append(_copy_table(reading, target, table, totals[table.name], progress, quiet))
     _move_sequences(target, tables)
     for table, expected in zip(tables, copied):
         with target.connect() as checking:
@@ -111,11 +113,24 @@ class _snapshot:
         self._connection.close()
 
 
+def _can_silence_triggers(target: Engine) -> bool:
+    """Whether the target lets this copy switch its triggers off (PostgreSQL, as a
+    superuser): the trend notes they would write for every copied row are replaced by the
+    source's anyway, and writing them doubled the time of a copy. Elsewhere they run."""
+    if target.dialect.name != "postgresql":
+        return False
+    with target.connect() as connection:
+        return bool(connection.exec_driver_sql(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar())
+
+
 def _copy_table(reading: Connection, target: Engine, table: sa.Table, total: int,
-                progress: Progress | None) -> CopiedTable:
+                progress: Progress | None, quiet: bool = False) -> CopiedTable:
     digest, rows = hashlib.sha256(), 0
     for batch in _batches(reading, table):
         with target.begin() as writing:
+            if quiet:  # this transaction only: triggers and foreign-key checks off (the source's rows are whole)
+                writing.exec_driver_sql("SET LOCAL session_replication_role = replica")
             writing.execute(table.insert(), [dict(row._mapping) for row in batch])
         for row in batch:
             digest.update(_row_bytes(row))
