@@ -135,7 +135,9 @@ class GoogleServiceAccount(_BearerToken):
 class AppStoreConnectKey:
     """Signs its own short-lived tokens: nothing to exchange, 'refresh' makes a new one."""
 
-    LIFETIME = 20 * 60  # Apple accepts at most 20 minutes for most requests
+    # Apple refuses an exp more than 20 minutes past ITS clock: 19 leaves a minute for this
+    # machine's clock running fast (at exactly 20, any fast clock made every token fail).
+    LIFETIME = 19 * 60
 
     def __init__(self, *, key_id: str, issuer_id: str, private_key: str, env_name: str):
         self._key_id, self._issuer_id, self._private_key = key_id, issuer_id, private_key
