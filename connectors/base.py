@@ -89,7 +89,8 @@ class ReviewData:
     raw: Any = None
     excerpt: bool = False  # the platform gives only the start of the text
     language: str | None = None  # as the platform states it (ISO 639-1)
-    translation: str | None = None  # the platform's English translation, when it sent one
+    translation: str | None = None  # the platform's translation (English, or the language asked for), when it sent one;
+    # `text` is "" when the platform sent only its translation (Tripadvisor's machine-translated reviews)
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,7 @@ def _chunks(values: list[Any]) -> Any:
 
 
 def _marks_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return ("marks", row["text"], row["title"])
+    return ("marks", row["text"], row["title"], row["translation"])
 
 
 def _fingerprint(row: dict[str, Any]) -> str:
@@ -223,7 +223,8 @@ class PageIngester:
 
     def _text_marks(self, row: dict[str, Any], *, keep: bool = False) -> marks.TextMarks:
         """(text hash, escalation, triage unless it is a copy): the marks read from the text alone."""
-        return self._ready_or(_marks_key(row), lambda: marks.read(row["text"], row["title"], self.escalation_words), keep=keep)
+        return self._ready_or(_marks_key(row), lambda: marks.read(row["text"], row["title"], self.escalation_words,
+                                                                  row["translation"]), keep=keep)
 
     def _verdict(self, row: dict[str, Any], *, keep: bool = False) -> Any:
         return self._ready_or(_score_key(row),
@@ -234,7 +235,7 @@ class PageIngester:
         # drafts are cached by their inputs (service/replies/drafter.py)
         return self.drafter.draft(DraftRequest.for_review(
             source=source.name, external_id=row["external_id"], author=row["author"], rating=row["rating"],
-            title=row["title"], text=row["text"], escalation=row.get("escalation"),
+            title=row["title"], text=row["text"] or row["translation"], escalation=row.get("escalation"),
             detected_language=self._verdict(row).language, capabilities=source.capabilities))
 
     def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, Key]]:
