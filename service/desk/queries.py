@@ -170,6 +170,7 @@ def source_warnings(source: SourceConfig | None) -> list[str]:
     warnings = []
     if not source.enabled:
         warnings.append("disabled in the config")
+    warnings += getattr(source.options, "deprecations", ())  # options that still work but should go
     retention = connectors.capabilities_of(source.type).retention
     gap = source.schedule.longest_gap()
     if retention is not None and gap > retention:
