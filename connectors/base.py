@@ -86,6 +86,7 @@ class ReviewData:
     updated_at: datetime | None = None
     url: str | None = None
     owner_reply: str | None = None
+    owner_reply_state: str | None = None  # the platform's moderation state of that reply (Google: PENDING, REJECTED, ...)
     raw: Any = None
     excerpt: bool = False  # the platform gives only the start of the text
     language: str | None = None  # as the platform states it (ISO 639-1)

@@ -1,6 +1,6 @@
 """Replies through the real connectors, HTTP mocked at the transport from the shapes the
-platforms document, the database real: Trustpilot's client-credentials grant and its
-documented delete (issue 18)."""
+platforms document, the database real (issue 18): Trustpilot's client-credentials grant
+and its documented delete; Google's reply moderation state and review link."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import respx
 
 from service.desk import approvals, posting, queries
 from service.polling import poll as poll_module
+from tests import google_api as gbp
 from tests import trustpilot_api as tp
 from tests.conftest import run_cli
 
@@ -23,11 +24,17 @@ TRUSTPILOT = {"name": "tp", "type": "trustpilot", "business_unit_id": tp.BUSINES
               "base_url": tp.BASE, "api_secret_env": "TP_SECRET", "business_user_id": tp.BUSINESS_USER}
 
 
-def approved_draft(ctx) -> dict:
-    assert all(result.ok for result in asyncio.run(poll_module.poll(ctx)))
+def approved_drafts(ctx) -> list[dict]:
+    assert all(result.ok for result in asyncio.run(poll_module.poll(ctx, names=None, due_only=False)))
     with ctx.session() as session:
-        [draft] = queries.draft_rows(session)
-    approvals.approve(ctx, draft["id"], actor="owner")
+        drafts = list(queries.draft_rows(session))
+    for row in drafts:
+        approvals.approve(ctx, row["id"], actor="owner")
+    return drafts
+
+
+def approved_draft(ctx) -> dict:
+    [draft] = approved_drafts(ctx)
     return draft
 
 
@@ -79,3 +86,53 @@ def test_an_old_trustpilot_config_still_posts_and_the_source_says_what_to_remove
     [warning] = listed["warnings"]
     assert "refresh_token_env is no longer used" in warning and "remove it" in warning
     assert TP_KEY not in warning and TP_SECRET not in warning
+
+
+# --- Google Business Profile -----------------------------------------------------------
+
+GOOGLE = {"name": "gbp", "type": "google", "account_id": gbp.ACCOUNT, "location_ids": [gbp.LOCATION, gbp.OTHER_LOCATION],
+          "base_url": gbp.BASE, "token_url": gbp.TOKEN_URL, "client_id_env": "GBP_CLIENT_ID",
+          "client_secret_env": "GBP_CLIENT_SECRET", "refresh_token_env": "GBP_REFRESH_TOKEN"}
+
+
+@pytest.fixture
+def google(make_context, monkeypatch: pytest.MonkeyPatch, respx_mock: respx.MockRouter):
+    for name, value in gbp.ENV.items():
+        monkeypatch.setenv(name, value)
+    respx_mock.post(gbp.TOKEN_URL).mock(return_value=httpx.Response(200, json={"access_token": "ya29.a", "expires_in": 3599}))
+    return make_context, respx_mock
+
+
+def list_reviews(router: respx.MockRouter, by_location: dict[str, list[dict]]) -> None:
+    for location in (gbp.LOCATION, gbp.OTHER_LOCATION):
+        router.get(gbp.BASE + gbp.reviews_path(location)).mock(
+            return_value=httpx.Response(200, json=gbp.listing(by_location.get(location, []))))
+
+
+def test_googles_moderation_of_our_reply_and_the_reviews_link_are_kept(google) -> None:
+    make_context, router = google
+    list_reviews(router, {gbp.LOCATION: [gbp.review(1, stars=1, comment="Cold soup and a rude waiter.")]})
+    ctx = make_context([GOOGLE], extra=NO_COOLING_OFF)
+    draft_id = approved_draft(ctx)["id"]
+    text = draft(ctx, draft_id)["text"]
+    answer = gbp.review_reply(text)
+    answer["reviewReplyState"] = "PENDING"
+    router.put(gbp.BASE + gbp.reply_path(gbp.review(1))).mock(return_value=httpx.Response(200, json=answer))
+    [result] = asyncio.run(posting.post(ctx, [draft_id], actor="owner"))
+    assert (result.outcome, draft(ctx, draft_id)["platform_state"]) == ("posted", "PENDING")
+
+    link = "https://business.google.com/reviews/l/2233445566?review=AbFvOq5566r0001"
+    moderated = gbp.review(1, stars=1, comment="Cold soup and a rude waiter.", reply=text, reply_state="REJECTED",
+                           reply_url=link)
+    router.routes.clear()
+    router.post(gbp.TOKEN_URL).mock(return_value=httpx.Response(200, json={"access_token": "ya29.a", "expires_in": 3599}))
+    list_reviews(router, {gbp.LOCATION: [moderated]})
+    assert all(r.ok for r in asyncio.run(poll_module.poll(ctx, names=None, due_only=False)))
+
+    with ctx.session() as session:
+        [stored] = queries.review_rows(session)
+    assert (stored["owner_reply"], stored["owner_reply_state"], stored["url"]) == (text, "REJECTED", link)
+    row = draft(ctx, draft_id)
+    assert row["status"] == "posted" and row["confirmed_at"] is not None and row["platform_state"] == "REJECTED"
+    last = row["history"][-1]
+    assert last["action"] == "moderated" and "REJECTED" in last["detail"]
