@@ -67,6 +67,7 @@ class Capabilities:
     reply_limit: ReplyLimit | None = None
     reply_upsert: bool = True  # posting again replaces, so a retry after a crash is safe
     retention: timedelta | None = None  # the platform lists reviews only this long after a change
+    edits_per_minute: int | None = None  # replies posted or deleted per minute and profile (location) the platform allows
     history: str | None = None
     """How far back the platform lets a backfill reach, for `reviewmon backfill` to say; on
     a connector without backfill(), why there is none."""

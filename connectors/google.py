@@ -18,7 +18,9 @@ Replies: PUT /v4/{review name}/reply creates or replaces the owner reply (an ups
 retry after a crash is safe), at most 4096 UTF-8 bytes; DELETE removes it; 400/404/409 is
 ReplyRejected with Google's reason. Google moderates replies after they are taken: the
 reply's moderation state (ReviewReplyState: PENDING, REJECTED, APPROVED, 2026-04
-changelog) is read as `owner_reply_state` and as the posted reply's state.
+changelog) is read as `owner_reply_state` and as the posted reply's state. Google allows
+10 edits a minute per Business Profile (not raisable): `edits_per_minute` tells the
+poster to pace its batches per location.
 
 A Cloud project not approved for the Business Profile APIs has a quota of 0 and gets 429
 with `quota_limit_value: "0"`: the first request of a poll or reply allows 429 and turns
@@ -227,7 +229,7 @@ class _LocationRead:
 
 class GoogleBusinessConnector:
     Options = GoogleOptions
-    capabilities = Capabilities(platform="Google", can_reply=True, reply_limit=REPLY_LIMIT, reply_upsert=True,
+    capabilities = Capabilities(platform="Google", can_reply=True, reply_limit=REPLY_LIMIT, reply_upsert=True, edits_per_minute=10,
                                 history="every review of each location (Google lists them all)")
 
     def __init__(self, options: GoogleOptions, *, http: Http):

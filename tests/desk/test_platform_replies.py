@@ -1,6 +1,7 @@
 """Replies through the real connectors, HTTP mocked at the transport from the shapes the
 platforms document, the database real (issue 18): Trustpilot's client-credentials grant
-and its documented delete; Google's reply moderation state and review link."""
+and its documented delete; Google's reply moderation state, review link, and its edit
+quota of 10 a minute per Business Profile, kept by pacing a batch per profile."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 import respx
 
 from service.desk import approvals, posting, queries
+from service.desk.pacing import Pacer
 from service.polling import poll as poll_module
 from tests import google_api as gbp
 from tests import trustpilot_api as tp
@@ -136,3 +138,42 @@ def test_googles_moderation_of_our_reply_and_the_reviews_link_are_kept(google) -
     assert row["status"] == "posted" and row["confirmed_at"] is not None and row["platform_state"] == "REJECTED"
     last = row["history"][-1]
     assert last["action"] == "moderated" and "REJECTED" in last["detail"]
+
+
+class FakeTime:
+    """A clock that moves only when the pacer sleeps: the test never waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_a_batch_of_google_replies_keeps_to_ten_edits_a_minute_per_profile(google) -> None:
+    make_context, router = google
+    busy = [gbp.review(n, stars=1, location=gbp.LOCATION) for n in range(12)]
+    quiet = [gbp.review(n, stars=1, location=gbp.OTHER_LOCATION) for n in range(3)]
+    list_reviews(router, {gbp.LOCATION: busy, gbp.OTHER_LOCATION: quiet})
+    ctx = make_context([GOOGLE], extra=NO_COOLING_OFF)
+    assert len(approved_drafts(ctx)) == 15
+    time = FakeTime()
+    puts: dict[str, list[float]] = {gbp.LOCATION: [], gbp.OTHER_LOCATION: []}
+
+    def google_takes(request: httpx.Request) -> httpx.Response:
+        location = request.url.path.split("/locations/")[1].split("/")[0]
+        puts[location].append(time.now)
+        return httpx.Response(200, json=gbp.review_reply(json.loads(request.content)["comment"]))
+
+    router.put(url__regex=r"/reviews/[^/]+/reply$").mock(side_effect=google_takes)
+    results = asyncio.run(posting.post(ctx, actor="owner", pacer=Pacer(clock=time.clock, sleep=time.sleep)))
+    assert [r.outcome for r in results] == ["posted"] * 15
+    assert len(puts[gbp.LOCATION]) == 12 and len(puts[gbp.OTHER_LOCATION]) == 3
+    for times in puts.values():  # no minute of Google's clock sees more than 10 edits of one profile
+        assert all(sum(1 for t in times if start <= t < start + 60) <= 10 for start in times)
+    assert time.slept == [61.0]  # once, before the busy profile's 11th reply; the quiet one never waited
