@@ -5,7 +5,10 @@ No credentials. The feed lists the most recent reviews of one app in one storefr
 `{"label": ...}`; `entry` may be a list, a single object or missing; older feeds put an
 app-metadata entry (no `im:rating`) first. `updated` is the only timestamp; edits move
 it, so a poll can stop once a page reaches entries older than the newest one it stored
-last time. The feed sometimes answers with no entries at all, so an empty first page is
+last time. Real JSON feeds have omitted `updated` (public client code and fixtures show
+entries without it): such an entry is read with no time of its own (the service then
+knows it by when it first saw it) and plays no part in the stop or the saved mark; a
+feed with no dates at all is read to max_pages every poll. The feed sometimes answers with no entries at all, so an empty first page is
 asked for once more before it is believed. A storefront without the app answers 404:
 that is an empty source, not a failure. See shared/platform-apis.md section 2a.
 
@@ -60,9 +63,7 @@ def _content(entry: Mapping[str, Any]) -> Any:
 
 def entry_to_review(entry: Mapping[str, Any], *, app_id: str, country: str) -> ReviewData:
     """Normalise one feed entry; raises InvalidRecord."""
-    updated = base.timestamp(_label(entry, "updated"), "updated")
-    if updated is None:
-        raise InvalidRecord("updated is missing")
+    updated = base.timestamp(_label(entry, "updated"), "updated")  # None: absent (the service uses first seen)
     author = entry.get("author")
     link = entry.get("link")
     href = _attribute(link, "href")
@@ -121,7 +122,7 @@ class AppStoreFeedConnector:
                 break
             page, oldest = self._page(number, entries)
             for review in page.reviews:
-                if newest is None or review.updated_at > newest:
+                if review.updated_at is not None and (newest is None or review.updated_at > newest):
                     newest = review.updated_at
             reached_known = since is not None and oldest is not None and oldest < since
             last = reached_known or number == self.options.max_pages
@@ -162,6 +163,6 @@ class AppStoreFeedConnector:
                 page.errors.append(RowError(f"page {number}, entry {index}", str(exc), raw=base.sanitize(entry)))
                 continue
             page.reviews.append(review)
-            if oldest is None or review.updated_at < oldest:
+            if review.updated_at is not None and (oldest is None or review.updated_at < oldest):
                 oldest = review.updated_at
         return page, oldest

@@ -5,7 +5,8 @@ get a fresh one when the platform answers 401, and which variable or file to fix
 when even a fresh one is refused.
 
 - ApiKey: a fixed header (Yelp's bearer key, Trustpilot's apikey)
-- OAuthRefreshToken: the OAuth2 refresh-token grant (Google Business Profile, Trustpilot business users)
+- OAuthRefreshToken: the OAuth2 refresh-token grant (Google Business Profile)
+- OAuthClientCredentials: the OAuth2 client-credentials grant (Trustpilot business users)
 - GoogleServiceAccount: the JWT-bearer grant from a service-account key file (Google Play)
 - AppStoreConnectKey: an ES256 JWT made locally from a .p8 key (App Store Connect)
 """
@@ -105,6 +106,24 @@ class OAuthRefreshToken(_BearerToken):
         return [*super().secrets(), self._client[1], self._refresh_token]
 
 
+class OAuthClientCredentials(_BearerToken):
+    """The client's own id and secret buy a token (HTTP Basic): there is no refresh token to
+    renew by hand, a new token is simply asked for when the last one expires or is refused."""
+
+    def __init__(self, *, token_url: str, client_id: str, client_secret: str, env_names: Iterable[str]):
+        super().__init__()
+        self.token_url = token_url
+        self._client = (client_id, client_secret)
+        self.hint = "check " + ", ".join(env_names)
+
+    async def refresh(self, http: Http) -> None:
+        pair = base64.b64encode(f"{self._client[0]}:{self._client[1]}".encode()).decode()
+        await self._exchange(http, self.token_url, {"grant_type": "client_credentials"}, {"Authorization": f"Basic {pair}"})
+
+    def secrets(self) -> Iterable[str]:
+        return [*super().secrets(), self._client[1]]
+
+
 class GoogleServiceAccount(_BearerToken):
     DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
 
@@ -135,7 +154,9 @@ class GoogleServiceAccount(_BearerToken):
 class AppStoreConnectKey:
     """Signs its own short-lived tokens: nothing to exchange, 'refresh' makes a new one."""
 
-    LIFETIME = 20 * 60  # Apple accepts at most 20 minutes for most requests
+    # Apple refuses an exp more than 20 minutes past ITS clock: 19 leaves a minute for this
+    # machine's clock running fast (at exactly 20, any fast clock made every token fail).
+    LIFETIME = 19 * 60
 
     def __init__(self, *, key_id: str, issuer_id: str, private_key: str, env_name: str):
         self._key_id, self._issuer_id, self._private_key = key_id, issuer_id, private_key

@@ -67,6 +67,7 @@ class Capabilities:
     reply_limit: ReplyLimit | None = None
     reply_upsert: bool = True  # posting again replaces, so a retry after a crash is safe
     retention: timedelta | None = None  # the platform lists reviews only this long after a change
+    edits_per_minute: int | None = None  # replies posted or deleted per minute and profile (location) the platform allows
     history: str | None = None
     """How far back the platform lets a backfill reach, for `reviewmon backfill` to say; on
     a connector without backfill(), why there is none."""
@@ -86,10 +87,12 @@ class ReviewData:
     updated_at: datetime | None = None
     url: str | None = None
     owner_reply: str | None = None
+    owner_reply_state: str | None = None  # the platform's moderation state of that reply (Google: PENDING, REJECTED, ...)
     raw: Any = None
     excerpt: bool = False  # the platform gives only the start of the text
     language: str | None = None  # as the platform states it (ISO 639-1)
-    translation: str | None = None  # the platform's English translation, when it sent one
+    translation: str | None = None  # the platform's translation (English, or the language asked for), when it sent one;
+    # `text` is "" when the platform sent only its translation (Tripadvisor's machine-translated reviews)
 
 
 @dataclass(frozen=True, slots=True)

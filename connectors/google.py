@@ -16,19 +16,24 @@ undocumented): a resumed backfill then reads that location again from its first 
 
 Replies: PUT /v4/{review name}/reply creates or replaces the owner reply (an upsert, so a
 retry after a crash is safe), at most 4096 UTF-8 bytes; DELETE removes it; 400/404/409 is
-ReplyRejected with Google's reason. Google moderates replies after they are taken.
+ReplyRejected with Google's reason. Google moderates replies after they are taken: the
+reply's moderation state (ReviewReplyState: PENDING, REJECTED, APPROVED, 2026-04
+changelog) is read as `owner_reply_state` and as the posted reply's state. Google allows
+10 edits a minute per Business Profile (not raisable): `edits_per_minute` tells the
+poster to pace its batches per location.
 
 A Cloud project not approved for the Business Profile APIs has a quota of 0 and gets 429
 with `quota_limit_value: "0"`: the first request of a poll or reply allows 429 and turns
 that answer into NotAuthorised; any other 429 goes on to Http's backoff (a Retry-After on
 that very first 429 is not honoured; Google rarely sends one).
 
-Cannot see: unverified locations, reviewer ids, a review URL or language (the service
-detects it). Google's translation arrives inside `comment` as "(Translated by Google) <en>
+A review's `reviewReplyUrl` (2026-07 changelog) is its link where present.
+Cannot see: unverified locations, reviewer ids, a language (the service detects it). Google's translation arrives inside `comment` as "(Translated by Google) <en>
 \n\n(Original)\n<original>" and is split into text (original) and translation.
 Unverified, coded defensively: the reverse "(Original) ... (Translated by Google) ..."
-order, the reply `state` field, a `url` field, this API's quota-0 detail shape, and that
-anonymous reviewers lack displayName. A review without `name` gets one built in `raw`.
+order, the JSON name of the reply's state (`reviewReplyState`, else `state`, on the
+reply; any value is kept as sent), a `url` field, this API's quota-0 detail shape, and
+that anonymous reviewers lack displayName. A review without `name` gets one built in `raw`.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ from connectors.secrets import env_secret
 
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 REPLY_LIMIT = ReplyLimit(4096, "bytes")
+REPLY_STATE_FIELDS = ("reviewReplyState", "state")  # the first the reply has wins
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _REVIEW_NAME = re.compile(r"^accounts/([^/]+)/locations/([^/]+)/reviews/([^/]+)$")
@@ -175,10 +181,19 @@ def review_to_data(record: Mapping[str, Any], *, account_id: str, location_id: s
         location=location_id,
         created_at=created or updated,
         updated_at=updated or created,
-        url=base.optional_text(record.get("url"), "url"),
+        url=base.optional_text(record.get("reviewReplyUrl"), "reviewReplyUrl") or base.optional_text(record.get("url"), "url"),
         owner_reply=base.optional_text(reply.get("comment"), "reviewReply.comment", limit=base.MAX_TEXT_CHARS),
+        owner_reply_state=reply_state(reply),
         raw=raw,
     )
+
+
+def reply_state(reply: Mapping[str, Any]) -> str | None:
+    """The reply's moderation state as Google sends it; None when absent or not text."""
+    for field in REPLY_STATE_FIELDS:
+        if isinstance(reply.get(field), str) and reply[field].strip():
+            return base.clean_text(reply[field].strip())[:50]
+    return None
 
 
 def quota_is_zero(response: httpx.Response) -> bool:
@@ -214,7 +229,7 @@ class _LocationRead:
 
 class GoogleBusinessConnector:
     Options = GoogleOptions
-    capabilities = Capabilities(platform="Google", can_reply=True, reply_limit=REPLY_LIMIT, reply_upsert=True,
+    capabilities = Capabilities(platform="Google", can_reply=True, reply_limit=REPLY_LIMIT, reply_upsert=True, edits_per_minute=10,
                                 history="every review of each location (Google lists them all)")
 
     def __init__(self, options: GoogleOptions, *, http: Http):
@@ -394,9 +409,8 @@ class GoogleBusinessConnector:
             posted_at = _time(body.get("updateTime"), "updateTime")
         except InvalidRecord:
             posted_at = None
-        state, shown = body.get("state"), body.get("comment")
-        return PostedReply(reply_id=url.removeprefix(f"{self._base}/v4/"), posted_at=posted_at,
-                           state=state if isinstance(state, str) else None,
+        shown = body.get("comment")
+        return PostedReply(reply_id=url.removeprefix(f"{self._base}/v4/"), posted_at=posted_at, state=reply_state(body),
                            text=shown if isinstance(shown, str) else text)
 
     async def delete_reply(self, target: ReplyTarget) -> None:

@@ -2,13 +2,16 @@
 
 Reads every `<script type="application/ld+json">` block of the page at `url` (and of each
 of `pages`). A block may be an object, a list or hold an `@graph`; reviews are objects
-typed Review (or UserReview/CriticReview, or a list of types with one of them) anywhere
-in it, e.g. under a LocalBusiness's or Product's `review`. AggregateRating is a summary:
+typed Review or any schema.org subtype of it (UserReview, CriticReview, EmployerReview,
+ClaimReview, MediaReview, Recommendation, ReviewNewsArticle), bare, prefixed ("schema:")
+or as a URL, alone or in a list of types, anywhere in it, e.g. under a LocalBusiness's
+or Product's `review`. AggregateRating is a summary:
 no row. The walk is bounded: a block nested deeper than MAX_DEPTH levels is a row error.
 
 Mapping: `author` (text, or an object's `name`; of a list, the first) -> author;
 `reviewBody` (else `description`, missing -> "") -> text, kept exactly, HTML included
-(the web app escapes it); `name` -> title; `datePublished` (a bare date is midnight UTC)
+(the web app escapes it); `headline` (else `name`, which some sites fill with the thing
+reviewed) -> title; `datePublished` (a bare date is midnight UTC)
 -> created_at; `dateModified` -> updated_at; `inLanguage` -> language. `reviewRating`'s
 `ratingValue` (number or text, "4,5" too) is scaled from worstRating..bestRating
 (default 1..5) to 1..5 and rounded to the nearest whole star, halves up (4.5 of 5 -> 5,
@@ -61,9 +64,11 @@ from connectors.http import Http
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_EXTRA_PAGES = 50
-REVIEW_TYPES = {"Review", "UserReview", "CriticReview"}
+# Review and its subtypes in schema.org (ReviewNewsArticle under CriticReview)
+REVIEW_TYPES = {"Review", "UserReview", "CriticReview", "EmployerReview", "ClaimReview", "MediaReview", "Recommendation",
+                "ReviewNewsArticle"}
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
-HASH_VERSION = "jsonld-1"  # part of the cursor hash: a new mapping re-reads once
+HASH_VERSION = "jsonld-2"  # part of the cursor hash: a new mapping re-reads once
 HISTORY = ("a page shows only the reviews on it now, and every poll already reads all of them; "
            "earlier reviews are not published in it")
 HttpUrl = Annotated[str, Field(pattern=r"^https?://\S+$")]
@@ -172,7 +177,7 @@ def node_to_review(node: Mapping[str, Any], page_url: str) -> ReviewData:
         external_id=base.external_id(review_id(node, page_url, author, created, text)),
         text=text,
         rating=stars(node.get("reviewRating")),
-        title=base.optional_text(_value(node.get("name")), "name"),
+        title=base.optional_text(_value(node.get("headline")), "headline") or base.optional_text(_value(node.get("name")), "name"),
         author=author,
         created_at=created,
         updated_at=base.timestamp(_value(node.get("dateModified")), "dateModified"),

@@ -18,11 +18,17 @@ Owner responses are read when present (documented as null or an object with `tex
 a plain string is accepted too). There is no reply API outside the Management Center
 and enterprise partners, so this connector does not reply.
 
+A review with `is_machine_translated: true` carries Tripadvisor's translation into
+`language`, not the reviewer's words, which the API does not send: it is stored as a
+translation (`translation`, which the sentiment pass and the escalation marks read when
+there is no original) with an empty `text`, so nobody quotes machine output as what the
+reviewer wrote. `title` is kept as sent; `lang` is stored as the review's language.
+
 Not verified: the status and body of the IP refusal and of an unknown location id
 (400 and 404 are both taken as "the platform refused this location"); the shape of
-`owner_response`; whether `text` is a machine translation when the review was written
-in another language than `language` (the review's `lang` is stored either way); the
-quota (~5,000 free calls a month). See shared/platform-apis.md section 6.
+`owner_response`; whether `lang` of a machine-translated review names the original's
+language or the translation's; whether its title is translated too; the quota (~5,000
+free calls a month). See shared/platform-apis.md section 6.
 """
 
 from __future__ import annotations
@@ -86,9 +92,12 @@ def review_from_tripadvisor(record: Mapping[str, Any], *, language: str) -> Revi
     """Normalise one entry of `data`; raises InvalidRecord."""
     user = record.get("user")
     user = user if isinstance(user, Mapping) else {}
+    text = base.review_text(record.get("text"))
+    machine = record.get("is_machine_translated") is True  # the text is Tripadvisor's translation, not the original
     return ReviewData(
         external_id=base.external_id(record.get("id")),
-        text=base.review_text(record.get("text")),
+        text="" if machine else text,
+        translation=(text or None) if machine else None,
         rating=base.star_rating(record.get("rating")),
         title=base.optional_text(record.get("title"), "title"),
         author=base.optional_text(user.get("username"), "user.username"),

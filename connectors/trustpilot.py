@@ -23,10 +23,17 @@ empty or without a next-page link. Page numbers do not expire; a review added wh
 backfill runs shifts the later ones a place down, so one may be read twice (stored once).
 
 Replies: `POST /v1/private/reviews/{id}/reply` with `{"authorBusinessUserId", "message"}`
-and a business-user bearer token from the refresh-token grant (HTTP Basic with the API
-key and secret). Whether a second reply replaces or duplicates the first is not
-documented, so replies are not treated as upserts: after an interrupted post the
-service reads the review back (`current_reply`) before posting again.
+and a business-user bearer token from the documented client-credentials grant
+(`POST /v1/oauth/oauth-business-users-for-applications/accesstoken`, HTTP Basic with the
+API key and secret, `grant_type=client_credentials`): nothing to renew by hand, a new
+token is asked for when the last expires (`expires_in`, a string, about 100 hours) or is
+refused. `DELETE` on the same path withdraws a reply. Whether a second reply replaces or
+duplicates the first is not documented, so replies are not treated as upserts: after an
+interrupted post the service reads the review back (`current_reply`) before posting again.
+
+The refresh-token grant used before needed a refresh token renewed by hand every 30
+days; a config that still names `refresh_token_env` keeps working (the variable is no
+longer read) and the source carries a deprecation warning saying to remove it.
 
 Not verified (see shared/platform-apis.md section 5), so coded defensively:
 - the reply length limit: none is documented; 2,000 characters is our assumption;
@@ -40,6 +47,7 @@ Not verified (see shared/platform-apis.md section 5), so coded defensively:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,7 +57,7 @@ import httpx
 from pydantic import Field
 
 from connectors import base
-from connectors.auth import ApiKey, OAuthRefreshToken
+from connectors.auth import ApiKey, OAuthClientCredentials
 from connectors.base import (
     Capabilities,
     Duration,
@@ -69,14 +77,20 @@ from connectors.secrets import env_secret
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PLATFORM_ID = r"^[A-Za-z0-9_-]{1,64}$"
 REVIEW_PAGE = "https://www.trustpilot.com/reviews/{id}"
-REPLY_OPTIONS = ("api_secret_env", "refresh_token_env", "business_user_id")
+REPLY_OPTIONS = ("api_secret_env", "business_user_id")
+TOKEN_PATH = "/v1/oauth/oauth-business-users-for-applications/accesstoken"
+REFRESH_TOKEN_DEPRECATED = (
+    "refresh_token_env is no longer used: Trustpilot replies now get their token from the API key and secret "
+    "(the client-credentials grant, renewed by itself when it expires), so no refresh token needs renewing by hand; "
+    "remove it from this source's config, and the refresh token from the environment")
+log = logging.getLogger("reviewmon.connectors.trustpilot")
 
 
 class TrustpilotOptions(base.Options):
     business_unit_id: str = Field(pattern=PLATFORM_ID, description="the business unit's id (not its domain)")
     api_key_env: str = Field(pattern=ENV_NAME, description="environment variable holding the API key")
     api_secret_env: str | None = Field(default=None, pattern=ENV_NAME, description="for replies: the API secret")
-    refresh_token_env: str | None = Field(default=None, pattern=ENV_NAME, description="for replies: a business-user refresh token")
+    refresh_token_env: str | None = Field(default=None, pattern=ENV_NAME, description="deprecated and not read (replies use the client-credentials grant)")
     business_user_id: str | None = Field(default=None, pattern=PLATFORM_ID, description="for replies: who the replies are posted as")
     base_url: str = Field(default="https://api.trustpilot.com", pattern=r"^https?://", description="a proxy or test server may stand in")
     per_page: int = Field(default=100, ge=1, le=100)
@@ -84,8 +98,13 @@ class TrustpilotOptions(base.Options):
     full_sync_every: Duration = timedelta(days=1)
     margin: Duration = timedelta(hours=1)
 
+    @property
+    def deprecations(self) -> tuple[str, ...]:
+        """What in this source's config still works but should go (shown with the source)."""
+        return (REFRESH_TOKEN_DEPRECATED,) if self.refresh_token_env is not None else ()
 
-class _BusinessUserToken(OAuthRefreshToken):
+
+class _BusinessUserToken(OAuthClientCredentials):
     """Http redacts only its own `auth`'s secrets (the API key); every token this one
     obtains is handed to it as well, so a reply error never shows the bearer token."""
 
@@ -140,6 +159,8 @@ class TrustpilotConnector:
         self._api_key = env_secret(options.api_key_env, key="sources.api_key_env")
         http.auth = ApiKey("apikey", self._api_key, env_name=options.api_key_env)
         self._reply_auth = self._business_user_token()
+        for message in options.deprecations:
+            log.warning("Trustpilot business unit %s: %s", options.business_unit_id, message)
 
     @property
     def replies_configured(self) -> bool:
@@ -148,16 +169,12 @@ class TrustpilotConnector:
     def _business_user_token(self) -> _BusinessUserToken | None:
         """The reply credentials, read now so a variable named but not set fails the source."""
         o = self.options
-        if o.api_secret_env is None or o.refresh_token_env is None or o.business_user_id is None:
+        if o.api_secret_env is None or o.business_user_id is None:
             return None
         secret = env_secret(o.api_secret_env, key="sources.api_secret_env")
-        refresh_token = env_secret(o.refresh_token_env, key="sources.refresh_token_env")
-        self.http.add_secrets(secret, refresh_token)
-        return _BusinessUserToken(
-            token_url=f"{self._base}/v1/oauth/oauth-business-users-for-applications/refresh",
-            client_id=self._api_key, client_secret=secret, refresh_token=refresh_token,
-            env_names=[o.api_key_env, o.api_secret_env, o.refresh_token_env], client_auth="basic",
-        )
+        self.http.add_secrets(secret)
+        return _BusinessUserToken(token_url=f"{self._base}{TOKEN_PATH}", client_id=self._api_key, client_secret=secret,
+                                  env_names=[o.api_key_env, o.api_secret_env])
 
     @property
     def _base(self) -> str:
@@ -228,17 +245,28 @@ class TrustpilotConnector:
     def _review_path(self, target: ReplyTarget) -> str:
         return quote(target.external_id, safe="")
 
-    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
-        """Post the company reply; Trustpilot's refusal becomes ReplyRejected."""
+    def _reply_url(self, target: ReplyTarget) -> str:
         if self._reply_auth is None:
             missing = [name for name in REPLY_OPTIONS if getattr(self.options, name) is None]
             raise AuthError(f"replying to Trustpilot needs the source options {', '.join(REPLY_OPTIONS)}; not set: {', '.join(missing)}")
-        url = f"{self._base}/v1/private/reviews/{self._review_path(target)}/reply"
+        return f"{self._base}/v1/private/reviews/{self._review_path(target)}/reply"
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        """Post the company reply; Trustpilot's refusal becomes ReplyRejected."""
+        url = self._reply_url(target)
         body = {"authorBusinessUserId": self.options.business_user_id, "message": text}
         response = await self.http.request("POST", url, auth=self._reply_auth, json=body, allow=(400, 404, 409, 422))
         if response.status_code >= 400:
             raise ReplyRejected(self.http.redact(f"Trustpilot refused the reply ({response.status_code}): {self.http.reason(response)}"))
         return _posted_from(response, text)
+
+    async def delete_reply(self, target: ReplyTarget) -> None:
+        """Withdraw the company reply; a review or reply that is already gone (404) is fine."""
+        url = self._reply_url(target)
+        response = await self.http.request("DELETE", url, auth=self._reply_auth, allow=(400, 404, 409, 422))
+        if response.status_code >= 400 and response.status_code != 404:
+            raise ReplyRejected(self.http.redact(
+                f"Trustpilot refused to delete the reply ({response.status_code}): {self.http.reason(response)}"))
 
     async def current_reply(self, target: ReplyTarget) -> PostedReply | None:
         """The company reply the review shows now, if any (read back after a crash)."""

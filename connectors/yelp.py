@@ -11,11 +11,19 @@ time, no owner reply and no per-review language.
 `time_created` is "YYYY-MM-DD HH:MM:SS" without a zone; Yelp means Pacific time, so it
 is read in America/Los_Angeles and stored as UTC.
 
-Rate limits are Http's business: 429 TOO_MANY_REQUESTS_PER_SECOND is retried; 429
-ACCESS_LIMIT_REACHED (the daily allowance) carries RateLimit-ResetTime, and when that
-is beyond the source's time budget the poll fails at once with a message saying the
-daily limit is used up. 400 BUSINESS_NOT_FOUND (a wrong id or alias) fails the source
-with Yelp's description.
+Rate limits: Yelp sends RateLimit-ResetTime (the daily reset) on every answer, the
+per-second 429 included, so this connector reads the 429 itself rather than let Http
+wait for that header. 429 TOO_MANY_REQUESTS_PER_SECOND is retried after a short wait
+(Retry-After if sent, else backoff from a second); only 429 ACCESS_LIMIT_REACHED (the
+daily allowance) waits for RateLimit-ResetTime, and when that is beyond the source's
+time budget the poll fails at once saying the daily limit is used up.
+
+Refusals, by Yelp's error code: 400 BUSINESS_NOT_FOUND (a wrong id or alias) fails the
+source with Yelp's description. 404 NOT_FOUND from the reviews endpoint means the key's
+plan has no access to reviews (new and trial keys; a maintainer's answer in Yelp's issue
+tracker): NotAuthorised, saying so. 403 BUSINESS_UNAVAILABLE is Yelp withholding that
+business, not a refusal of the key: the source fails (not "not authorised"), saying so;
+any other 403 is NotAuthorised with Yelp's reason.
 
 Replying needs Yelp's Respond-to-Reviews partner API (partner approval plus the owner's
 OAuth grant), which ordinary accounts cannot get: this connector does not reply; an
@@ -28,6 +36,7 @@ put when a reviewer edits a review. See shared/platform-apis.md section 4.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timezone
 from functools import cache
@@ -35,13 +44,15 @@ from typing import Any
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
+import stamina
 from pydantic import Field
 
 from connectors import base
 from connectors.auth import ApiKey
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
-from connectors.errors import ConnectorError, RateLimited
-from connectors.http import Http, json_body, require
+from connectors.errors import ConnectorError, NotAuthorised, RateLimited
+from connectors.http import ATTEMPTS, Http, json_body, require, retry_after
 from connectors.paging import latest_seen
 from connectors.secrets import env_secret
 
@@ -82,6 +93,16 @@ def pacific_time(value: Any, name: str) -> datetime | None:
         raise InvalidRecord(f"{name} {value[:60]!r} is outside the years 1 to 9999 in UTC") from None
 
 
+def error_code(response: httpx.Response) -> str | None:
+    """Yelp's error code: {"error": {"code": "...", "description": "..."}}."""
+    try:
+        error = json.loads(response.content).get("error")
+    except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
+        return None
+    code = error.get("code") if isinstance(error, Mapping) else None
+    return code if isinstance(code, str) else None
+
+
 def review_from_yelp(record: Mapping[str, Any]) -> ReviewData:
     """Normalise one entry of `reviews`; raises InvalidRecord."""
     user = record.get("user")
@@ -119,20 +140,56 @@ class YelpConnector:
         params: dict[str, Any] = {"limit": self.options.limit}
         if self.options.locale:
             params["locale"] = self.options.locale
-        try:
-            response = await self.http.request("GET", self.reviews_url(), params=params, allow=(400,))
-        except RateLimited as exc:
-            if "ACCESS_LIMIT_REACHED" not in str(exc):
-                raise
-            raise RateLimited(f"Yelp's daily API limit for this key is used up; polls work again once it resets ({exc})", exc.retry_after) from exc
-        if response.status_code == 400:
-            raise ConnectorError(self.http.redact(
-                f"Yelp refused the request for business {self.options.business_id!r}: {self.http.reason(response)}"))
+        response: httpx.Response | None = None
+        async for attempt in stamina.retry_context(on=self._retry_wait, attempts=ATTEMPTS, timeout=max(self.http.remaining(), 0.0),
+                                                   wait_initial=1.0, wait_max=30.0, wait_jitter=1.0):
+            with attempt:
+                response = await self.http.request("GET", self.reviews_url(), params=params, allow=(400, 403, 404, 429))
+                if response.status_code == 429:
+                    raise self._rate_limited(response)
+        assert response is not None
+        self._refused(response)
         body = json_body(response)
         require(isinstance(body, Mapping) and "reviews" in body, "Yelp's answer has no 'reviews' list")
         entries = body["reviews"] or []
         require(isinstance(entries, list), "Yelp's 'reviews' is not a list")
         return entries
+
+    def _rate_limited(self, response: httpx.Response) -> RateLimited:
+        reason = self.http.reason(response)
+        if error_code(response) == "ACCESS_LIMIT_REACHED":
+            return RateLimited(f"Yelp's daily API limit for this key is used up; polls work again once it resets ({reason})",
+                               retry_after(response))
+        header = response.headers.get("Retry-After", "").strip()  # never RateLimit-ResetTime: that is the daily reset
+        return RateLimited(f"Yelp asks to slow down (429: {reason})", float(header) if header.isdigit() else None)
+
+    def _retry_wait(self, exc: Exception) -> bool | float:
+        """stamina's hook: a per-second 429 is retried soon; the daily one waits for its
+        reset only when the source's time budget reaches that far."""
+        if not isinstance(exc, RateLimited):
+            return False
+        if exc.retry_after is not None and exc.retry_after > self.http.remaining():
+            exc.args = (f"{exc.args[0]}; Yelp asks to wait {exc.retry_after:.0f}s, more than this source's time budget left",)
+            return False
+        return exc.retry_after if exc.retry_after is not None else True
+
+    def _refused(self, response: httpx.Response) -> None:
+        """Yelp's refusals, told apart by its error code."""
+        status, code, reason = response.status_code, error_code(response), self.http.reason(response)
+        business = self.options.business_id
+        if status == 400:
+            raise ConnectorError(self.http.redact(f"Yelp refused the request for business {business!r}: {reason}"))
+        if status == 404:
+            raise NotAuthorised(self.http.redact(
+                f"Yelp answered 404 for the reviews of business {business!r} ({reason}): this API key's plan has no access "
+                "to reviews (new and trial keys often lack it; a business that does not exist is answered "
+                "BUSINESS_NOT_FOUND instead); check the plan of the key in Yelp's developer portal"))
+        if status == 403 and code == "BUSINESS_UNAVAILABLE":
+            raise ConnectorError(self.http.redact(
+                f"Yelp does not make business {business!r} available through its API ({reason}): this is a property of "
+                "the business on Yelp, not of your API key; nothing in the credentials needs fixing"))
+        if status == 403:
+            raise NotAuthorised(self.http.redact(f"Yelp refused this API key for business {business!r} (403: {reason})"))
 
     async def fetch(self, cursor: Mapping[str, Any] | None) -> AsyncIterator[Page]:
         page = Page()

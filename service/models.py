@@ -115,6 +115,7 @@ class Review(SQLModel, table=True):
     updated_at: datetime | None = _time()
     url: str | None = Field(default=None, sa_type=sa.Text)
     owner_reply: str | None = Field(default=None, sa_type=sa.Text)
+    owner_reply_state: str | None = Field(default=None, max_length=50)  # the platform's moderation of it (Google: PENDING, ...)
     raw: Any = Field(default=None, sa_type=JSONType, nullable=True)
     fingerprint: str = Field(max_length=64, description="hash of the normalised fields: unchanged means skip")
     first_seen_at: datetime = _time(nullable=False)

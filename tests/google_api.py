@@ -26,8 +26,12 @@ def rfc3339(when: datetime) -> str:
 def review(
     n: int, *, location: str = LOCATION, stars: int | str = 4, comment: str | None = "", hours_ago: float | None = None,
     reply: str | None = None, anonymous: bool = False, created_hours_ago: float | None = None,
+    reply_state: str | None = None, state_field: str = "reviewReplyState", reply_url: str | None = None,
 ) -> dict[str, Any]:
-    """Review number n, changed n hours before T0 unless told; comment "" means a default text."""
+    """Review number n, changed n hours before T0 unless told; comment "" means a default text.
+    `reply_state` is the reply's moderation state (PENDING, REJECTED, APPROVED: the
+    ReviewReplyState of Google's 2026-04 changelog), under `state_field` of the reply;
+    `reply_url` is the review's `reviewReplyUrl` (2026-07 changelog)."""
     updated = T0 - timedelta(hours=n if hours_ago is None else hours_ago)
     created = T0 - timedelta(hours=created_hours_ago) if created_hours_ago is not None else updated
     review_id = f"AbFvOq{location[-4:]}r{n:04d}"
@@ -44,6 +48,10 @@ def review(
         record["comment"] = comment or f"Review number {n}."
     if reply is not None:
         record["reviewReply"] = {"comment": reply, "updateTime": rfc3339(updated + timedelta(minutes=5))}
+        if reply_state is not None:
+            record["reviewReply"][state_field] = reply_state
+    if reply_url is not None:
+        record["reviewReplyUrl"] = reply_url
     return record
 
 

@@ -110,3 +110,35 @@ def test_upgrading_tells_the_backfills_on_record_from_the_polls(engine) -> None:
     with engine.connect() as c:
         kinds = c.exec_driver_sql("SELECT id, kind FROM poll_runs ORDER BY id").all()
     assert [tuple(row) for row in kinds] == [(1, "poll"), (2, "backfill"), (3, "poll")]
+
+
+def _trend_triggers(connection) -> set[str]:
+    if connection.dialect.name == "sqlite":
+        return set(connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'reviews'").scalars())
+    return set(connection.exec_driver_sql(
+        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text = 'reviews'").scalars())
+
+
+def test_the_reply_state_column_comes_and_goes_keeping_the_reviews_and_their_triggers(engine) -> None:
+    """0008 adds reviews.owner_reply_state in place: the stored reviews keep their data, and
+    the trends triggers on reviews (which a SQLite table copy would drop) stay, both ways."""
+    config = db.alembic_config(engine)
+    command.upgrade(config, "0007")
+    with engine.begin() as c:
+        triggers = _trend_triggers(c)
+        c.exec_driver_sql("INSERT INTO sources (id, name, type, created_at, failure_count, status)"
+                          " VALUES (1, 's', 'google', '2026-01-01 00:00:00', 0, 'ok')")
+        c.exec_driver_sql(
+            "INSERT INTO reviews (id, source_id, external_id, text, owner_reply, fingerprint, first_seen_at, changed_at, excerpt)"
+            " VALUES (1, 1, 'r1', 'Cold soup.', 'Sorry!', 'x', '2026-01-01 00:00:00', '2026-01-01 00:00:00', false)")
+    assert triggers
+    command.upgrade(config, "0008")
+    with engine.begin() as c:
+        assert tuple(c.exec_driver_sql("SELECT text, owner_reply, owner_reply_state FROM reviews").one()) == ("Cold soup.", "Sorry!", None)
+        c.exec_driver_sql("UPDATE reviews SET owner_reply_state = 'REJECTED'")
+        assert _trend_triggers(c) == triggers
+    command.downgrade(config, "-1")
+    with engine.connect() as c:
+        assert tuple(c.exec_driver_sql("SELECT text, owner_reply FROM reviews").one()) == ("Cold soup.", "Sorry!")
+        assert "owner_reply_state" not in {column["name"] for column in sa.inspect(c).get_columns("reviews")}
+        assert _trend_triggers(c) == triggers

@@ -1,6 +1,6 @@
 """Builds Trustpilot API answers in the documented shapes: the reviews listing (`reviews`
-plus `links` with a `next-page` link), one review, the token endpoint (whose
-`expires_in` is a string) and error bodies."""
+plus `links` with a `next-page` link), one review, the token endpoint of the
+client-credentials grant (whose `expires_in` is a string) and error bodies."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ BASE = "https://trustpilot.example"
 BUSINESS_UNIT = "46d6a890ffa235a75b00021d"
 BUSINESS_USER = "5a0b1c2d3e4f5a6b7c8d9e0f"
 LISTING_PATH = f"/v1/business-units/{BUSINESS_UNIT}/reviews"
-TOKEN_PATH = "/v1/oauth/oauth-business-users-for-applications/refresh"
+TOKEN_PATH = "/v1/oauth/oauth-business-users-for-applications/accesstoken"
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
@@ -58,8 +58,9 @@ def listing(reviews: list[Any], *, page: int = 1, next_page: int | None = None, 
     return {"links": links, "reviews": reviews}
 
 
-def token(access_token: str = "tp-access-1") -> dict[str, Any]:
-    return {"access_token": access_token, "refresh_token": "tp-refresh-next", "expires_in": "359999", "token_type": "BearerToken"}
+def token(access_token: str = "tp-access-1", expires_in: str = "359999") -> dict[str, Any]:
+    """The client-credentials grant's answer: no refresh token (a new token is asked for instead)."""
+    return {"access_token": access_token, "expires_in": expires_in, "token_type": "BearerToken"}
 
 
 def error(message: str, code: int = 400) -> dict[str, Any]:

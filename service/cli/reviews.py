@@ -56,7 +56,7 @@ def reviews_show(state: State, review_id: int, fmt: str) -> None:
         return
     for key in ("id", "source", "external_id", "rating", "author", "location", "created_at", "updated_at", "url",
                 "removed_at", "excerpt", "language", "negative", "sentiment", "reason", "escalation", "triage", "draft_id",
-                "title", "text", "translation", "owner_reply"):
+                "title", "text", "translation", "owner_reply", "owner_reply_state"):
         click.echo(f"{key:>12}: {output.visible(row[key])}")
     for index, old in enumerate(row["revision_history"], start=1):
         click.echo(f"  revision {index} (replaced {output.visible(old['replaced_at'])}): rating {old['rating']}: {output.visible(old['text'], 200)}")

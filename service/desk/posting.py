@@ -7,7 +7,9 @@
 
 Nothing is posted before its cooling-off time (set at approval). Before any request the
 text is checked by the policy guard once more and measured against the platform's
-limit as the platform counts it. Platforms without a reply API
+limit as the platform counts it. Where the platform limits edits per profile (Google: 10
+a minute per Business Profile), posts and withdrawals wait their turn per profile
+(service/desk/pacing.py) rather than trip the quota. Platforms without a reply API
 get the text and the review's link to post by hand; `mark_posted` records that.
 """
 
@@ -25,6 +27,7 @@ from connectors.http import make_client
 from service.config import SourceConfig
 from service.context import Context
 from service.desk import approvals
+from service.desk.pacing import PACER, Pacer
 from service.desk.transitions import POSTABLE
 from service.desk.users import Actor, require
 from service.errors import InvalidTransition, NotFound
@@ -76,18 +79,24 @@ def _record(ctx: Context, draft_id: int, actor: str, action: str, status: DraftS
                                text=fields.get("posted_text")))
 
 
-async def post(ctx: Context, draft_ids: list[int] | None = None, *, actor: Actor | str, dry_run: bool = False) -> list[PostResult]:
+async def post(ctx: Context, draft_ids: list[int] | None = None, *, actor: Actor | str, dry_run: bool = False,
+               pacer: Pacer | None = None) -> list[PostResult]:
     """Post the named drafts (default: every approved one); one result per draft. Only
     roles that may act (owners) post."""
     actor = require(actor, "act", "post replies").name
     results = []
     async with make_client() as client:
         for job in _jobs(ctx, draft_ids):
-            results.append(await _post_one(ctx, job, client, actor=actor, dry_run=dry_run))
+            results.append(await _post_one(ctx, job, client, actor=actor, dry_run=dry_run, pacer=pacer or PACER))
     return results
 
 
-async def _post_one(ctx: Context, job: _Job, client: object, *, actor: str, dry_run: bool) -> PostResult:
+def _profile(job: _Job) -> tuple[str, str]:
+    """What a platform's edit limit counts by: the review's profile (a Google location)."""
+    return job.source.type, job.review.location or job.source.name
+
+
+async def _post_one(ctx: Context, job: _Job, client: object, *, actor: str, dry_run: bool, pacer: Pacer) -> PostResult:
     draft, review = job.draft, job.review
     result = PostResult(draft.id, "refused", "", draft.text, review.url)
     if draft.status not in POSTABLE:
@@ -124,6 +133,7 @@ async def _post_one(ctx: Context, job: _Job, client: object, *, actor: str, dry_
                 _posted(ctx, draft, existing, actor, "found on the platform after an interrupted post")
                 result.outcome, result.message = "posted", "was already on the platform (an earlier post was interrupted)"
                 return result
+        await pacer.wait(_profile(job), connector.capabilities.edits_per_minute)
         _record(ctx, draft.id, actor, "posting", DraftStatus.posting)
         posted = await connector.post_reply(target, draft.text)
     except ConnectorError as exc:
@@ -156,6 +166,7 @@ async def withdraw(ctx: Context, draft_id: int, *, actor: Actor | str) -> str:
         if not hasattr(connector, "delete_reply"):
             raise InvalidTransition(f"{connector.capabilities.platform or job.source.type} cannot withdraw replies through its API; remove it there by hand")
         target = ReplyTarget(job.review.external_id, job.review.url, job.review.raw, job.review.location)
+        await PACER.wait(_profile(job), connector.capabilities.edits_per_minute)
         await connector.delete_reply(target)
     _record(ctx, draft_id, actor, "withdrawn", DraftStatus.withdrawn, detail=f"deleted from {connector.capabilities.platform}")
     return connector.capabilities.platform

@@ -96,7 +96,8 @@ def review_rows(
             "id": review.id, "source": source_name, "external_id": review.external_id, "rating": review.rating,
             "title": review.title, "text": review.text, "author": review.author, "location": review.location,
             "created_at": review.created_at, "updated_at": review.updated_at, "url": review.url,
-            "owner_reply": review.owner_reply, "removed_at": review.removed_at, "excerpt": review.excerpt,
+            "owner_reply": review.owner_reply, "owner_reply_state": review.owner_reply_state,
+            "removed_at": review.removed_at, "excerpt": review.excerpt,
             "translation": review.translation,
             "sentiment": sentiment.compound if sentiment else None,
             "negative": bool(sentiment and sentiment.negative),
@@ -170,6 +171,7 @@ def source_warnings(source: SourceConfig | None, name: str = "NAME") -> list[str
     warnings = []
     if not source.enabled:
         warnings.append("disabled in the config")
+    warnings += getattr(source.options, "deprecations", ())  # options that still work but should go
     retention = connectors.capabilities_of(source.type).retention
     gap = source.schedule.longest_gap()
     if retention is not None and gap > retention:

@@ -7,7 +7,7 @@ title or text, in any order and any case, also inside a longer word ("cold" find
 them holds took 3 s; the indexes answer from the words' trigrams (bench/search.py):
 
 - SQLite: the FTS5 table `reviews_search` (trigram tokenizer, case-folded), kept in step
-  with `reviews` by triggers (alembic/versions/*_0010_review_search.py);
+  with `reviews` by triggers (alembic/versions/*_0009_review_search.py);
 - PostgreSQL: a pg_trgm GIN index on the lower-cased title and text, which LIKE uses.
 
 Lists are newest first. A word many reviews hold is quicker found by reading the newest

@@ -9,7 +9,9 @@ a page and the cursor that covers it land together or not at all. For each revie
                                             draft if it is now negative, unanswered and has none;
                                             a reply we already posted is marked outdated
     only other fields changed            -> update them (author, url, owner reply, ...); an owner
-                                            reply that matches the reply we posted confirms it
+                                            reply that matches the reply we posted confirms it,
+                                            and its moderation state is noted on our draft
+                                            (service/polling/posted.py)
     marked removed earlier, listed again -> no longer removed
 
 Writes are batched per page (one statement per table), which is what keeps a large
@@ -32,6 +34,7 @@ from sqlmodel import Session, col, select
 import connectors
 from connectors.base import Capabilities, ReviewData
 from service.models import SYSTEM_ACTOR, Draft, DraftEvent, DraftStatus, Review, ReviewRevision, Sentiment, Source
+from service.polling.posted import follow_posted_replies
 from service.reading import marks
 from service.reading.scoring_pool import Item, Scores, ScoringPool
 from service.reading.sentiment import SentimentScorer, scorer_of
@@ -87,8 +90,10 @@ def _row(review: ReviewData, source: SourceInfo) -> dict[str, Any]:
         "excerpt": review.excerpt,
         "language": review.language,
         "translation": review.translation,
+        "owner_reply_state": review.owner_reply_state,
     }
-    row["fingerprint"] = _fingerprint(row)
+    # The reply state joined later: left out while None, the reviews stored before keep their fingerprints
+    row["fingerprint"] = _fingerprint({k: v for k, v in row.items() if v is not None or k != "owner_reply_state"})
     row["raw"] = review.raw
     row["source_id"] = source.id  # not in the fingerprint: it is part of the key
     return row
@@ -108,17 +113,12 @@ def _chunks(values: list[Any]) -> Any:
 
 
 def _marks_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return ("marks", row["text"], row["title"])
+    return ("marks", row["text"], row["title"], row["translation"])
 
 
 def _fingerprint(row: dict[str, Any]) -> str:
     canonical = json.dumps(row, sort_keys=True, default=lambda v: v.isoformat(), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _same_text(shown: str | None, ours: str | None) -> bool:
-    """Platforms may re-wrap or trim a reply; compare the words."""
-    return bool(shown and ours) and " ".join(shown.split()) == " ".join(ours.split())
 
 
 def _content_changed(old: Review, new: dict[str, Any]) -> bool:
@@ -223,7 +223,8 @@ class PageIngester:
 
     def _text_marks(self, row: dict[str, Any], *, keep: bool = False) -> marks.TextMarks:
         """(text hash, escalation, triage unless it is a copy): the marks read from the text alone."""
-        return self._ready_or(_marks_key(row), lambda: marks.read(row["text"], row["title"], self.escalation_words), keep=keep)
+        return self._ready_or(_marks_key(row), lambda: marks.read(row["text"], row["title"], self.escalation_words,
+                                                                  row["translation"]), keep=keep)
 
     def _verdict(self, row: dict[str, Any], *, keep: bool = False) -> Any:
         return self._ready_or(_score_key(row),
@@ -234,7 +235,7 @@ class PageIngester:
         # drafts are cached by their inputs (service/replies/drafter.py)
         return self.drafter.draft(DraftRequest.for_review(
             source=source.name, external_id=row["external_id"], author=row["author"], rating=row["rating"],
-            title=row["title"], text=row["text"], escalation=row.get("escalation"),
+            title=row["title"], text=row["text"] or row["translation"], escalation=row.get("escalation"),
             detected_language=self._verdict(row).language, capabilities=source.capabilities))
 
     def _marks(self, session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, Key]]:
@@ -373,30 +374,12 @@ class PageIngester:
             session.exec(insert(ReviewRevision), params=revisions)
         self._mark_earlier_copies(session, earlier)
         drafts = {d.review_id: d for d in session.exec(select(Draft).where(col(Draft.review_id).in_(list(rows_by_id))))}
-        self._follow_posted_replies(session, drafts, rows_by_id, {rid for rid, _ in rescore}, now)
+        follow_posted_replies(session, drafts, rows_by_id, {rid for rid, _ in rescore}, now)
         if not rescore:
             return []
         verdicts = self._score(session, rescore, now, replace=True)
         needing = [(rid, row) for rid, row in rescore if verdicts[rid] and row["owner_reply"] is None and rid not in drafts]
         return self._draft(session, [(rid, infos[row["source_id"]], row) for rid, row in needing], now)
-
-    @staticmethod
-    def _follow_posted_replies(
-        session: Session, drafts: dict[int, Draft], rows_by_id: dict[int, dict[str, Any]], edited: set[int], now: datetime
-    ) -> None:
-        """A posted reply is confirmed when the platform shows it, and outdated when the
-        reviewer edits their review afterwards (the owner should look again)."""
-        for review_id, draft in drafts.items():
-            if draft.status != DraftStatus.posted:
-                continue
-            if review_id in edited:
-                draft.status, draft.updated_at = DraftStatus.outdated, now
-                session.add(DraftEvent(draft_id=draft.id, at=now, actor=SYSTEM_ACTOR, action="outdated",
-                                       status=draft.status, detail="the reviewer changed the review after our reply was posted"))
-            elif draft.confirmed_at is None and _same_text(rows_by_id[review_id]["owner_reply"], draft.posted_text or draft.text):
-                draft.confirmed_at, draft.updated_at = now, now
-                session.add(DraftEvent(draft_id=draft.id, at=now, actor=SYSTEM_ACTOR, action="confirmed",
-                                       status=draft.status, detail="the platform shows our reply"))
 
     def _score(self, session: Session, rows: list[tuple[int, dict[str, Any]]], now: datetime, *, replace: bool) -> dict[int, bool]:
         """Score and store; returns review id -> negative. Escalation marks stay only on

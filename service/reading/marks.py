@@ -77,11 +77,12 @@ def _escalation(body: str, keywords: Mapping[str, list[str]]) -> str | None:
     return ", ".join(reasons) or None
 
 
-def read(text: str, title: str | None, keywords: Mapping[str, list[str]]) -> TextMarks:
+def read(text: str, title: str | None, keywords: Mapping[str, list[str]], translation: str | None = None) -> TextMarks:
     """What the text alone says; whether it is a copy of another review needs the database.
+    A review whose platform sent only its translation (no text) is read in the translation.
 
     The text is folded once for all three marks (each folding it again was a third of their cost)."""
-    folded = _fold(text)
+    folded = _fold(text if text.strip() or not translation else translation)
     body = f"{_fold(title)} {folded}" if title else folded  # folding is per character: the same as folding both joined
     return _text_hash(folded), _escalation(body, keywords), _triage(body)
 

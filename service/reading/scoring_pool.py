@@ -57,8 +57,8 @@ def _started() -> None:
 
 
 def _read_all(scorer: SentimentScorer, keywords: Keywords, items: Sequence[Item]) -> list[Reading]:
-    return [(scorer.score(text=text, title=title, rating=rating, translation=translation), marks.read(text, title, keywords))
-            for text, title, rating, translation in items]
+    return [(scorer.score(text=text, title=title, rating=rating, translation=translation),
+             marks.read(text, title, keywords, translation)) for text, title, rating, translation in items]
 
 
 def _read_items(items: Sequence[Item]) -> list[Reading]:

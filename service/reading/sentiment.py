@@ -1,8 +1,10 @@
 """The sentiment pass: VADER's compound on title + text, combined with the star rating.
 
 The rule, in the order it is applied (thresholds come from [sentiment] in the config):
-- text in a language VADER cannot read: the rating alone decides (1-2 negative), and
-  without a rating the review is not flagged; the reason says so;
+- text in a language VADER cannot read: the platform's English translation is read if it
+  sent one, else the rating alone decides (1-2 negative), and without a rating the
+  review is not flagged; the reason says so;
+- no text but the platform's translation (it sent only that): the translation is the text;
 - rating 1-2: negative;
 - rating 4-5: negative only when the text is strongly negative
   (compound <= strong_negative_threshold) — a mis-clicked five stars;
@@ -117,6 +119,10 @@ class SentimentScorer:
         return analyzer
 
     def score(self, *, text: str, title: str | None, rating: int | None, translation: str | None = None) -> Verdict:
+        if translation and not text.strip():  # the platform sent only its translation (Tripadvisor's machine translations)
+            verdict = self.score(text=translation, title=title, rating=rating)
+            return Verdict(verdict.negative, verdict.compound, verdict.language,
+                           f"{verdict.reason}; read in the platform's translation (it sent no original text)")
         body = "\n".join(part for part in (title, text) if part)
         detected = language.detect(body)
         if detected is not None and detected != "en":

@@ -130,3 +130,31 @@ def test_network_failure_is_transient() -> None:
     respx.mock.get(BASE + page_path(1)).mock(side_effect=httpx.ConnectError("refused"))
     with pytest.raises(TransientError, match="could not reach"):
         fetch()
+
+
+@respx.mock
+def test_entries_without_updated_are_read_not_refused() -> None:
+    """Real JSON feeds have omitted `updated`: such a review has no time of its own (the
+    service then knows it by when it first saw it), and the rest of the paging still works."""
+    undated = entry(2)
+    del undated["updated"]
+    serve_pages(respx.mock, {1: feed([entry(1), undated, entry(3)])})
+    pages = fetch()
+    reviews = [r for p in pages for r in p.reviews]
+    assert [r.external_id for r in reviews] == ["10000001", "10000002", "10000003"]
+    assert not any(p.errors for p in pages)
+    assert (reviews[1].created_at, reviews[1].updated_at) == (None, None)
+    assert (reviews[1].title, reviews[1].text, reviews[1].rating) == ("Title 2", "Review number 2.", 4)
+    assert pages[-1].cursor == {"latest": "2026-11-20T18:59:00+00:00"}  # from the dated entries
+
+
+@respx.mock
+def test_a_feed_with_no_dates_at_all_is_read_and_keeps_the_saved_mark() -> None:
+    undated = [entry(n) for n in range(3)]
+    for record in undated:
+        del record["updated"]
+    routes = serve_pages(respx.mock, {1: feed(undated)})
+    saved = {"latest": "2026-11-20T18:00:00+00:00"}
+    pages = fetch(saved)
+    assert len([r for p in pages for r in p.reviews]) == 3 and routes[2].call_count == 1
+    assert pages[-1].cursor == saved

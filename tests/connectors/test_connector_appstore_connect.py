@@ -330,6 +330,25 @@ def test_a_401_signs_a_new_token_and_tries_again() -> None:
 
 
 @respx.mock
+def test_a_token_is_taken_by_apple_even_when_this_machines_clock_runs_a_minute_fast() -> None:
+    """Apple refuses a token whose exp is more than 20 minutes ahead of its own clock."""
+    apple_clock_behind = 60
+
+    def apple(request: httpx.Request) -> httpx.Response:
+        claims = _claims(request)
+        apple_now = datetime.now(timezone.utc).timestamp() - apple_clock_behind
+        if claims["exp"] - apple_now > 20 * 60:
+            return httpx.Response(401, json=error(401, "NOT_AUTHORIZED", "Authentication credentials are missing or invalid.",
+                                                  "The token expiration is too far in the future."))
+        return httpx.Response(200, json=page([review(1)]))
+
+    route = respx.get(url__startswith=BASE + REVIEWS_PATH).mock(side_effect=apple)
+    assert len(reviews_of(fetch())) == 1 and route.call_count == 1
+    claims = _claims(route.calls[0].request)
+    assert claims["exp"] - claims["iat"] == 19 * 60
+
+
+@respx.mock
 def test_a_401_after_a_fresh_token_names_the_variable_and_leaks_nothing() -> None:
     refusal = error(401, "NOT_AUTHORIZED", "Authentication credentials are missing or invalid.",
                     "Provide a properly configured and signed bearer token, and make sure that it has not expired.")

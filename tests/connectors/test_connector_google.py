@@ -386,3 +386,31 @@ def test_delete_reply_deletes_and_tolerates_a_missing_one(api) -> None:
     run(lambda connector: connector.delete_reply(target(record)))
     run(lambda connector: connector.delete_reply(target(record)))
     assert route.call_count == 2 and route.calls[0].request.method == "DELETE"
+
+
+# --- the 2026 additions to the Review resource (issue 18) --------------------------------
+
+def test_the_review_reply_url_is_the_reviews_link(api) -> None:
+    link = "https://business.google.com/reviews/l/2233445566?review=AbFvOq5566r0001"
+    serve(api, [[review(1, reply_url=link), review(2)]])
+    linked, unlinked = all_reviews(fetch())
+    assert linked.url == link and unlinked.url is None
+
+
+@pytest.mark.parametrize("field", ["reviewReplyState", "state"])
+def test_the_replys_moderation_state_is_read(api, field) -> None:
+    serve(api, [[review(1, reply="Thank you!", reply_state="REJECTED", state_field=field), review(2, reply="Thanks."),
+                 review(3)]])
+    rejected, unknown, unanswered = all_reviews(fetch())
+    assert (rejected.owner_reply, rejected.owner_reply_state) == ("Thank you!", "REJECTED")
+    assert (unknown.owner_reply, unknown.owner_reply_state) == ("Thanks.", None)
+    assert (unanswered.owner_reply, unanswered.owner_reply_state) == (None, None)
+
+
+def test_the_moderation_state_in_the_answer_to_a_reply_is_kept(api) -> None:
+    record = review(1, stars=1)
+    body = review_reply("Sorry — please call us.")
+    body["reviewReplyState"] = "PENDING"
+    api.put(BASE + reply_path(record)).mock(return_value=httpx.Response(200, json=body))
+    posted = run(lambda connector: connector.post_reply(target(record), "Sorry — please call us."))
+    assert posted.state == "PENDING"

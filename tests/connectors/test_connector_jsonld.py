@@ -360,3 +360,32 @@ def test_through_the_poller_gone_and_edited_reviews_are_marked_removed(make_cont
     serve(html(business([review(1, rating=5), review(2, rating=2, body="Cold soup, but a kind waiter.")])))
     [edited] = asyncio.run(poll_module.poll(ctx))
     assert (edited.ok, edited.counts.inserted, edited.counts.unchanged, edited.removed) == (True, 1, 1, 2)
+
+
+@respx.mock
+def test_a_reviews_headline_is_its_title() -> None:
+    """schema.org Review is a CreativeWork: sites give its title as `headline` (Yoast does)."""
+    with_headline = review(1)
+    del with_headline["name"]
+    with_headline["headline"] = "Best chowder on the coast"
+    both = review(2, headline="Slow on a Saturday")  # `name` is then often the thing reviewed
+    serve(html(business([with_headline, both, review(3)])))
+    got = reviews_of(fetch())
+    assert [r.title for r in got] == ["Best chowder on the coast", "Slow on a Saturday", "Visit 3"]
+
+
+@pytest.mark.parametrize("kind", [
+    "EmployerReview", "UserReview", "CriticReview", "ClaimReview", "MediaReview", "Recommendation", "ReviewNewsArticle",
+    "https://schema.org/EmployerReview", "schema:EmployerReview", ["CreativeWork", "EmployerReview"],
+])
+@respx.mock
+def test_every_schema_org_subtype_of_review_is_a_review(kind) -> None:
+    serve(html(business([review(1, **{"@type": kind})], kind="Organization")))
+    got = reviews_of(fetch())
+    assert [(r.title, r.rating) for r in got] == [("Visit 1", 4)]
+
+
+@respx.mock
+def test_types_that_only_look_like_reviews_are_not_reviews() -> None:
+    serve(html(business([review(1), review(2, **{"@type": "ReviewAction"}), review(3, **{"@type": "Reviewer"})])))
+    assert [r.title for r in reviews_of(fetch())] == ["Visit 1"]

@@ -239,3 +239,43 @@ def test_tripadvisor_is_read_only() -> None:
 def test_options_refuse_nonsense(bad: dict) -> None:
     with pytest.raises(pydantic.ValidationError):
         options(**bad)
+
+
+# --- machine translations (issue 18) ---------------------------------------------------
+
+def _machine_translated(n: int, text: str, **fields) -> dict:
+    record = ta_review(n, text=text, **fields)
+    record["is_machine_translated"] = True
+    return record
+
+
+@respx.mock
+def test_a_machine_translated_review_is_a_translation_not_the_reviewers_words() -> None:
+    translated = _machine_translated(1, "The breakfast was cold.", lang="de")
+    serve(ta_reviews([translated, ta_review(2)]))
+    first, second = fetch()[0].reviews
+    assert (first.text, first.translation, first.language) == ("", "The breakfast was cold.", "de")
+    assert (first.title, first.rating, first.raw) == ("Stay 1", 4, translated)
+    assert (second.text, second.translation) == ("Review 2 of our stay.", None)  # is_machine_translated: false
+
+
+def test_a_machine_translated_review_is_read_in_its_translation_when_stored(make_context, respx_mock) -> None:
+    """Stored, the translation is what the sentiment pass and the escalation marks read."""
+    from service.desk import queries
+    from service.polling import poll as poll_module
+
+    words = "The room was filthy and the staff were rude. I got food poisoning from the breakfast."
+    respx_mock.get(URL).mock(return_value=httpx.Response(200, json=ta_reviews([
+        _machine_translated(1, words, lang="de", rating=3, title="Our stay"), ta_review(2, rating=5, text="Lovely stay, kind staff."),
+    ])))
+    ctx = make_context([{"name": "ta", "type": "tripadvisor", "location_id": TA_LOCATION,
+                         "api_key_env": "TRIPADVISOR_KEY", "base_url": TA_BASE}])
+    [result] = asyncio.run(poll_module.poll(ctx))
+    assert result.ok, result.error
+    with ctx.session() as session:
+        rows = {row["external_id"]: row for row in queries.review_rows(session)}
+    stored = rows["900000001"]
+    assert (stored["text"], stored["translation"], stored["title"]) == ("", words, "Our stay")
+    assert stored["negative"] and "translation" in stored["reason"]  # 3 stars: the text decides
+    assert "illness" in (stored["escalation"] or "")
+    assert rows["900000002"]["translation"] is None and not rows["900000002"]["negative"]

@@ -33,7 +33,7 @@ from tests.trustpilot_api import (
 )
 
 KEY, SECRET, REFRESH = "tp-key-0123456789", "tp-secret-abcdefgh", "tp-refresh-zyxwvuts"
-REPLY_OPTIONS = {"api_secret_env": "TP_SECRET", "refresh_token_env": "TP_REFRESH", "business_user_id": BUSINESS_USER}
+REPLY_OPTIONS = {"api_secret_env": "TP_SECRET", "business_user_id": BUSINESS_USER}
 REPLY_URL = f"{BASE}/v1/private/reviews/{review_id(7)}/reply"
 TARGET = ReplyTarget(review_id(7), f"https://www.trustpilot.com/reviews/{review_id(7)}", raw={"id": review_id(7)})
 
@@ -269,8 +269,8 @@ def test_a_missing_variable_fails_at_construction(monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_reply_variable_named_but_not_set_fails_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TP_REFRESH")
-    with pytest.raises(MissingCredential, match="TP_REFRESH.*sources.refresh_token_env"):
+    monkeypatch.delenv("TP_SECRET")
+    with pytest.raises(MissingCredential, match="TP_SECRET.*sources.api_secret_env"):
         fetch(**REPLY_OPTIONS)
 
 
@@ -300,9 +300,10 @@ def test_a_reply_is_posted_as_the_business_user() -> None:
     assert sent.method == "POST" and sent.headers["Authorization"] == "Bearer tp-access-1"
     assert json.loads(sent.content) == {"authorBusinessUserId": BUSINESS_USER, "message": "Thank you!"}
     assert posted.text == "Thank you!" and posted.posted_at == datetime.fromisoformat(created)
-    exchange = tokens.calls[0].request
+    exchange = tokens.calls[0].request  # the documented client-credentials grant: key and secret, no refresh token
+    assert exchange.url.path == TOKEN_PATH
     assert exchange.headers["Authorization"] == "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
-    assert dict(parse_qsl(exchange.content.decode())) == {"grant_type": "refresh_token", "refresh_token": REFRESH}
+    assert dict(parse_qsl(exchange.content.decode())) == {"grant_type": "client_credentials"}
 
 
 @respx.mock
@@ -339,7 +340,7 @@ def test_a_token_refused_after_refresh_names_the_variables_and_leaks_nothing() -
     with pytest.raises(AuthError) as caught:
         post("Thank you!")
     message = str(caught.value)
-    assert "even after refreshing the token" in message and "check TP_KEY, TP_SECRET, TP_REFRESH" in message
+    assert "even after refreshing the token" in message and "check TP_KEY, TP_SECRET" in message
     assert not any(secret in message for secret in (KEY, SECRET, REFRESH, "tp-access-secret-777"))
 
 
@@ -347,7 +348,7 @@ def test_without_reply_options_replies_are_off_and_posting_says_what_to_set() ->
     async def use(connector):
         return connector.replies_configured, await connector.post_reply(TARGET, "Thanks")
 
-    with pytest.raises(AuthError, match="not set: refresh_token_env, business_user_id"):
+    with pytest.raises(AuthError, match="needs the source options api_secret_env, business_user_id; not set: business_user_id"):
         with_connector(use, api_secret_env="TP_SECRET")
 
 
@@ -383,3 +384,84 @@ def test_after_a_crash_an_unanswered_or_vanished_review_has_no_reply() -> None:
     ])
     assert read_back() is None
     assert read_back() is None
+
+
+@respx.mock
+def test_the_token_is_kept_until_it_expires_then_a_new_one_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody renews anything by hand: the grant is simply asked again once its token expires."""
+    import connectors.auth
+
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(connectors.auth.time, "time", lambda: clock[0])
+    tokens = respx.post(BASE + TOKEN_PATH).mock(side_effect=[
+        httpx.Response(200, json=token("tp-access-1")), httpx.Response(200, json=token("tp-access-2")),
+    ])
+    replies = respx.post(REPLY_URL).mock(return_value=httpx.Response(201))
+
+    async def three_replies(connector):
+        await connector.post_reply(TARGET, "One.")
+        clock[0] += 3600  # an hour later: the token (about 100 hours) still holds
+        await connector.post_reply(TARGET, "Two.")
+        clock[0] += 359_999  # past its expiry
+        await connector.post_reply(TARGET, "Three.")
+
+    with_connector(three_replies, **REPLY_OPTIONS)
+    assert tokens.call_count == 2
+    assert all(dict(parse_qsl(call.request.content.decode())) == {"grant_type": "client_credentials"} for call in tokens.calls)
+    used = [call.request.headers["Authorization"] for call in replies.calls]
+    assert used == ["Bearer tp-access-1", "Bearer tp-access-1", "Bearer tp-access-2"]
+
+
+@respx.mock
+def test_the_old_refresh_token_config_still_replies_and_says_it_is_deprecated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TP_REFRESH")  # no longer read: an expired or removed refresh token does not matter
+    old = {**REPLY_OPTIONS, "refresh_token_env": "TP_REFRESH"}
+    tokens = respx.post(BASE + TOKEN_PATH).mock(return_value=httpx.Response(200, json=token()))
+    respx.post(REPLY_URL).mock(return_value=httpx.Response(201))
+    configured, posted = post("Thank you!", refresh_token_env="TP_REFRESH")
+    assert configured and posted.text == "Thank you!"
+    assert dict(parse_qsl(tokens.calls[0].request.content.decode())) == {"grant_type": "client_credentials"}
+    [message] = options(**old).deprecations
+    assert "refresh_token_env is no longer used" in message and "remove it" in message and "client-credentials" in message
+    assert options(**REPLY_OPTIONS).deprecations == ()
+
+
+DELETE_URL = REPLY_URL
+
+
+def withdraw():
+    async def use(connector):
+        return await connector.delete_reply(TARGET)
+
+    return with_connector(use, **REPLY_OPTIONS)
+
+
+@respx.mock
+def test_withdrawing_a_reply_uses_the_documented_delete_as_the_business_user() -> None:
+    respx.post(BASE + TOKEN_PATH).mock(return_value=httpx.Response(200, json=token("tp-access-9")))
+    deleted = respx.delete(DELETE_URL).mock(return_value=httpx.Response(204))
+    withdraw()
+    assert deleted.call_count == 1 and deleted.calls[0].request.headers["Authorization"] == "Bearer tp-access-9"
+
+
+@respx.mock
+def test_withdrawing_a_reply_that_is_already_gone_is_done() -> None:
+    respx.post(BASE + TOKEN_PATH).mock(return_value=httpx.Response(200, json=token()))
+    respx.delete(DELETE_URL).mock(return_value=httpx.Response(404, json=error("Reply not found", 404)))
+    withdraw()
+
+
+@respx.mock
+def test_a_refused_withdrawal_carries_trustpilots_reason() -> None:
+    respx.post(BASE + TOKEN_PATH).mock(return_value=httpx.Response(200, json=token()))
+    respx.delete(DELETE_URL).mock(return_value=httpx.Response(400, json=error("Reply cannot be deleted")))
+    with pytest.raises(ReplyRejected, match=r"refused to delete the reply \(400\): Reply cannot be deleted"):
+        withdraw()
+
+
+def test_withdrawing_without_reply_options_says_what_to_set() -> None:
+    async def use(connector):
+        return await connector.delete_reply(TARGET)
+
+    with pytest.raises(AuthError, match="not set: api_secret_env, business_user_id"):
+        with_connector(use)

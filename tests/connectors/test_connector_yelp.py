@@ -10,7 +10,7 @@ import pydantic
 import pytest
 import respx
 
-from connectors.errors import AuthError, BadResponse, ConnectorError, RateLimited
+from connectors.errors import AuthError, BadResponse, ConnectorError, NotAuthorised, RateLimited
 from connectors.http import Http, make_client
 from connectors.secrets import MissingCredential
 from connectors.yelp import YelpConnector, YelpOptions
@@ -228,3 +228,67 @@ def test_yelp_is_read_only() -> None:
 def test_options_refuse_nonsense(bad: dict) -> None:
     with pytest.raises(pydantic.ValidationError):
         options(**bad)
+
+
+# --- the edges Yelp documents (issue 18) -------------------------------------------------
+
+def _reset_in(hours: int) -> dict[str, str]:
+    """The rate-limit headers Yelp sends on every answer, the per-second 429 included."""
+    reset = (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(microsecond=0).isoformat()
+    return {"RateLimit-ResetTime": reset, "RateLimit-DailyLimit": "300", "RateLimit-Remaining": "212"}
+
+
+@respx.mock
+def test_a_plan_without_the_reviews_endpoint_says_so() -> None:
+    """New and trial keys get 404 NOT_FOUND from the reviews endpoint, for a business that exists."""
+    route = respx.mock.get(URL).mock(return_value=httpx.Response(
+        404, json=yelp_error("NOT_FOUND", "Resource could not be found."), headers=_reset_in(5)))
+    with pytest.raises(NotAuthorised) as caught:
+        fetch()
+    message = str(caught.value)
+    assert "this API key's plan has no access to reviews" in message
+    assert "NOT_FOUND" in message and "unexpected answer" not in message
+    assert route.call_count == 1 and YELP_KEY not in message
+
+
+@respx.mock
+def test_the_per_second_limit_is_retried_although_the_daily_reset_is_hours_away() -> None:
+    """Yelp sends RateLimit-ResetTime on every answer; only the daily limit waits for it."""
+    too_fast = yelp_error("TOO_MANY_REQUESTS_PER_SECOND", "You have exceeded the queries-per-second limit for this endpoint.")
+    route = serve(httpx.Response(429, headers=_reset_in(5), json=too_fast),
+                  httpx.Response(429, headers=_reset_in(5), json=too_fast),
+                  httpx.Response(200, headers=_reset_in(5), json=yelp_reviews([yelp_review(1)])))
+    pages = fetch(budget=60)
+    assert [r.external_id for r in pages[0].reviews] == [yelp_review(1)["id"]]
+    assert route.call_count == 3
+
+
+@respx.mock
+def test_the_per_second_limit_that_never_lifts_fails_as_a_rate_limit_not_the_daily_one() -> None:
+    too_fast = yelp_error("TOO_MANY_REQUESTS_PER_SECOND", "You have exceeded the queries-per-second limit for this endpoint.")
+    route = respx.mock.get(URL).mock(return_value=httpx.Response(429, headers=_reset_in(5), json=too_fast))
+    with pytest.raises(RateLimited) as caught:
+        fetch(budget=60)
+    assert route.call_count == 3  # stamina's test mode: three attempts, no waiting
+    assert "daily" not in str(caught.value) and "TOO_MANY_REQUESTS_PER_SECOND" in str(caught.value)
+
+
+@respx.mock
+def test_an_unavailable_business_is_the_business_not_the_key() -> None:
+    route = respx.mock.get(URL).mock(return_value=httpx.Response(
+        403, json=yelp_error("BUSINESS_UNAVAILABLE", "We may not provide details for this business.")))
+    with pytest.raises(ConnectorError) as caught:
+        fetch()
+    error = caught.value
+    assert not isinstance(error, AuthError | NotAuthorised)  # the source is not "needs credentials" / "not authorised"
+    message = str(error)
+    assert "BUSINESS_UNAVAILABLE" in message and YELP_BUSINESS in message
+    assert "not of your API key" in message and route.call_count == 1
+
+
+@respx.mock
+def test_any_other_403_is_still_a_refusal_of_the_key() -> None:
+    respx.mock.get(URL).mock(return_value=httpx.Response(
+        403, json=yelp_error("AUTHORIZATION_ERROR", "Authorization failed for this endpoint.")))
+    with pytest.raises(NotAuthorised, match="AUTHORIZATION_ERROR"):
+        fetch()

@@ -89,6 +89,9 @@ class FakeHttp:
     def redact(self, text: str) -> str:
         return text
 
+    def remaining(self) -> float:
+        return 300.0  # seconds of the source's time budget left
+
 
 @cache
 def connectors() -> dict[str, Any]:

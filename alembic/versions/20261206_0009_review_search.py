@@ -8,16 +8,16 @@ anywhere, any case" (service/desk/search.py) without reading every review.
 A later migration that rebuilds the reviews table on SQLite (alembic's batch copy) drops
 its triggers: it must create them again (SQLITE_TRIGGERS below).
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 """
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
