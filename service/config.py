@@ -227,6 +227,12 @@ class WebConfig(_Strict):
     lockout: Duration = Field(default=timedelta(minutes=15))
 
 
+class ApiConfig(_Strict):
+    """The JSON API (/api/v1) for programs with a token."""
+
+    requests_per_minute: int = Field(default=120, ge=1, le=100_000, description="requests one token may make per minute (a bucket of this many, refilled evenly); more answer 429 with Retry-After")
+
+
 class PollConfig(_Strict):
     """How sources are polled: how many at once, how due times are spread, how failures back off."""
 
@@ -350,6 +356,7 @@ class Config(_Strict):
     replies: RepliesConfig = RepliesConfig()
     escalation: EscalationConfig = EscalationConfig()
     web: WebConfig = WebConfig()
+    api: ApiConfig = ApiConfig()
     topics: TopicsConfig = TopicsConfig()
     poll: PollConfig = PollConfig()
     alerts: AlertsConfig = AlertsConfig()

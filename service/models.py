@@ -249,6 +249,26 @@ class User(SQLModel, table=True):
     locked_until: datetime | None = _time()
 
 
+TOKEN_ACTOR = "token:"  # a draft's history names an API token's actions "token:NAME" (no user name starts so)
+
+
+class ApiToken(SQLModel, table=True):
+    """A program's key to the JSON API, acting with its role's rights. Stored only as the
+    SHA-256 of the secret (the secret itself is shown once, when made); kept after it is
+    revoked, so that its name in the drafts' history always means this one token."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=20)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _time(nullable=False)
+    created_by: str | None = Field(default=None, max_length=100)
+    last_used_at: datetime | None = _time()
+    revoked_at: datetime | None = _time()
+
+
 class PollRun(SQLModel, table=True):
     """One poll or backfill of one source: what it fetched, stored and drafted, or why it
     failed (`reviewmon runs`, the sources page). Kept for `[poll] keep_runs`."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import connectors
 from service.cli import cli
 from service.config import (
+    ApiConfig,
     BusinessConfig,
     DatabaseConfig,
     EscalationConfig,
@@ -24,7 +25,7 @@ EXAMPLE = (ROOT / "config.example.toml").read_text(encoding="utf-8")
 
 def test_every_config_key_is_documented_in_readme_and_example() -> None:
     sections = {"database": DatabaseConfig, "business": BusinessConfig, "sentiment": SentimentConfig, "replies": RepliesConfig,
-                "escalation": EscalationConfig, "web": WebConfig}
+                "escalation": EscalationConfig, "web": WebConfig, "api": ApiConfig}
     for section, model in sections.items():
         for key in model.model_fields:
             assert f"[{section}] {key}" in README, f"[{section}] {key} missing from README"

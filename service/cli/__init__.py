@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from service.cli import alerts, dbcmd, drafts, polling, reviews, running, trends, users  # noqa: F401 (registers the commands)
+from service.cli import alerts, dbcmd, drafts, polling, reviews, running, tokens, trends, users  # noqa: F401 (registers the commands)
 from service.cli.base import cli
 from service.errors import PolicyViolation, ReviewmonError
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
@@ -65,14 +66,26 @@ def _narrowed(query: Any, *, source: str | None, location: str | None, rating: i
     return query
 
 
+def _past(moment: Any, row_id: Any, after: tuple[datetime, int], *, older: bool) -> tuple[Any, Any]:
+    """The rows past `after` in a list ordered by (moment, id), newest first when `older`:
+    written as a range on the moment and a tie-break on the id, which SQLite answers from
+    the list's index (a row value of an expression it would scan)."""
+    at, last = after
+    if older:
+        return moment <= at, sa.or_(moment < at, row_id < last)
+    return moment >= at, sa.or_(moment > at, row_id > last)
+
+
 def review_rows(
     session: Session, *, negative: bool | None = None, source: str | None = None, location: str | None = None,
     rating: int | None = None, search: str | None = None, since: datetime | None = None, until: datetime | None = None,
-    limit: int | None = None, offset: int = 0, review_id: int | None = None,
+    limit: int | None = None, offset: int = 0, review_id: int | None = None, after: tuple[datetime, int] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Reviews newest first, with their source, sentiment and number of revisions.
     `search`: words that must each be in the title or the text, anywhere, in any case
-    ("cold soup" finds "The soup was cold"; % and _ are plain characters)."""
+    ("cold soup" finds "The soup was cold"; % and _ are plain characters). `after`: the
+    `written_at` and `id` of the last row of the page before (keyset paging: the next
+    page starts just past it, however many reviews arrived meanwhile)."""
     revisions = _revision_counts()
     query = (
         select(Review, Source.name, Sentiment, func.coalesce(revisions.c.n, 0))
@@ -87,6 +100,8 @@ def review_rows(
     query = search_module.matching(session, query, search)
     if review_id is not None:
         query = query.where(Review.id == review_id)
+    if after is not None:
+        query = query.where(*_past(written_at(), col(Review.id), after, older=True))
     if limit is not None:
         query = query.limit(limit)
     if offset:
@@ -95,7 +110,7 @@ def review_rows(
         yield {
             "id": review.id, "source": source_name, "external_id": review.external_id, "rating": review.rating,
             "title": review.title, "text": review.text, "author": review.author, "location": review.location,
-            "created_at": review.created_at, "updated_at": review.updated_at, "url": review.url,
+            "created_at": review.created_at, "updated_at": review.updated_at, "written_at": review.written, "url": review.url,
             "owner_reply": review.owner_reply, "owner_reply_state": review.owner_reply_state,
             "removed_at": review.removed_at, "excerpt": review.excerpt,
             "translation": review.translation,
@@ -121,9 +136,10 @@ def review(session: Session, review_id: int) -> dict[str, Any]:
 
 def draft_rows(
     session: Session, *, status: str | None = None, source: str | None = None, limit: int | None = None,
-    draft_id: int | None = None,
+    draft_id: int | None = None, after: tuple[datetime, int] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Drafts, oldest waiting first (the order an owner should work through them)."""
+    """Drafts, oldest waiting first (the order an owner should work through them).
+    `after`: the `created_at` and `id` of the last row of the page before (keyset paging)."""
     query = (
         select(Draft, Review, Source.name)
         .join(Review, Review.id == Draft.review_id)
@@ -136,6 +152,8 @@ def draft_rows(
         query = query.where(Source.name == source)
     if draft_id is not None:
         query = query.where(Draft.id == draft_id)
+    if after is not None:
+        query = query.where(*_past(col(Draft.created_at), col(Draft.id), after, older=False))
     if limit is not None:
         query = query.limit(limit)
     for draft, review_, source_name in session.exec(query.execution_options(yield_per=STREAM_BATCH)):

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from service.context import Context
 from service.errors import ReviewmonError
-from service.models import Role, User
+from service.models import TOKEN_ACTOR, Role, User
 
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
@@ -81,6 +81,8 @@ def add_user(ctx: Context, name: str, role: str, password: str) -> User:
     name = name.strip()
     if not name or len(name) > 100:
         raise ReviewmonError("a user name must have 1 to 100 characters")
+    if name.startswith(TOKEN_ACTOR):
+        raise ReviewmonError(f"a user name may not start with {TOKEN_ACTOR!r}: the drafts' history names API tokens so")
     _check_password(password)
     with ctx.session() as session:
         if session.exec(select(User).where(User.name == name)).first():

@@ -7,7 +7,9 @@ May import every stage but the CLI.
 Safety, in one place each: sessions in signed HttpOnly SameSite=Lax cookies (Starlette's
 SessionMiddleware); a CSRF token in the session checked on every POST
 (service/web/security.py); security headers with a Content-Security-Policy that allows
-no inline script; Jinja2 autoescaping for everything shown, review text above all.
+no inline script; Jinja2 autoescaping for everything shown, review text above all. Programs use the JSON
+API at /api/v1 (service/web/api/): API tokens there, never the session, and no token
+opens a page here.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool =
     """The web app; with `scheduler`, it also runs the poll scheduler (service/polling/worker.py)
     on its own event loop for as long as it serves."""
     from service.web import (
+        api,
+        routes_admin,
         routes_auth,
         routes_desk,
         routes_ops,
@@ -65,6 +69,7 @@ def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool =
         SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32), session_cookie="reviewmon_session",
         max_age=SESSION_MAX_AGE, same_site="lax", https_only=False,
     )
+    api.install(app, ctx)  # /api/v1 for programs with a token; after the session layer, which it keeps off the API
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(routes_auth.router)
     app.include_router(routes_desk.router)
@@ -72,6 +77,7 @@ def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool =
     app.include_router(routes_ops.router)
     app.include_router(routes_sources.router)
     app.include_router(routes_reviews.router)
+    app.include_router(routes_admin.router)
     _error_pages(app)
     return app
 

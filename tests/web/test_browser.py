@@ -167,3 +167,38 @@ def test_dashboard_charts_render_and_csv_exports(live_server, page) -> None:
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.startswith("section,label,reviews")
     assert page.console_errors == []
+
+
+def test_an_owner_makes_a_token_and_tries_the_api_from_its_docs(live_server, page) -> None:
+    """The docs page is Swagger UI, shipped in the package: it draws every API route and
+    sends a call with the token pasted into Authorize. Nothing is refused by the
+    Content-Security-Policy (a refusal is a console error) and nothing comes from elsewhere."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    elsewhere = []
+    page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(live_server) else None)
+    log_in(page, live_server, OWNER)
+    page.click("nav >> text=API tokens")
+    page.fill("input[name=name]", "browser-test")
+    page.select_option("select[name=role]", "marketer")
+    page.click("text=Make a token")
+    secret = page.locator("#token-secret").input_value()
+    assert secret.startswith("rvm_")
+    page.screenshot(path=str(SCREENSHOTS / "api-tokens.png"), full_page=True)
+
+    page.click("nav >> text=API")
+    operations = page.locator(".swagger-ui .opblock")
+    expect(operations.first).to_be_visible()
+    assert operations.count() == 9  # GET, PUT and POST of the 8 paths
+    page.screenshot(path=str(SCREENSHOTS / "api-docs.png"), full_page=False)
+    page.click(".swagger-ui button.authorize")
+    page.fill(".swagger-ui .modal-ux input", secret)
+    page.click(".swagger-ui .modal-ux .auth-btn-wrapper button.authorize")
+    page.click(".swagger-ui .modal-ux button.btn-done")
+    sources = page.locator(".swagger-ui .opblock").filter(has_text="/sources")
+    sources.locator(".opblock-summary").click()
+    sources.locator("button.try-out__btn").click()
+    sources.locator("button.execute").click()
+    status = sources.locator(".live-responses-table .response .response-col_status").first
+    expect(status).to_have_text("200")
+    assert '"name": "sample"' in sources.locator(".live-responses-table .microlight").first.inner_text()
+    assert page.console_errors == [] and elsewhere == []
