@@ -88,5 +88,8 @@ def serve(state: State, host: str | None, port: int | None, scheduler: bool) -> 
     if secret is None:
         click.echo("note: [web] secret_key_env is not set: sessions end when reviewmon restarts", err=True)
     host, port = host or web.host, port or web.port
-    click.echo(f"reviewmon: serving http://{host}:{port}")
-    uvicorn.run(create_app(ctx, secret_key=secret, scheduler=scheduler), host=host, port=port, log_level="warning")
+    click.echo(f"reviewmon: serving http://{host}:{port}" + (f" as {web.public_url}" if web.public_url else ""))
+    # The app itself believes X-Forwarded-* from [web] trusted_proxies only: uvicorn's own
+    # handling (which trusts 127.0.0.1 unless told otherwise) stays off.
+    app = create_app(ctx, secret_key=secret, scheduler=scheduler)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

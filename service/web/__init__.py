@@ -4,10 +4,13 @@ Routes are thin: they read the request, call the same service functions the CLI 
 and render a template. No business rule lives here (see service/desk/, service/trends/).
 May import every stage but the CLI.
 
-Safety, in one place each: sessions in signed HttpOnly SameSite=Lax cookies (Starlette's
-SessionMiddleware); a CSRF token in the session checked on every POST
-(service/web/security.py); security headers with a Content-Security-Policy that allows
-no inline script; Jinja2 autoescaping for everything shown, review text above all.
+Safety, in one place each: sessions kept in the database (service/desk/sessions.py), their
+token in a signed HttpOnly SameSite=Lax cookie, Secure behind HTTPS (Starlette's
+SessionMiddleware, service/web/security.py); the client's address and scheme from a
+trusted proxy's X-Forwarded-* headers only (uvicorn's ProxyHeadersMiddleware); a CSRF
+token in the session checked on every POST; security headers with a Content-Security-Policy
+that allows no inline script; Jinja2 autoescaping for everything shown, review text above
+all.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service.context import Context
 from service.desk.users import Forbidden
@@ -27,8 +30,6 @@ from service.errors import InvalidTransition, NotFound, ReviewmonError
 from service.web import security
 from service.web.deps import LoginRequired
 from service.web.templating import STATIC_DIR, render
-
-SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool = False) -> FastAPI:
@@ -61,10 +62,10 @@ def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool =
     app.state.ctx = ctx
     app.state.worker = None
     app.add_middleware(security.SecurityHeaders)
-    app.add_middleware(
-        SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32), session_cookie="reviewmon_session",
-        max_age=SESSION_MAX_AGE, same_site="lax", https_only=False,
-    )
+    app.add_middleware(security.SessionCookie, secret_key=secret_key or secrets.token_urlsafe(32), web=ctx.config.web)
+    # Outermost, so that every later step sees the real client and scheme; from any peer
+    # but the configured proxies the X-Forwarded-* headers are ignored.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(ctx.config.web.trusted_proxies))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(routes_auth.router)
     app.include_router(routes_desk.router)

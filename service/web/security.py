@@ -1,4 +1,4 @@
-"""Security headers and CSRF protection for every response and form.
+"""Security headers, CSRF protection, the session cookie and the client's address.
 
 CSRF: a random token lives in the (signed) session; every form carries it in the hidden
 field `csrf_token` (or a fetch() call in the `X-CSRF-Token` header), and every POST is
@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from fastapi import Request
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.config import WebConfig
 from service.errors import ReviewmonError
+
+SESSION_COOKIE = "reviewmon_session"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -61,3 +67,27 @@ async def verify_csrf(request: Request) -> None:
         sent = form.get("csrf_token")
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(expected, sent):
         raise CSRFError("this form has expired or did not come from this site; reload the page and try again")
+
+
+class SessionCookie:
+    """Starlette's SessionMiddleware (a signed, HttpOnly, SameSite=Lax cookie), made Secure
+    whenever the request came over HTTPS: always when [web] public_url is https://, else
+    when the scheme says so (behind a trusted proxy, its X-Forwarded-Proto; see
+    create_app). The cookie holds the session's token and the CSRF token; who is logged
+    in, and until when, is the database's (service/desk/sessions.py)."""
+
+    def __init__(self, app: ASGIApp, *, secret_key: str, web: WebConfig):
+        options: dict[str, Any] = {"secret_key": secret_key, "session_cookie": SESSION_COOKIE, "same_site": "lax",
+                                   "max_age": int(web.session_max_age.total_seconds())}
+        self.secure = SessionMiddleware(app, https_only=True, **options)
+        self.plain = self.secure if web.https else SessionMiddleware(app, https_only=False, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chosen = self.secure if scope.get("scheme") in ("https", "wss") else self.plain
+        await chosen(scope, receive, send)
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or behind a configured trusted proxy the one its
+    X-Forwarded-For names (uvicorn's ProxyHeadersMiddleware has set it by now)."""
+    return request.client.host if request.client else "unknown"

@@ -46,12 +46,10 @@ templates.env.globals["version"] = __version__
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
     """Render a page with what every page needs: the user, the CSRF token, flash messages."""
-    from service.desk.users import actor_named
+    from service.web.deps import session_actor
 
-    user_name = request.session.get("user")
-    actor = actor_named(request.app.state.ctx, user_name) if user_name else None
     flash = request.session.pop("flash", None)
-    base = {"request": request, "user": actor, "csrf_token": csrf_token(request), "flash": flash}
+    base = {"request": request, "user": session_actor(request), "csrf_token": csrf_token(request), "flash": flash}
     return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
 
 
