@@ -1,18 +1,24 @@
-"""Request-scoped pieces for routes: the service Context and the logged-in actor."""
+"""Request-scoped pieces for routes: the service Context, the logged-in actor, row ids."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Path, Request
 
 from service.context import Context
 from service.desk import sessions
 from service.desk.users import Actor, require
 from service.errors import ConfigError
+from service.models import MAX_ID
 
 SESSION_TOKEN = "sid"  # the key of the session's token in the cookie
 _UNKNOWN = object()
+
+# A row id in a path: one no database row can have (too big for the column, not a number)
+# is no such page (404, service/web/__init__.py), never a database error.
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class LoginRequired(Exception):

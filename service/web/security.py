@@ -1,4 +1,5 @@
-"""Security headers, CSRF protection, the session cookie and the client's address.
+"""Security headers, CSRF protection, the session cookie, the client's address and the
+host names the machine endpoints answer for.
 
 CSRF: a random token lives in the (signed) session; every form carries it in the hidden
 field `csrf_token` (or a fetch() call in the `X-CSRF-Token` header), and every POST is
@@ -9,10 +10,12 @@ JavaScript; Starlette has no built-in, and the few add-on packages are little-ke
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
@@ -22,6 +25,7 @@ from service.config import WebConfig
 from service.errors import ReviewmonError
 
 SESSION_COOKIE = "reviewmon_session"
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -91,3 +95,32 @@ def client_address(request: Request) -> str:
     """The client's address: the peer's, or behind a configured trusted proxy the one its
     X-Forwarded-For names (uvicorn's ProxyHeadersMiddleware has set it by now)."""
     return request.client.host if request.client else "unknown"
+
+
+def known_hosts(web: WebConfig, bind_host: str | None) -> frozenset[str]:
+    """Host names /healthz and /metrics answer for: the public URL's, the address served
+    on, and the machine's own loopback names (which a DNS-rebinding page cannot send)."""
+    hosts = set(LOOPBACK)
+    if web.public_host:
+        hosts.add(web.public_host.lower())
+    for host in (bind_host, web.host):
+        try:
+            if host and not ipaddress.ip_address(host).is_unspecified:
+                hosts.add(str(ipaddress.ip_address(host)))
+        except ValueError:
+            hosts.add(host.lower())
+    return frozenset(hosts)
+
+
+def host_of(header: str) -> str | None:
+    try:
+        return urlsplit("//" + header).hostname
+    except ValueError:
+        return None
+
+
+def known_host(request: Request) -> None:
+    """FastAPI dependency for the machine endpoints: a page on another site that rebinds
+    its own name to this server sends its own name as Host; such requests are refused."""
+    if host_of(request.headers.get("host", "")) not in request.app.state.known_hosts:
+        raise HTTPException(421, "not served under this host name (see [web] public_url)")

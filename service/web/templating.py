@@ -53,6 +53,12 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
 
 
+def render_bare(name: str, context: dict[str, Any], *, status_code: int) -> HTMLResponse:
+    """A page without user, session or database (the page of a crash)."""
+    base = {"user": None, "csrf_token": "", "flash": None}
+    return HTMLResponse(templates.env.get_template(name).render({**base, **context}), status_code=status_code)
+
+
 def flash(request: Request, message: str, kind: str = "ok") -> None:
     """A message for the next page shown (after a redirect)."""
     request.session["flash"] = {"message": message, "kind": kind}
