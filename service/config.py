@@ -3,12 +3,12 @@
 Where the file comes from: `--config PATH`, else $REVIEWMON_CONFIG, else ./config.toml.
 Every mistake stops the program with a message naming the file and the key (exit 2).
 Relative paths resolve against the config file's folder. Secrets never appear in the
-file: keys ending in `_env` name environment variables, read only when needed.
-Contains no business logic.
+file: keys ending in `_env` name environment variables, read only when needed. No business logic.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -219,12 +220,41 @@ class TopicsConfig(_Strict):
     keywords: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_TOPICS.items()})
 
 
+def _public_url(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"https?://[^\s/?#@]+(/[^\s?#]*)?", value, re.IGNORECASE):
+        raise ValueError("must be the address people open, e.g. https://reviews.example.com")
+    return value
+
+
+def _addresses(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)") from None
+    return values
+
+
 class WebConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key_env: EnvName | None = Field(default=None, description="signs session cookies; unset: a new key each start (everyone logs in again)")
-    login_attempts: int = Field(default=5, ge=1, description="failed logins in a row before a name is locked for lockout")
-    lockout: Duration = Field(default=timedelta(minutes=15))
+    public_url: Annotated[str | None, AfterValidator(_public_url)] = Field(default=None, description="the address people open; https:// makes the session cookie Secure; its host is the one /healthz and /metrics answer for")
+    trusted_proxies: Annotated[list[str], AfterValidator(_addresses)] = Field(default_factory=list, description="reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are believed")
+    session_idle: Duration = Field(default=timedelta(hours=2), ge=timedelta(minutes=1), description="a session not used for this long ends")
+    session_max_age: Duration = Field(default=timedelta(hours=24), ge=timedelta(minutes=1), description="a session ends this long after its login, used or not")
+    login_attempts: int = Field(default=5, ge=1, description="failed logins from one address for one name within lockout; then that address may not try that name until they age out")
+    login_attempts_per_address: int = Field(default=20, ge=1, description="failed logins from one address, whatever the names, within lockout; then that address may not log in until they age out")
+    lockout: Duration = Field(default=timedelta(minutes=15), ge=timedelta(seconds=1), description="how long a failed login counts against its address and name")
+    login_delay: Duration = Field(default=timedelta(seconds=2), le=timedelta(seconds=30), description="once a name has login_attempts failures within lockout from any addresses, each further wrong answer for it waits this long (a right password never waits)")
+
+    @property
+    def public_host(self) -> str | None:
+        return urlsplit(self.public_url).hostname if self.public_url else None
+
+    @property
+    def https(self) -> bool:
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
 
 
 class ApiConfig(_Strict):
@@ -246,7 +276,8 @@ class PollConfig(_Strict):
     keep_runs: Duration = Field(default=timedelta(days=90), ge=timedelta(days=1), description="how long each poll and backfill stays in `reviewmon runs`; a source's older runs go at its next poll")
 
 
-ALERT_EVENTS = ("negative", "escalated", "source_failing", "source_recovered", "drafts_waiting", "daily_report", "weekly_report")
+ALERT_EVENTS = ("negative", "escalated", "source_failing", "source_recovered", "drafts_waiting", "failed_logins", "daily_report",
+                "weekly_report")
 
 
 class AlertChannelConfig(_Strict):
@@ -255,7 +286,7 @@ class AlertChannelConfig(_Strict):
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
     url_env: EnvName
-    events: list[Literal[ALERT_EVENTS]] = Field(default_factory=lambda: ["negative", "escalated", "source_failing", "source_recovered", "drafts_waiting"])  # type: ignore[valid-type]
+    events: list[Literal[ALERT_EVENTS]] = Field(default_factory=lambda: ["negative", "escalated", "source_failing", "source_recovered", "drafts_waiting", "failed_logins"])  # type: ignore[valid-type]
     digest: Duration | None = Field(default=None, description="group alerts over this window into one message; unset: one message each")
 
 
@@ -264,6 +295,7 @@ class AlertsConfig(_Strict):
     drafts_waiting: Duration = Field(default=timedelta(hours=24), description="alert when a draft has waited this long for an owner")
     max_age: Duration = Field(default=timedelta(days=3), description="reviews written longer ago than this raise no alert when first seen (a first poll, a backfill)")
     attempts: int = Field(default=8, ge=1, description="delivery tries before an alert is recorded as failed")
+    failed_logins: int = Field(default=10, ge=1, description="alert when one user's name has had this many failed logins within an hour (once a day per name)")
     report_at: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="UTC time of day the daily and weekly reports go out")
     channels: list[AlertChannelConfig] = []
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from alembic import command
-from service.errors import NotMigrated
+from service.errors import DatabaseUnavailable, NotMigrated
 from service.resources import migrations_dir
 
 
@@ -108,7 +108,15 @@ def head_revision() -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    """The schema's revision; also the first connection every command makes, so a database
+    that cannot be reached is said here, in one line (DatabaseUnavailable)."""
+    try:
+        connection = engine.connect()
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailable(f"cannot reach the database {where}: {reason}") from None
+    with connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 

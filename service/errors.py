@@ -7,6 +7,7 @@ the CLI uses:
   - ConfigError (2): the config file is missing, unreadable or invalid
   - MissingSecret (2): an environment variable named by the config is not set
   - NotMigrated (2): the database schema is not at the version this code needs
+  - DatabaseUnavailable (2): the database cannot be reached (down, wrong host, refused)
   - NotFound (1): no such draft, review or source
   - InvalidTransition (1): a draft cannot move to the asked status from where it is
   - PolicyViolation (1): a reply text fails the policy guard
@@ -30,6 +31,10 @@ class MissingSecret(ReviewmonError):
 
 
 class NotMigrated(ReviewmonError):
+    exit_code = 2
+
+
+class DatabaseUnavailable(ReviewmonError):
     exit_code = 2
 
 

@@ -4,6 +4,7 @@ service/metrics.py."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +17,10 @@ from sqlmodel import col, select
 
 from service import db
 from service.context import Context
+from service.errors import NotMigrated
 from service.models import Alert, Draft, DraftStatus, Review, Source
+
+log = logging.getLogger("reviewmon.health")
 
 OVERDUE_AFTER = timedelta(minutes=5)  # a due source not claimed for this long: no scheduler is running
 
@@ -54,7 +58,11 @@ def healthz(ctx: Context, *, scheduler_running: bool | None) -> tuple[int, dict[
         db.check_migrated(ctx.engine)
         found = figures(ctx)
     except Exception as exc:  # the point of a health check: say what is wrong, don't crash
-        return 503, {"status": "down", "database": f"{type(exc).__name__}: {exc}"[:300]}
+        # ...in words that name no file or server (those go to the log)
+        log.warning("health check: the database cannot be used: %s", exc)
+        if isinstance(exc, NotMigrated):
+            return 503, {"status": "down", "database": "not at this version's schema: run `reviewmon migrate`"}
+        return 503, {"status": "down", "database": f"cannot be used ({type(exc).__name__}); the log says why"}
     body["database"] = "ok"
     if scheduler_running is not None:
         body["scheduler"] = "running" if scheduler_running else "stopped"

@@ -39,6 +39,9 @@ class UTCDateTime(TypeDecorator):
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL (SQLite's go far higher)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -245,8 +248,37 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     created_at: datetime = _time(nullable=False)
     disabled: bool = Field(default=False)
-    failed_logins: int = Field(default=0)
-    locked_until: datetime | None = _time()
+
+
+class WebSession(SQLModel, table=True):
+    """A logged-in browser (service/desk/sessions.py). Its cookie carries a random token;
+    only the token's SHA-256 is kept, so this table opens no session to whoever reads it.
+    Logging out deletes the row; a new password, a role change or disabling the user
+    deletes all of theirs."""
+
+    __tablename__ = "web_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _time(nullable=False)
+    last_seen_at: datetime = _time(nullable=False)
+    address: str | None = Field(default=None, max_length=64)  # the client's, at login
+
+
+class LoginFailure(SQLModel, table=True):
+    """One login that did not succeed, wrong or refused (service/desk/logins.py): what
+    throttling counts, what `reviewmon users list` and the failed_logins alert show.
+    `name` is the name as typed, whether or not a user has it."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_address_at", "address", "at"), sa.Index("ix_login_failures_name_at", "name", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(nullable=False, index=True)
+    address: str = Field(max_length=64)
+    name: str = Field(max_length=100)
+    cleared: bool = Field(default=False)  # the same address then logged in with this name: throttling forgets it
 
 
 TOKEN_ACTOR = "token:"  # a draft's history names an API token's actions "token:NAME" (no user name starts so)

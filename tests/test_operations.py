@@ -55,7 +55,7 @@ async def serving(ctx, *, scheduler: bool, until) -> list[httpx.Response]:
     """Run the app as `reviewmon serve` does (lifespan and all); `until(client)` makes the requests."""
     app = create_app(ctx, scheduler=scheduler)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as client:
             return await until(client)
 
 

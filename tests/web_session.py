@@ -12,21 +12,32 @@ import httpx
 from service.context import Context
 from service.web import create_app
 
+SECRET_KEY = "the test server's cookie key"  # as [web] secret_key_env gives one: every client's app accepts the others' cookies
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_ERROR = re.compile(r'<p class="flash error" role="alert">(.*?)</p>', re.DOTALL)
 
 
-def client_for(ctx: Context) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://test")
+def client_for(ctx: Context, *, peer: str = "127.0.0.1", base_url: str = "http://localhost") -> httpx.AsyncClient:
+    """A browser at address `peer` (or a reverse proxy there, passing on what browsers send)."""
+    transport = httpx.ASGITransport(app=create_app(ctx, secret_key=SECRET_KEY), client=(peer, 50000))
+    return httpx.AsyncClient(transport=transport, base_url=base_url)
 
 
-async def token(client: httpx.AsyncClient, path: str = "/login") -> str:
+async def token(client: httpx.AsyncClient, path: str = "/login", headers: dict[str, str] | None = None) -> str:
     """The CSRF token of the page at `path` (the session's, once logged in)."""
-    return _TOKEN.search((await client.get(path)).text).group(1)
+    return _TOKEN.search((await client.get(path, headers=headers)).text).group(1)
 
 
-async def login(client: httpx.AsyncClient, name: str, password: str) -> httpx.Response:
-    return await client.post("/login", data={"csrf_token": await token(client), "username": name, "password": password,
-                                             "next": "/inbox"})
+async def login(client: httpx.AsyncClient, name: str, password: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    """Log in through the form; `headers` go with both requests (a proxy's X-Forwarded-For)."""
+    return await client.post("/login", data={"csrf_token": await token(client, headers=headers), "username": name,
+                                             "password": password, "next": "/inbox"}, headers=headers)
+
+
+def login_error(response: httpx.Response) -> str | None:
+    """What the login page said went wrong, if anything."""
+    found = _ERROR.search(response.text)
+    return found.group(1) if found else None
 
 
 @asynccontextmanager

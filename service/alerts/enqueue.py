@@ -8,30 +8,35 @@ returns how many rows it added.
 
 The poller calls `reviews_arrived` in the transaction of each stored page, and
 `source_failed` / `source_recovered` in the one that records a poll's outcome;
-`waiting_drafts` runs on a timer (the worker, `reviewmon alerts send`).
+`waiting_drafts` and `failed_logins` run on a timer (the worker, `reviewmon alerts send`):
+a login attempt itself never writes an alert, so an existing name's failure costs what an
+unknown name's does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from service.alerts.messages import (
     Message,
     ReviewFacts,
     draft_waiting_message,
+    failed_logins_message,
     review_message,
     source_failing_message,
     source_recovered_message,
 )
 from service.config import Config
-from service.models import Alert, AlertStatus, Draft, DraftStatus, Review, Sentiment, Source
+from service.models import Alert, AlertStatus, Draft, DraftStatus, LoginFailure, Review, Sentiment, Source, User
 
 CHUNK = 200  # rows per INSERT (SQLite allows 32,766 bound values per statement)
+FAILED_LOGINS_WINDOW = timedelta(hours=1)  # [alerts] failed_logins counts within this
 
 
 def subscribers(config: Config, event: str) -> list[str]:
@@ -159,4 +164,29 @@ def waiting_drafts(session: Session, config: Config, now: datetime) -> int:
                                         draft.created_at, now)
         rows += [outbox_row(c, "drafts_waiting", f"draft-waiting:{draft.id}", message, now,
                       review_id=review.id, source_id=review.source_id) for c in channels]
+    return insert_alerts(session, rows) if rows else 0
+
+
+def failed_logins(session: Session, config: Config, now: datetime) -> int:
+    """An alert for each user whose name has had [alerts] failed_logins failed logins in
+    the last hour, from whatever addresses: once per user and UTC day. Names nobody has
+    are left to throttling (a stranger trying names raises no alert per name)."""
+    channels = subscribers(config, "failed_logins")
+    if not channels:
+        return 0
+    since = now - FAILED_LOGINS_WINDOW
+    found = session.exec(
+        select(User.id, User.name, func.count(), func.min(LoginFailure.at), func.max(LoginFailure.at))
+        .join(LoginFailure, LoginFailure.name == User.name)
+        .where(LoginFailure.at > since).group_by(User.id, User.name)
+        .having(func.count() >= config.alerts.failed_logins)
+    ).all()
+    rows = []
+    for user_id, name, count, first, last in found:
+        addresses = session.exec(
+            select(LoginFailure.address, func.count()).where(LoginFailure.name == name, LoginFailure.at > since)
+            .group_by(LoginFailure.address).order_by(func.count().desc(), LoginFailure.address)).all()
+        message = failed_logins_message(name, count, first, last, list(addresses))
+        key = f"failed-logins:{user_id}:{now.date().isoformat()}"
+        rows += [outbox_row(c, "failed_logins", key, message, now) for c in channels]
     return insert_alerts(session, rows) if rows else 0

@@ -148,6 +148,22 @@ def draft_waiting_message(draft_id: int, review_id: int, source: str, author: st
     )
 
 
+def failed_logins_message(name: str, count: int, first: datetime, last: datetime,
+                          addresses: Sequence[tuple[str, int]]) -> Message:
+    shown = ", ".join(f"{one_line(address, 64)} ({n})" for address, n in addresses[:10])
+    more = f" and {len(addresses) - 10} more" if len(addresses) > 10 else ""
+    who = one_line(name, 60)
+    return Message(
+        title=f"{count} failed logins for user {who} in the last hour",
+        body=(f"The web app refused {count} logins as {who} between {when(first)} and {when(last)}, "
+              f"from {len(addresses)} address{'es' if len(addresses) != 1 else ''}: {shown}{more}.\n\n"
+              "If that was not them, someone is guessing the password. Each address is slowed down on its own, "
+              "and the right password still works from elsewhere. `reviewmon users list` shows recent failures; "
+              f"`reviewmon users passwd {who}` sets a new password, `reviewmon users logout-everywhere {who}` "
+              "ends their sessions."),
+    )
+
+
 def test_message(channel: str, now: datetime) -> Message:
     return Message(
         title="reviewmon test message",

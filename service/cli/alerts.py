@@ -38,14 +38,15 @@ def alerts_list(state: State, status: str | None, fmt: str, limit: int | None) -
 @alerts.command("send")
 @click.pass_obj
 def alerts_send(state: State) -> None:
-    """Record alerts for drafts waiting too long and reports that are due, then send every
-    alert that is due now. Exit 1 if any could not be sent (it is retried later)."""
+    """Record alerts for drafts waiting too long, repeated failed logins and reports that
+    are due, then send every alert that is due now. Exit 1 if any could not be sent (it is retried later)."""
     from service.alerts import deliver, enqueue, reports
 
     ctx = state.context()
     now = ctx.clock()
     with ctx.session(write=True) as session:
         enqueue.waiting_drafts(session, ctx.config, now)
+        enqueue.failed_logins(session, ctx.config, now)
     reports.enqueue_due_reports(ctx, now)
     counts = deliver.deliver_due(ctx)
     if counts.messages or sys.stdout.isatty():

@@ -18,6 +18,8 @@ import click
 from service import __version__, logs, output
 from service import config as config_module
 from service.context import Context
+from service.errors import NotFound
+from service.models import MAX_ID
 
 TABLE_LIMIT = 50
 
@@ -42,10 +44,28 @@ def _default_actor() -> str:
         return "cli"
 
 
+class RowId(click.ParamType):
+    """A draft's or a review's id. A number no row can have (too big for the database's
+    column) is "no such draft" (exit 1) before any query, never a database error."""
+
+    name = "ID"
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number = click.INT.convert(value, param, ctx)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound(f"no {self.what} with id {number}")
+        return number
+
+
+DRAFT_ID, REVIEW_ID = RowId("draft"), RowId("review")
+
 format_option = click.option("--format", "fmt", type=click.Choice(output.FORMATS), default="table", show_default=True)
 
 
-limit_option = click.option("--limit", type=click.IntRange(min=1), help="At most this many rows (tables show 50 unless told).")
+limit_option = click.option("--limit", type=click.IntRange(min=1, max=MAX_ID), help="At most this many rows (tables show 50 unless told).")
 
 
 def table_limit(fmt: str, limit: int | None) -> int | None:

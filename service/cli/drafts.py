@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from service import output
-from service.cli.base import State, cli, format_option, limit_option, read_text, table_limit
+from service.cli.base import DRAFT_ID, State, cli, format_option, limit_option, read_text, table_limit
 from service.desk import approvals, queries
 from service.models import DraftStatus, FollowUp
 
@@ -48,7 +48,7 @@ def drafts_list(state: State, status: str | None, source: str | None, fmt: str, 
 
 
 @drafts.command("show")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def drafts_show(state: State, draft_id: int, fmt: str) -> None:
@@ -78,7 +78,7 @@ def _echo_verdict(ok: bool, problems: list[str]) -> None:
 
 
 @drafts.command("edit")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.option("--text", help="The new reply text.")
 @click.option("--file", type=click.File("r", encoding="utf-8"), help="Read the new text from a file ('-' for stdin).")
 @click.pass_obj
@@ -92,7 +92,7 @@ def drafts_edit(state: State, draft_id: int, text: str | None, file: Any) -> Non
 
 
 @drafts.command("regenerate")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.pass_obj
 def drafts_regenerate(state: State, draft_id: int) -> None:
     """Replace a draft's text with the next bundled wording."""
@@ -102,7 +102,7 @@ def drafts_regenerate(state: State, draft_id: int) -> None:
 
 
 @drafts.command("followup")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.option("--outcome", required=True, type=click.Choice([f.value for f in FollowUp]))
 @click.option("--note", help="What happened, for the record.")
 @click.pass_obj
@@ -154,7 +154,7 @@ def _age(delta: Any) -> str:
 
 
 @drafts.command("approve")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.pass_obj
 def drafts_approve(state: State, draft_id: int) -> None:
     """Approve a draft for posting; refused when its text fails the policy guard."""
@@ -163,7 +163,7 @@ def drafts_approve(state: State, draft_id: int) -> None:
 
 
 @drafts.command("reject")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.option("--reason", help="Kept in the draft's history.")
 @click.pass_obj
 def drafts_reject(state: State, draft_id: int, reason: str | None) -> None:
@@ -173,7 +173,7 @@ def drafts_reject(state: State, draft_id: int, reason: str | None) -> None:
 
 
 @drafts.command("post")
-@click.argument("draft_ids", type=int, nargs=-1)
+@click.argument("draft_ids", type=DRAFT_ID, nargs=-1)
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
 @click.pass_obj
 def drafts_post(state: State, draft_ids: tuple[int, ...], dry_run: bool) -> None:
@@ -199,7 +199,7 @@ def drafts_post(state: State, draft_ids: tuple[int, ...], dry_run: bool) -> None
 
 
 @drafts.command("withdraw")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.pass_obj
 def drafts_withdraw(state: State, draft_id: int) -> None:
     """Delete a posted reply from the platform (Google Business Profile, App Store Connect)."""
@@ -210,7 +210,7 @@ def drafts_withdraw(state: State, draft_id: int) -> None:
 
 
 @drafts.command("mark-posted")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.pass_obj
 def drafts_mark_posted(state: State, draft_id: int) -> None:
     """Record that you posted an approved reply yourself (platforms without a reply API)."""

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from service import output
-from service.cli.base import State, cli, format_option, limit_option, read_text, table_limit
+from service.cli.base import REVIEW_ID, State, cli, format_option, limit_option, read_text, table_limit
 from service.desk import queries
 
 REVIEW_TABLE = [("id", "id", 6), ("source", "source", 16), ("rating", "★", 2), ("negative", "neg", 4),
@@ -43,7 +43,7 @@ def reviews_list(state: State, negative: bool, source: str | None, location: str
 
 
 @reviews.command("show")
-@click.argument("review_id", type=int)
+@click.argument("review_id", type=REVIEW_ID)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def reviews_show(state: State, review_id: int, fmt: str) -> None:

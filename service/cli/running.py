@@ -25,7 +25,7 @@ def migrate(state: State) -> None:
 
 
 @cli.command()
-@click.option("--metrics-port", type=int, metavar="PORT", help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), metavar="PORT", help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
 @click.pass_obj
 def worker(state: State, metrics_port: int | None) -> None:
     """Run the scheduler alone: poll sources as they fall due, send alerts (no web app).
@@ -35,8 +35,8 @@ def worker(state: State, metrics_port: int | None) -> None:
     """
     from service.polling.worker import run_until_stopped
 
-    _long_running(state)
     ctx = state.context()
+    _long_running(state)
     if metrics_port:
         from prometheus_client import start_http_server
 
@@ -71,7 +71,7 @@ async def _until_signalled(main: Any) -> None:
 
 @cli.command()
 @click.option("--host", help="Listen on this address (default: [web] host).")
-@click.option("--port", type=int, help="Listen on this port (default: [web] port).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Listen on this port (default: [web] port).")
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True, help="Also poll sources as they fall due and send alerts, as `reviewmon worker` does.")
 @click.pass_obj
 def serve(state: State, host: str | None, port: int | None, scheduler: bool) -> None:
@@ -81,12 +81,15 @@ def serve(state: State, host: str | None, port: int | None, scheduler: bool) -> 
 
     from service.web import create_app
 
-    _long_running(state)
     ctx = state.context()
+    _long_running(state)
     web = ctx.config.web
     secret = read_secret(web.secret_key_env, key="web.secret_key_env") if web.secret_key_env else None
     if secret is None:
         click.echo("note: [web] secret_key_env is not set: sessions end when reviewmon restarts", err=True)
     host, port = host or web.host, port or web.port
-    click.echo(f"reviewmon: serving http://{host}:{port}")
-    uvicorn.run(create_app(ctx, secret_key=secret, scheduler=scheduler), host=host, port=port, log_level="warning")
+    click.echo(f"reviewmon: serving http://{host}:{port}" + (f" as {web.public_url}" if web.public_url else ""))
+    # The app itself believes X-Forwarded-* from [web] trusted_proxies only: uvicorn's own
+    # handling (which trusts 127.0.0.1 unless told otherwise) stays off.
+    app = create_app(ctx, secret_key=secret, scheduler=scheduler, bind_host=host)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

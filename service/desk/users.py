@@ -8,20 +8,28 @@ Passwords are hashed with argon2id (argon2-cffi) and never stored or logged othe
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy import text as sa_text
+from sqlmodel import Session, col, select
 
 from service.context import Context
 from service.errors import ReviewmonError
-from service.models import TOKEN_ACTOR, Role, User
+from service.models import TOKEN_ACTOR, LoginFailure, Role, User, WebSession
+
+log = logging.getLogger("reviewmon.web")
 
 MIN_PASSWORD = 10
+NAME_LENGTH, ADDRESS_LENGTH = 100, 64  # as the columns hold them
+FAILURES_SHOWN = timedelta(hours=24)  # what `reviewmon users list` counts as recent failed logins
 _hasher = PasswordHasher()
 
 
@@ -45,7 +53,9 @@ class Forbidden(ReviewmonError):
 
 
 class LoginFailed(ReviewmonError):
-    pass
+    def __init__(self, message: str, *, delay: float = 0.0):
+        super().__init__(message)
+        self.delay = delay  # seconds the answer should wait: the name is being guessed from many addresses
 
 
 @dataclass(frozen=True)
@@ -104,22 +114,59 @@ def first_owner(ctx: Context, name: str = "owner") -> str | None:
     return password
 
 
-def set_password(ctx: Context, name: str, password: str) -> None:
+def set_password(ctx: Context, name: str, password: str) -> int:
+    """A new password; every session of the user ends (how many is returned)."""
     _check_password(password)
-    with ctx.session() as session:
+    password_hash = _hasher.hash(password)
+    with ctx.session(write=True) as session:
         user = _by_name(session, name)
-        user.password_hash, user.failed_logins, user.locked_until = _hasher.hash(password), 0, None
+        user.password_hash = password_hash
+        return _end_sessions(session, user)
 
 
-def set_disabled(ctx: Context, name: str, disabled: bool) -> None:
-    with ctx.session() as session:
-        _by_name(session, name).disabled = disabled
+def set_disabled(ctx: Context, name: str, disabled: bool) -> int:
+    """Disable (or enable) an account; disabling ends its sessions (how many is returned)."""
+    with ctx.session(write=True) as session:
+        user = _by_name(session, name)
+        user.disabled = disabled
+        return _end_sessions(session, user) if disabled else 0
+
+
+def set_role(ctx: Context, name: str, role: str) -> int:
+    """Another role; the user's sessions end, so that no page keeps the old one's rights."""
+    if role not in PERMISSIONS:
+        raise ReviewmonError(f"unknown role {role!r}; roles: {', '.join(PERMISSIONS)}")
+    with ctx.session(write=True) as session:
+        user = _by_name(session, name)
+        user.role = role
+        return _end_sessions(session, user)
+
+
+def logout_everywhere(ctx: Context, name: str) -> int:
+    """End every session of the user (a lost phone, a shared computer); how many ended."""
+    with ctx.session(write=True) as session:
+        return _end_sessions(session, _by_name(session, name))
+
+
+def _end_sessions(session: Session, user: User) -> int:
+    return session.exec(delete(WebSession).where(WebSession.user_id == user.id)).rowcount
 
 
 def list_users(ctx: Context) -> list[dict[str, object]]:
+    """Each account with its live sessions and its failed logins of the last FAILURES_SHOWN."""
+    now, web = ctx.clock(), ctx.config.web
     with ctx.session() as session:
+        live = dict(session.exec(
+            select(WebSession.user_id, func.count()).where(WebSession.last_seen_at > now - web.session_idle,
+                                                           WebSession.created_at > now - web.session_max_age)
+            .group_by(WebSession.user_id)).all())
+        failed = {name: (n, last) for name, n, last in session.exec(
+            select(LoginFailure.name, func.count(), func.max(LoginFailure.at))
+            .where(LoginFailure.at > now - FAILURES_SHOWN).group_by(LoginFailure.name)).all()}
         return [
-            {"name": u.name, "role": u.role, "disabled": u.disabled, "created_at": u.created_at, "locked_until": u.locked_until}
+            {"name": u.name, "role": u.role, "disabled": u.disabled, "created_at": u.created_at,
+             "sessions": live.get(u.id, 0), "failed_logins": failed.get(u.name, (0, None))[0],
+             "last_failed_login": failed.get(u.name, (0, None))[1]}
             for u in session.exec(select(User).order_by(User.name))
         ]
 
@@ -131,34 +178,87 @@ def _by_name(session: Session, name: str) -> User:
     return user
 
 
-def authenticate(ctx: Context, name: str, password: str) -> Actor:
-    """The actor for a correct name and password; LoginFailed otherwise, saying nothing
-    about which part was wrong. Repeated failures lock the name for a while."""
-    now = ctx.clock()
-    with ctx.session() as session:
-        user = session.exec(select(User).where(User.name == name.strip())).first()
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            raise LoginFailed(f"too many failed logins; try again after {_when(user.locked_until)}")
-        ok = _verify(user.password_hash if user else _dummy_hash(), password)
-        if user is None or user.disabled or not ok:
-            if user is not None and not ok:
-                user.failed_logins += 1
-                if user.failed_logins >= ctx.config.web.login_attempts:
-                    user.locked_until, user.failed_logins = now + ctx.config.web.lockout, 0
-            failed = True
-        else:
-            user.failed_logins, user.locked_until = 0, None
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = _hasher.hash(password)
-            failed = False
-            actor = Actor(user.name, user.role)
-    if failed:
-        raise LoginFailed("wrong user name or password")
-    return actor
+def authenticate(ctx: Context, name: str, password: str, *, address: str) -> Actor:
+    """The actor for a correct name and password tried from client `address`; LoginFailed
+    otherwise, saying nothing about which part was wrong.
+
+    Throttling, in failures within [web] lockout: from one address for one name, at most
+    login_attempts; from one address, login_attempts_per_address (an IPv6 address counts
+    as its /64, what one customer line gets). Past either, the attempt is refused unheard
+    ("too many failed logins"), whatever the password. A name's failures from every
+    address only slow its wrong answers (LoginFailed.delay): a stranger can throttle only
+    their own address, never lock an owner out.
+
+    Every attempt costs one argon2 check (against a stand-in hash for a name nobody has,
+    or for an attempt refused unheard) and the same queries, so neither the answer nor
+    its time tells which names exist."""
+    web, now = ctx.config.web, ctx.clock()
+    name, address = name.strip()[:NAME_LENGTH], client_key(address)
+    attempt_id, throttled, for_name, user = _attempt(ctx, name, address, now)
+    checked = _verify(user.password_hash if user is not None and not throttled else _dummy_hash(), password)
+    ok = checked and user is not None and not user.disabled and not throttled
+    rehashed = _hasher.hash(password) if ok and _hasher.check_needs_rehash(user.password_hash) else None
+    if ok:
+        with ctx.session(write=True) as session:  # not a failure after all; the earlier ones of this pair are forgiven
+            session.exec(delete(LoginFailure).where(LoginFailure.id == attempt_id))
+            session.exec(update(LoginFailure).where(LoginFailure.address == address, LoginFailure.name == name)
+                         .values(cleared=True))
+            if rehashed:
+                session.exec(update(User).where(User.id == user.id).values(password_hash=rehashed))
+        return Actor(user.name, user.role)
+    log.info("failed login for %r from %r%s", name, address, " (refused unheard: too many)" if throttled else "")
+    delay = web.login_delay.total_seconds() if for_name > web.login_attempts else 0.0
+    if throttled:
+        raise LoginFailed(f"too many failed logins; wait {_minutes(web.lockout)} and try again", delay=delay)
+    raise LoginFailed("wrong user name or password", delay=delay)
+
+
+def _attempt(ctx: Context, name: str, address: str, now: datetime) -> tuple[int | None, bool, int, User | None]:
+    """Record the attempt as a failure before the password is checked, and count it with
+    the recent ones: so that many attempts at once cannot all slip under the limits while
+    their passwords are checked. One past a limit is not kept (refused unheard, it does
+    not count). Returns (its row id, refused unheard?, the name's failures, the user)."""
+    web = ctx.config.web
+    with ctx.session(write=True) as session:  # SQLite: BEGIN IMMEDIATE, one writer at a time
+        if session.get_bind().dialect.name == "postgresql":  # one attempt per address at a time
+            session.exec(sa_text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=f"login {address}"))
+        session.exec(delete(LoginFailure).where(LoginFailure.at < now - max(FAILURES_SHOWN, web.lockout)))
+        attempt = LoginFailure(at=now, address=address, name=name)
+        session.add(attempt)
+        session.flush()
+        pair, from_address, for_name = _recent_failures(session, address, name, now - web.lockout)
+        throttled = pair > web.login_attempts or from_address > web.login_attempts_per_address
+        if throttled:
+            session.delete(attempt)
+        user = session.exec(select(User).where(User.name == name)).first()
+        return (None if throttled else attempt.id), throttled, for_name, user
+
+
+def client_key(address: str | None) -> str:
+    """What throttling counts an address as: itself, an IPv6 one as its /64 network."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return (address or "unknown")[:ADDRESS_LENGTH]
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ip.ipv4_mapped) if ip.ipv4_mapped else str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _recent_failures(session: Session, address: str, name: str, since: datetime) -> tuple[int, int, int]:
+    """Failures since `since`: of this address with this name (not cleared by a login
+    since), of this address, of this name."""
+    same_address, same_name = LoginFailure.address == address, LoginFailure.name == name
+    counts = session.exec(
+        select(func.count().filter(same_address, same_name, col(LoginFailure.cleared).is_(False)),
+               func.count().filter(same_address), func.count().filter(same_name))
+        .where(LoginFailure.at > since, or_(same_address, same_name))
+    ).one()
+    return counts[0] or 0, counts[1] or 0, counts[2] or 0
 
 
 def actor_named(ctx: Context, name: str) -> Actor | None:
-    """The actor for a session's user, if the account still exists and is enabled."""
+    """The actor for a user name, if the account exists and is enabled."""
     with ctx.session() as session:
         user = session.exec(select(User).where(User.name == name)).first()
         return Actor(user.name, user.role) if user and not user.disabled else None
@@ -171,5 +271,6 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%H:%M UTC")
+def _minutes(span: timedelta) -> str:
+    minutes = max(1, round(span.total_seconds() / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -415,13 +415,14 @@ async def poll(ctx: Context, names: list[str] | None = None, *, due_only: bool =
 
 
 def deliver_alerts(ctx: Context) -> None:
-    """Queue alerts about waiting drafts and due reports, then send what is due. Never
-    raises: an alert that cannot be sent is recorded and tried again later."""
+    """Queue alerts about waiting drafts, failed logins and due reports, then send what is
+    due. Never raises: an alert that cannot be sent is recorded and tried again later."""
     from service.alerts import deliver, enqueue, reports
 
     try:
         with ctx.session(write=True) as session:
             enqueue.waiting_drafts(session, ctx.config, ctx.clock())
+            enqueue.failed_logins(session, ctx.config, ctx.clock())
         reports.enqueue_due_reports(ctx, ctx.clock())
         deliver.deliver_due(ctx)
     except Exception:

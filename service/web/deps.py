@@ -1,14 +1,24 @@
-"""Request-scoped pieces for routes: the service Context and the logged-in actor."""
+"""Request-scoped pieces for routes: the service Context, the logged-in actor, row ids."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Path, Request
 
 from service.context import Context
-from service.desk.users import Actor, actor_named, require
+from service.desk import sessions
+from service.desk.users import Actor, require
 from service.errors import ConfigError
+from service.models import MAX_ID
+
+SESSION_TOKEN = "sid"  # the key of the session's token in the cookie
+_UNKNOWN = object()
+
+# A row id in a path: one no database row can have (too big for the column, not a number)
+# is no such page (404, service/web/__init__.py), never a database error.
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class LoginRequired(Exception):
@@ -20,13 +30,23 @@ def get_ctx(request: Request) -> Context:
     return request.app.state.ctx
 
 
+def session_actor(request: Request) -> Actor | None:
+    """The user logged in by this request's session, if it is live (service/desk/sessions.py);
+    looked up once per request. A session that has ended is dropped from the cookie."""
+    actor = getattr(request.state, "actor", _UNKNOWN)
+    if actor is _UNKNOWN:
+        token = request.session.get(SESSION_TOKEN)
+        actor = sessions.resume(get_ctx(request), token) if isinstance(token, str) else None
+        if actor is None and token is not None:
+            request.session.pop(SESSION_TOKEN, None)
+        request.state.actor = actor
+    return actor
+
+
 def current_actor(request: Request) -> Actor:
-    """The logged-in user, or a redirect to /login. Re-read on each request, so a disabled
-    account or a changed role takes effect at once."""
-    name = request.session.get("user")
-    actor = actor_named(get_ctx(request), name) if name else None
+    """The logged-in user, or a redirect to /login."""
+    actor = session_actor(request)
     if actor is None:
-        request.session.pop("user", None)
         raise LoginRequired(request.url.path)
     return actor
 

@@ -7,14 +7,18 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+from service.models import MAX_ID
+
 PAGE_SIZES = (25, 50, 100, 200)
 
 
 def as_int(value: str | None) -> int | None:
+    """A whole number a database column can hold, else None (the filter is ignored)."""
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return number if number is None or abs(number) <= MAX_ID else None
 
 
 def as_day(value: str | None, errors: list[str], name: str) -> date | None:

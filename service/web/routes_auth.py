@@ -1,13 +1,17 @@
-"""Logging in and out, and the health check monitors poll."""
+"""Logging in and out."""
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from service.desk import sessions
 from service.desk.users import LoginFailed, authenticate
-from service.web.deps import get_ctx
-from service.web.security import verify_csrf
+from service.web.deps import SESSION_TOKEN, get_ctx
+from service.web.security import client_address, verify_csrf
 from service.web.templating import render
 
 router = APIRouter()
@@ -31,17 +35,28 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
-def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/inbox")) -> Response:
+async def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/inbox")) -> Response:
+    """Async so that the pause of a throttled answer (LoginFailed.delay) holds no thread;
+    the password check and the database run in the thread pool."""
+    ctx, address = get_ctx(request), client_address(request)
     try:
-        actor = authenticate(get_ctx(request), username, password)
+        actor = await run_in_threadpool(authenticate, ctx, username, password, address=address)
     except LoginFailed as exc:
-        return render(request, "login.html", {"next": _safe_next(next), "error": str(exc), "username": username}, status_code=401)
+        if exc.delay:
+            await asyncio.sleep(exc.delay)
+        context = {"next": _safe_next(next), "error": str(exc), "username": username}
+        return await run_in_threadpool(render, request, "login.html", context, status_code=401)
+    token = await run_in_threadpool(sessions.start, ctx, actor, address=address)
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
-    request.session["user"] = actor.name
+    request.session[SESSION_TOKEN] = token
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
 def logout(request: Request) -> RedirectResponse:
+    """Ends the session itself, not only this browser's cookie: a copy of it opens nothing."""
+    token = request.session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        sessions.end(get_ctx(request), token)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

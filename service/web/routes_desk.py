@@ -29,8 +29,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from service.desk import approvals, posting, queries
 from service.desk.users import Actor
 from service.errors import PolicyViolation
-from service.models import FollowUp
-from service.web.deps import allowed, current_actor, get_ctx, source_type
+from service.models import MAX_ID, FollowUp
+from service.web.deps import RowId, allowed, current_actor, get_ctx, source_type
 from service.web.filters import PAGE_SIZES, as_int, dates, page_links
 from service.web.security import verify_csrf
 from service.web.templating import flash, render
@@ -56,7 +56,7 @@ def inbox(
     since: str | None = None,
     until: str | None = None,
     limit: int = Query(50, ge=1, le=max(PAGE_SIZES)),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_ID),
 ) -> Response:
     ctx = get_ctx(request)
     errors: list[str] = []
@@ -101,12 +101,12 @@ def _back(draft_id: int) -> RedirectResponse:
 
 
 @router.get("/drafts/{draft_id}")
-def draft_page(request: Request, draft_id: int, actor: Actor = Depends(reader)) -> Response:
+def draft_page(request: Request, draft_id: RowId, actor: Actor = Depends(reader)) -> Response:
     return _editor(request, actor, draft_id)
 
 
 @router.post("/drafts/{draft_id}/check", dependencies=CSRF)
-def check(request: Request, draft_id: int, text: str = Body(..., embed=True), actor: Actor = Depends(reader)) -> JSONResponse:
+def check(request: Request, draft_id: RowId, text: str = Body(..., embed=True), actor: Actor = Depends(reader)) -> JSONResponse:
     ctx = get_ctx(request)
     with ctx.session() as session:
         draft = queries.draft(session, draft_id)
@@ -121,7 +121,7 @@ def _lf(text: str) -> str:
 
 
 @router.post("/drafts/{draft_id}/edit", dependencies=CSRF)
-def edit(request: Request, draft_id: int, text: str = Form(""), actor: Actor = Depends(current_actor)) -> Response:
+def edit(request: Request, draft_id: RowId, text: str = Form(""), actor: Actor = Depends(current_actor)) -> Response:
     text = _lf(text)
     try:
         verdict = approvals.edit(get_ctx(request), draft_id, text, actor=actor)
@@ -135,7 +135,7 @@ def edit(request: Request, draft_id: int, text: str = Form(""), actor: Actor = D
 
 
 @router.post("/drafts/{draft_id}/regenerate", dependencies=CSRF)
-def regenerate(request: Request, draft_id: int, actor: Actor = Depends(current_actor)) -> Response:
+def regenerate(request: Request, draft_id: RowId, actor: Actor = Depends(current_actor)) -> Response:
     verdict = approvals.regenerate(get_ctx(request), draft_id, actor=actor)
     flash(request, "Replaced with another wording." if verdict.ok
           else "Replaced with another wording, which the policy guard refuses: " + "; ".join(verdict.problems),
@@ -144,7 +144,7 @@ def regenerate(request: Request, draft_id: int, actor: Actor = Depends(current_a
 
 
 @router.post("/drafts/{draft_id}/approve", dependencies=CSRF)
-def approve(request: Request, draft_id: int, seen_text: str | None = Form(None),
+def approve(request: Request, draft_id: RowId, seen_text: str | None = Form(None),
             actor: Actor = Depends(current_actor)) -> Response:
     """`seen_text`: the text on the approver's page (the editor sends it), so that a text
     changed by someone else in the meantime is not approved unread."""
@@ -157,7 +157,7 @@ def approve(request: Request, draft_id: int, seen_text: str | None = Form(None),
 
 
 @router.post("/drafts/{draft_id}/reject", dependencies=CSRF)
-def reject(request: Request, draft_id: int, reason: str = Form(""), actor: Actor = Depends(current_actor)) -> Response:
+def reject(request: Request, draft_id: RowId, reason: str = Form(""), actor: Actor = Depends(current_actor)) -> Response:
     approvals.reject(get_ctx(request), draft_id, actor=actor, reason=reason.strip() or None)
     flash(request, f"Draft {draft_id} rejected.")
     return RedirectResponse("/inbox", status_code=303)
@@ -167,7 +167,7 @@ MANUAL = "This platform takes no replies through its API here: copy the reply, p
 
 
 @router.post("/drafts/{draft_id}/post", dependencies=CSRF)
-async def post_now(request: Request, draft_id: int, actor: Actor = Depends(current_actor)) -> Response:
+async def post_now(request: Request, draft_id: RowId, actor: Actor = Depends(current_actor)) -> Response:
     [result] = await posting.post(get_ctx(request), [draft_id], actor=actor)
     if result.outcome == "posted":
         flash(request, result.message[:1].upper() + result.message[1:] + ".")
@@ -181,14 +181,14 @@ async def post_now(request: Request, draft_id: int, actor: Actor = Depends(curre
 
 
 @router.post("/drafts/{draft_id}/mark-posted", dependencies=CSRF)
-def mark_posted(request: Request, draft_id: int, actor: Actor = Depends(current_actor)) -> Response:
+def mark_posted(request: Request, draft_id: RowId, actor: Actor = Depends(current_actor)) -> Response:
     posting.mark_posted(get_ctx(request), draft_id, actor=actor)
     flash(request, "Recorded as posted by hand.")
     return _back(draft_id)
 
 
 @router.post("/drafts/{draft_id}/followup", dependencies=CSRF)
-def followup(request: Request, draft_id: int, outcome: str = Form(""), note: str = Form(""),
+def followup(request: Request, draft_id: RowId, outcome: str = Form(""), note: str = Form(""),
              actor: Actor = Depends(current_actor)) -> Response:
     approvals.record_followup(get_ctx(request), draft_id, outcome, actor=actor, note=note.strip() or None)
     flash(request, f"Follow-up recorded: {outcome}.")

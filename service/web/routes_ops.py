@@ -1,17 +1,20 @@
 """Endpoints for machines: /healthz for load balancers and uptime checks, /metrics for
-Prometheus. No login (they show counts, never review text); keep them off the public
-internet like the rest of the app, or let the reverse proxy restrict them."""
+Prometheus. No login (they show counts, never review text); they answer only for the
+host names the app is served under (service/web/security.known_host), so a page on
+another site cannot read them through DNS rebinding. Keep them off the public internet
+like the rest of the app, or let the reverse proxy restrict them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from service import health, metrics
 from service.web.deps import get_ctx
+from service.web.security import known_host
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(known_host)])
 
 
 @router.get("/healthz")

@@ -18,7 +18,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from service.desk import queries
 from service.desk.users import Actor
-from service.web.deps import allowed, get_ctx, source_type
+from service.models import MAX_ID
+from service.web.deps import RowId, allowed, get_ctx, source_type
 from service.web.downloads import csv_download
 from service.web.filters import PAGE_SIZES, as_int, dates, page_links
 from service.web.templating import render
@@ -44,7 +45,7 @@ def _filters(request: Request, errors: list[str]) -> tuple[dict[str, Any], dict[
 
 @router.get("/reviews")
 def reviews(request: Request, actor: Actor = Depends(reader), limit: int = Query(50, ge=1, le=max(PAGE_SIZES)),
-            offset: int = Query(0, ge=0)) -> Response:
+            offset: int = Query(0, ge=0, le=MAX_ID)) -> Response:
     ctx = get_ctx(request)
     errors: list[str] = []
     wanted, shown = _filters(request, errors)
@@ -72,7 +73,7 @@ def export(request: Request, actor: Actor = Depends(reader)) -> StreamingRespons
 
 
 @router.get("/reviews/{review_id}")
-def review(request: Request, review_id: int, actor: Actor = Depends(reader)) -> Response:
+def review(request: Request, review_id: RowId, actor: Actor = Depends(reader)) -> Response:
     ctx = get_ctx(request)
     with ctx.session() as session:
         found = queries.review(session, review_id)

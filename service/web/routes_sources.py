@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from service.desk import queries
 from service.desk.users import Actor, require
+from service.errors import NotFound
 from service.models import RunKind
 from service.polling import claims
 from service.web.deps import allowed, current_actor, get_ctx
@@ -47,6 +48,9 @@ def runs(request: Request, actor: Actor = Depends(reader), source: str | None = 
 @router.post("/sources/{name}/poll-now", dependencies=[Depends(verify_csrf)])
 def poll_now(name: str, request: Request, actor: Actor = Depends(current_actor)) -> RedirectResponse:
     require(actor, "act", "ask for a poll")
-    claims.make_due(get_ctx(request), name)
+    ctx = get_ctx(request)
+    if name not in {source.name for source in ctx.config.sources}:
+        raise NotFound(f"no source named {name!r} in the config")
+    claims.make_due(ctx, name)
     flash(request, f"{name} is due now: it is polled at the scheduler's next tick (or the next cron poll).")
     return RedirectResponse("/sources", status_code=303)

@@ -46,13 +46,17 @@ templates.env.globals["version"] = __version__
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
     """Render a page with what every page needs: the user, the CSRF token, flash messages."""
-    from service.desk.users import actor_named
+    from service.web.deps import session_actor
 
-    user_name = request.session.get("user")
-    actor = actor_named(request.app.state.ctx, user_name) if user_name else None
     flash = request.session.pop("flash", None)
-    base = {"request": request, "user": actor, "csrf_token": csrf_token(request), "flash": flash}
+    base = {"request": request, "user": session_actor(request), "csrf_token": csrf_token(request), "flash": flash}
     return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
+
+
+def render_bare(name: str, context: dict[str, Any], *, status_code: int) -> HTMLResponse:
+    """A page without user, session or database (the page of a crash)."""
+    base = {"user": None, "csrf_token": "", "flash": None}
+    return HTMLResponse(templates.env.get_template(name).render({**base, **context}), status_code=status_code)
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:
