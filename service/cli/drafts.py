@@ -84,7 +84,7 @@ def _echo_verdict(ok: bool, problems: list[str]) -> None:
 @click.pass_obj
 def drafts_edit(state: State, draft_id: int, text: str | None, file: Any) -> None:
     """Replace a draft's text. Saved even when it fails the guard; then exit 1 with the reasons."""
-    verdict = approvals.edit(state.context(), draft_id, read_text(text, file), actor=state.actor)
+    verdict = approvals.edit(state.context(), draft_id, read_text(text, file), actor=state.actor())
     click.echo(f"draft {draft_id} saved")
     _echo_verdict(verdict.ok, verdict.problems)
     if not verdict.ok:
@@ -96,7 +96,7 @@ def drafts_edit(state: State, draft_id: int, text: str | None, file: Any) -> Non
 @click.pass_obj
 def drafts_regenerate(state: State, draft_id: int) -> None:
     """Replace a draft's text with the next bundled wording."""
-    verdict = approvals.regenerate(state.context(), draft_id, actor=state.actor)
+    verdict = approvals.regenerate(state.context(), draft_id, actor=state.actor())
     click.echo(f"draft {draft_id} reworded")
     _echo_verdict(verdict.ok, verdict.problems)
 
@@ -108,7 +108,7 @@ def drafts_regenerate(state: State, draft_id: int) -> None:
 @click.pass_obj
 def drafts_followup(state: State, draft_id: int, outcome: str, note: str | None) -> None:
     """Record what happened off-line after the reply (contacted, resolved, no answer)."""
-    approvals.record_followup(state.context(), draft_id, outcome, actor=state.actor, note=note)
+    approvals.record_followup(state.context(), draft_id, outcome, actor=state.actor(), note=note)
     click.echo(f"draft {draft_id}: follow-up recorded ({outcome})")
 
 
@@ -155,7 +155,7 @@ def _age(delta: Any) -> str:
 @click.pass_obj
 def drafts_approve(state: State, draft_id: int) -> None:
     """Approve a draft for posting; refused when its text fails the policy guard."""
-    approvals.approve(state.context(), draft_id, actor=state.actor)
+    approvals.approve(state.context(), draft_id, actor=state.actor())
     click.echo(f"draft {draft_id} approved")
 
 
@@ -165,7 +165,7 @@ def drafts_approve(state: State, draft_id: int) -> None:
 @click.pass_obj
 def drafts_reject(state: State, draft_id: int, reason: str | None) -> None:
     """Reject a draft: no reply will be posted from it."""
-    approvals.reject(state.context(), draft_id, actor=state.actor, reason=reason)
+    approvals.reject(state.context(), draft_id, actor=state.actor(), reason=reason)
     click.echo(f"draft {draft_id} rejected")
 
 
@@ -183,7 +183,7 @@ def drafts_post(state: State, draft_ids: tuple[int, ...], dry_run: bool) -> None
     """
     from service.desk import posting
 
-    results = asyncio.run(posting.post(state.context(), list(draft_ids) or None, actor=state.actor, dry_run=dry_run))
+    results = asyncio.run(posting.post(state.context(), list(draft_ids) or None, actor=state.actor(), dry_run=dry_run))
     for result in results:
         line = f"draft {result.draft_id}: {result.outcome}: {output.visible(result.message)}"
         click.echo(line, err=result.outcome in ("failed", "refused"))
@@ -202,7 +202,7 @@ def drafts_withdraw(state: State, draft_id: int) -> None:
     """Delete a posted reply from the platform (Google Business Profile, App Store Connect)."""
     from service.desk import posting
 
-    platform = asyncio.run(posting.withdraw(state.context(), draft_id, actor=state.actor))
+    platform = asyncio.run(posting.withdraw(state.context(), draft_id, actor=state.actor()))
     click.echo(f"draft {draft_id}: reply withdrawn from {platform}")
 
 
@@ -213,7 +213,7 @@ def drafts_mark_posted(state: State, draft_id: int) -> None:
     """Record that you posted an approved reply yourself (platforms without a reply API)."""
     from service.desk import posting
 
-    posting.mark_posted(state.context(), draft_id, actor=state.actor)
+    posting.mark_posted(state.context(), draft_id, actor=state.actor())
     click.echo(f"draft {draft_id} marked posted")
 
 
