@@ -274,6 +274,13 @@ _SOURCE_KEYS = ("name", "type", "schedule", "location", "enabled", "time_budget"
                 "escalation_title")
 
 
+def platform_name(type_name: str | None, configured: str = "") -> str:
+    """Where a source's reviews are published, as a person names it: the `platform` its
+    owner configured (file, jsonld, sample sources), else its type's platform ("Google",
+    "App Store"), else the type itself."""
+    return configured or connectors.capabilities_of(type_name).platform.removeprefix("the ") or type_name or ""
+
+
 class SourceConfig(_Strict):
     """A [[sources]] table: the common keys, and every other key as the connector's options."""
 
@@ -287,6 +294,10 @@ class SourceConfig(_Strict):
     escalation_contact: OptionalContact = Field(default=None, description="as [business] escalation_contact, for this source")
     escalation_title: Title = Field(default=None, description="as [business] escalation_title, for this source")
     options: Any = None  # the connector's Options model, validated by parse()
+
+    @property
+    def platform(self) -> str:
+        return platform_name(self.type, getattr(self.options, "platform", "") or "")
 
     def reply_channels(self, business: BusinessConfig) -> ReplyChannels:
         """This source's channels: its own where set, else the business's."""
@@ -390,6 +401,14 @@ class Config(_Strict):
             if source.name == name:
                 return source
         raise ConfigError(f"{self.path}: no source named {name!r} (sources: {', '.join(s.name for s in self.sources) or 'none'})")
+
+    def platform_of(self, source_name: str, source_type: str | None) -> str:
+        """The platform a person would name for the source (platform_name); for a source no
+        longer configured, its stored type's."""
+        for source in self.sources:
+            if source.name == source_name:
+                return source.platform
+        return platform_name(source_type)
 
     def reply_channels(self, source_name: str | None) -> ReplyChannels:
         """The channels of the named source's replies (the business's for a source no longer configured)."""

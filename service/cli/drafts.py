@@ -139,7 +139,7 @@ def inbox_command(state: State, source: str | None, location: str | None, rating
     ctx = state.context()
     with ctx.session() as session:
         rows = queries.inbox_rows(session, now=ctx.clock(), source=source, location=location, rating=rating,
-                                  status=status, limit=table_limit(fmt, limit))
+                                  status=status, limit=table_limit(fmt, limit), config=ctx.config)
         table = [("draft_id", "draft", 6), ("source", "source", 12), ("rating", "★", 2), ("escalation", "escalate", 14),
                  ("triage", "triage", 14), ("author", "reviewer", 14), ("waiting", "waiting", 10), ("text", "review", 50)]
         output.emit(({**r, "waiting": _age(r["waiting"])} for r in rows), fmt, table_columns=table, fields=INBOX_FIELDS)

@@ -15,9 +15,9 @@ from service.cli.base import State, cli, format_option, limit_option, table_limi
 from service.desk import queries
 from service.models import RunKind
 
-SOURCE_FIELDS = ("name", "type", "status", "schedule", "reviews", "last_polled_at", "last_success_at", "last_error",
+SOURCE_FIELDS = ("name", "type", "platform", "status", "schedule", "reviews", "last_polled_at", "last_success_at", "last_error",
                  "failure_count", "failing_since", "next_poll_at", "polling_by", "backfill", "warnings")
-SOURCE_TABLE = [("name", "name", 16), ("type", "type", 12), ("status", "status", 12), ("reviews", "reviews", 7),
+SOURCE_TABLE = [("name", "name", 16), ("platform", "platform", 12), ("status", "status", 12), ("reviews", "reviews", 7),
                 ("last_success_at", "last success", 16), ("failure_count", "fails", 5), ("next_poll_at", "next poll", 16),
                 ("polling_by", "polling now", 14), ("last_error", "last error", 40), ("warnings", "warnings", 40)]
 

@@ -18,7 +18,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from service.desk import queries
 from service.desk.users import Actor
-from service.web.deps import allowed, get_ctx, source_type
+from service.web.deps import allowed, get_ctx
 from service.web.downloads import csv_download
 from service.web.filters import PAGE_SIZES, as_int, dates, page_links
 from service.web.templating import render
@@ -76,4 +76,4 @@ def review(request: Request, review_id: int, actor: Actor = Depends(reader)) -> 
     ctx = get_ctx(request)
     with ctx.session() as session:
         found = queries.review(session, review_id)
-    return render(request, "review.html", {"review": found, "source_type": source_type(ctx, found["source"])})
+    return render(request, "review.html", {"review": found, "platform": ctx.config.platform_of(found["source"], None)})
