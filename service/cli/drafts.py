@@ -65,7 +65,7 @@ def drafts_show(state: State, draft_id: int, fmt: str) -> None:
     _echo_verdict(row["policy_ok"], row["policy_problems"])
     for event in row["history"]:
         detail = f" — {output.visible(event['detail'])}" if event["detail"] else ""
-        click.echo(f"  {output.visible(event['at'])}  {event['actor']}: {event['action']} -> {event['status']}{detail}")
+        click.echo(f"  {output.visible(event['at'])}  {output.visible(event['actor'])} {event['what']}{detail}")
 
 
 def _echo_verdict(ok: bool, problems: list[str]) -> None:

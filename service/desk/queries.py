@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 import connectors
 from service.config import Config, SourceConfig, platform_name
+from service.desk import history
 from service.desk import search as search_module
 from service.errors import NotFound, ReviewmonError
 from service.models import (
@@ -154,10 +155,10 @@ def draft_rows(
 
 def draft(session: Session, draft_id: int) -> dict[str, Any]:
     for row in draft_rows(session, draft_id=draft_id):
-        row["history"] = [
+        row["history"] = history.in_words([
             {"at": e.at, "actor": e.actor, "action": e.action, "status": e.status, "detail": e.detail}
             for e in session.exec(select(DraftEvent).where(DraftEvent.draft_id == draft_id).order_by(DraftEvent.id))
-        ]
+        ])
         return row
     raise NotFound(f"no draft with id {draft_id}")
 

@@ -141,7 +141,7 @@ def test_reject_and_missing_draft(config: Path) -> None:
 def test_drafts_show_prints_review_reply_and_verdict(config: Path) -> None:
     [draft, _] = drafts(config)
     out = run_cli(config, "drafts", "show", str(draft["id"])).output
-    assert "Nora Quinn" in out and CONTACT in out and "policy guard: passes" in out and "reviewmon: drafted" in out
+    assert "Nora Quinn" in out and CONTACT in out and "policy guard: passes" in out and "reviewmon drafted a reply" in out
 
 
 def test_trends_per_week(config: Path) -> None:
