@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from service import output
+from service.output import Col
 from service.cli.base import State, cli, format_option, limit_option, read_text, table_limit
 from service.desk import approvals, queries
 from service.models import DraftStatus, FollowUp
@@ -18,8 +19,17 @@ from service.models import DraftStatus, FollowUp
 DRAFT_FIELDS = ("id", "review_id", "source", "external_id", "status", "text", "policy_ok", "policy_problems",
                 "template", "created_at", "updated_at", "edited_by", "posted_at", "platform_reply_id",
                 "platform_state", "post_error", "confirmed_at")
-DRAFT_TABLE = [("id", "id", 6), ("review_id", "review", 6), ("source", "source", 16), ("status", "status", 9),
-               ("policy_ok", "ok", 3), ("rating", "★", 2), ("text", "draft", 70)]
+DRAFT_TABLE = [Col("id", "id", 10), Col("review_id", "review", 10, drop=1), Col("source", "source", 100, shrink=8, drop=3),
+               Col("status", "status", 9), Col("policy_ok", "ok", 3), Col("rating", "★", 2, drop=2),
+               Col("text", "draft", 300, shrink=30)]
+# Narrow terminals leave out triage first; the review's text, its escalation and stars stay.
+INBOX_TABLE = [Col("draft_id", "draft", 10), Col("source", "source", 100, shrink=8, drop=3), Col("rating", "★", 2),
+               Col("escalation", "escalate", 60, shrink=14, drop=5), Col("triage", "triage", 60, shrink=10, drop=1),
+               Col("author", "reviewer", 60, shrink=8, drop=2), Col("waiting", "waiting", 10, drop=4),
+               Col("text", "review", 300, shrink=40)]
+FOLLOWUP_TABLE = [Col("draft_id", "draft", 10), Col("source", "source", 100, shrink=8, drop=2),
+                  Col("author", "reviewer", 60, shrink=8, drop=1), Col("rating", "★", 2, drop=3), Col("days_open", "days", 5),
+                  Col("followup", "follow-up", 10), Col("followup_note", "note", 300, shrink=20)]
 
 
 FOLLOWUP_FIELDS = ("draft_id", "review_id", "source", "author", "rating", "approved_at", "status", "followup",
@@ -120,9 +130,7 @@ def followups_command(state: State, fmt: str) -> None:
     ctx = state.context()
     with ctx.session() as session:
         rows = queries.open_followups(session, now=ctx.clock(), after=ctx.config.replies.followup_after)
-        table = [("draft_id", "draft", 6), ("source", "source", 16), ("author", "reviewer", 16), ("rating", "★", 2),
-                 ("days_open", "days", 5), ("followup", "follow-up", 10), ("followup_note", "note", 40)]
-        output.emit(rows, fmt, table_columns=table, fields=FOLLOWUP_FIELDS)
+        output.emit(rows, fmt, table_columns=FOLLOWUP_TABLE, fields=FOLLOWUP_FIELDS)
 
 
 @cli.command("inbox")
@@ -140,9 +148,7 @@ def inbox_command(state: State, source: str | None, location: str | None, rating
     with ctx.session() as session:
         rows = queries.inbox_rows(session, now=ctx.clock(), source=source, location=location, rating=rating,
                                   status=status, limit=table_limit(fmt, limit), config=ctx.config)
-        table = [("draft_id", "draft", 6), ("source", "source", 12), ("rating", "★", 2), ("escalation", "escalate", 14),
-                 ("triage", "triage", 14), ("author", "reviewer", 14), ("waiting", "waiting", 10), ("text", "review", 50)]
-        output.emit(({**r, "waiting": _age(r["waiting"])} for r in rows), fmt, table_columns=table, fields=INBOX_FIELDS)
+        output.emit(({**r, "waiting": _age(r["waiting"])} for r in rows), fmt, table_columns=INBOX_TABLE, fields=INBOX_FIELDS)
 
 
 def _age(delta: Any) -> str:

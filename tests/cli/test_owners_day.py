@@ -106,15 +106,15 @@ def test_sources_and_the_inbox_name_the_platform_the_owner_configured(config: Pa
     assert {row["platform"] for row in inbox(config).values()} == {"Google"}
 
 
-def test_escalation_names_the_word_as_the_review_wrote_it(config: Path) -> None:
+def test_escalation_names_the_word_as_the_review_wrote_it(config: Path, monkeypatch) -> None:
     rows = inbox(config)
     assert rows["Priya"]["escalation"] == "discrimination (Racist)"
     assert rows["Tom"]["escalation"] == "illness (allergic)"
     shown = run_cli(config, "reviews", "show", str(rows["Tom"]["review_id"])).output
     assert "illness (allergic)" in shown and "(allerg)" not in shown
+    monkeypatch.setenv("COLUMNS", "160")
     table = run_cli(config, "inbox").output
-    assert "(Racist)" in table or "(Raci" in table  # the table may shorten it, never to the stem's spelling
-    assert "(racis)" not in table
+    assert "discrimination (Racist)" in table and "illness (allergic)" in table
 
 
 def test_the_history_says_what_happened(config: Path) -> None:
@@ -148,8 +148,8 @@ def test_the_inbox_fits_80_columns_one_line_a_review(config: Path, monkeypatch) 
     table = lines_of(run_cli(config, "inbox").output)
     assert all(len(line) <= 80 for line in table), table
     assert len(table) == 2 + len(ROWS)  # the heading, its rule, then one line per review
-    [nora] = [line for line in table if "Nora" in line]
-    assert "Waited 50 minutes for a" in nora and nora.rstrip().endswith("…")  # shortened, not wrapped
+    [nora] = [line for line in table if "Waited 50 minutes for a" in line]
+    assert nora.rstrip().endswith("…") and "discrimination" in "".join(table)  # shortened, not wrapped
     monkeypatch.setenv("COLUMNS", "200")
     wide = lines_of(run_cli(config, "inbox").output)
     assert "triage" in wide[0] and "waiting" in wide[0] and len(wide) == 2 + len(ROWS)
