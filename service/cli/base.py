@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from service import __version__, logs, output
 from service import config as config_module
@@ -30,6 +31,7 @@ class State:
     config_path: str | None
     user: str  # --user, $REVIEWMON_USER or the login name
     log_level: str | None = None  # as given on the command line; None: each command's default
+    logs_asked: bool = False  # --log-level or --log-format given: every record, even those a command says in words
     _ctx: Context | None = field(default=None, repr=False)
 
     def context(self, *, check_schema: bool = True) -> Context:
@@ -74,7 +76,8 @@ def table_limit(fmt: str, limit: int | None) -> int | None:
 def cli(click_ctx: click.Context, config_path: str | None, user: str, log_level: str, log_format: str) -> None:
     """Watch what customers say about a business online, and answer well."""
     logs.configure(log_level or "warning", log_format)
-    state = State(config_path=config_path, user=user, log_level=log_level)
+    asked = log_level is not None or click_ctx.get_parameter_source("log_format") is not ParameterSource.DEFAULT
+    state = State(config_path=config_path, user=user, log_level=log_level, logs_asked=asked)
     click_ctx.obj = state
     click_ctx.call_on_close(lambda: state._ctx and state._ctx.close())
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from service import output
+from service import logs, output
 from service.output import Col
 from service.cli.base import State, cli, format_option, limit_option, table_limit
 from service.desk import queries
@@ -45,13 +45,18 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
 
     Made for cron: safe to start while another poll or a worker runs (each source is
     polled by one process at a time; the others are left to it), quiet on success when
-    run unattended, failures to stderr with exit code 1. The other sources are still polled.
+    run unattended, failures to stderr with exit code 1, one line per failed source (its
+    log record too if asked for with --log-level or --log-format). The other sources are
+    still polled.
     """
     from service.cli.progress import poll_progress
+    from service.polling.poll import OUTCOMES
     from service.polling.processes import PollProcessFailed, poll_on_all_cores
 
     if names and everything:
         raise click.UsageError("give --source or --all, not both")
+    if not state.logs_asked:
+        logs.leave_out(OUTCOMES)  # each failed source is said in words below
     ctx = state.context()
     broken: PollProcessFailed | None = None
     with poll_progress(enabled=sys.stderr.isatty()) as progress:
@@ -70,7 +75,7 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
         if not result.ok:
             click.echo(f"{result.name}: poll failed: {output.visible(result.error)}", err=True)
     failed = [r.name for r in results if not r.ok]
-    if failed:
+    if failed and show:  # unattended, the lines above are all cron needs to mail
         click.echo(f"reviewmon: {len(failed)} of {len(results)} sources failed: {', '.join(failed)}", err=True)
     if broken is not None:
         click.echo(f"reviewmon: {output.visible(str(broken))}; the sources it had taken are polled again after their "
