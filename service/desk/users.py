@@ -56,7 +56,7 @@ class UnknownActor(ReviewmonError):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting. The CLI runs with the shell's trust (an owner); the web app as the logged-in user."""
+    """Who is acting: the web app's logged-in user; the command line's account (acting_as)."""
 
     name: str
     role: str = Role.owner

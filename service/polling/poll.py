@@ -278,7 +278,7 @@ class Poller:
         metrics.POLLS.labels(outcome="ok" if result.ok else "failed").inc()
         metrics.POLL_SECONDS.observe(result.seconds)
         outcomes.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", source.name,
-                "polled" if result.ok else f"failed: {result.error}", extra=result.as_dict())
+                     "polled" if result.ok else f"failed: {result.error}", extra=result.as_dict())
         return result
 
     def _time_limit(self, source: SourceConfig) -> float:
