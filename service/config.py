@@ -167,25 +167,8 @@ class RepliesConfig(_Strict):
     followup_after: Duration = Field(default=timedelta(days=7), description="approved cases without a resolved follow-up are listed after this long")
 
 
-DEFAULT_ESCALATION = {  # whole words; a trailing * matches any ending; English, then Spanish, French, German
-    "legal action": ["lawyer*", "solicitor*", "attorney*", "sue", "sued", "suing", "lawsuit*", "legal action", "small claims", "trading standards",
-                     "abogad*", "demandaré", "demandar", "denuncia*", "avocat*", "porter plainte", "procès", "anwalt", "anwälte*", "verklag*", "klage einreichen"],
-    "injury": ["injur*", "hurt", "burned", "burnt", "scald*", "cut my", "broke my", "a&e", "hospital*", "ambulance",
-               "herida*", "quemadura*", "urgencias", "ambulancia", "blessé*", "blessure*", "brûlure*", "hôpital", "urgences",
-               "verletz*", "verbrüh*", "krankenhaus*", "notaufnahme", "krankenwagen"],
-    "illness": ["food poisoning", "poison*", "sick", "vomit*", "diarrh*", "ill after", "allerg*", "anaphyla*", "epipen",
-                "intoxicación*", "intoxicado*", "intoxiqué", "vómito*", "vomité", "diarrea", "alergia*", "alérgic*",
-                "intoxication*", "intoxiqué*", "vomi*", "diarrhée", "allergie*", "allergique*",
-                "lebensmittelvergiftung*", "vergiftung*", "erbrochen", "übergeben", "durchfall", "allergi*"],
-    "safety": ["unsafe", "dangerous", "fire hazard", "gas leak", "rat", "rats", "mouse", "mice", "cockroach*", "environmental health",
-               "peligros*", "cucaracha*", "ratas", "ratón", "ratones", "dangereu*", "cafard*", "souris", "blatte*",
-               "gefährlich*", "kakerlake*", "ratte*", "mäuse", "schabe*", "gesundheitsamt"],
-    "discrimination": ["racis*", "discriminat*", "sexis*", "homophob*", "transphob*", "because of my race",
-                       "racist*", "discrimin*", "homófob*", "machist*", "raciste*", "homophobe*", "sexiste*", "rassis*", "diskriminier*"],
-    "harassment": ["harass*", "assault*", "groped", "threaten*", "stalk*", "inappropriate touching",
-                   "acoso", "acosad*", "agresión", "agredid*", "amenaz*", "harcèlement", "harcelé*", "agressé*", "menacé*",
-                   "belästig*", "bedroht", "bedrohung*", "angegriffen", "übergriff*"],
-}
+_KEYWORDS = tomllib.loads((Path(__file__).parent / "default_keywords.toml").read_text(encoding="utf-8"))
+DEFAULT_ESCALATION: dict[str, list[str]] = _KEYWORDS["escalation"]  # reasons -> keywords (service/default_keywords.toml)
 
 
 class EscalationConfig(_Strict):
@@ -194,24 +177,7 @@ class EscalationConfig(_Strict):
     keywords: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_ESCALATION.items()})
 
 
-DEFAULT_TOPICS = {  # what negative reviews are about; same matching as DEFAULT_ESCALATION
-    "wait time": ["wait", "waits", "waited", "waiting", "queue*", "slow", "slowly", "delay*", "took ages", "took forever",
-                  "an hour", "minutes late"],
-    "staff": ["staff", "waiter*", "waitress*", "server", "servers", "rude*", "unfriendly", "impolite", "manager",
-              "employee*", "cashier*", "receptionist*", "attitude", "ignored us", "ignored me"],
-    "price": ["price*", "pricey", "expensive", "overpriced", "rip off", "ripoff", "rip-off", "poor value",
-              "bad value", "value for money", "cost*"],
-    "cleanliness": ["dirty", "filthy", "unclean", "not clean", "grubby", "sticky", "smell*", "stink*", "hygien*",
-                    "toilet*", "messy"],
-    "food or product quality": ["cold", "undercooked", "overcooked", "raw", "bland", "stale", "tasteless", "soggy",
-                                "greasy", "inedible", "quality", "broken", "faulty", "defective", "damaged",
-                                "crash*", "bug", "bugs", "buggy"],
-    "delivery": ["deliver*", "courier*", "takeaway", "take-away", "shipping", "shipped", "parcel*", "package",
-                 "never arrived", "arrived late"],
-    "booking": ["booking*", "booked", "reservation*", "reserved", "double-booked", "appointment*"],
-    "billing": ["bill", "bills", "billed", "billing", "charged", "overcharg*", "refund*", "receipt*", "invoice*",
-                "payment*", "card declined", "service charge"],
-}
+DEFAULT_TOPICS: dict[str, list[str]] = _KEYWORDS["topics"]  # topic -> keywords, the same matching
 
 
 class TopicsConfig(_Strict):
@@ -312,6 +278,13 @@ _SOURCE_KEYS = ("name", "type", "schedule", "location", "enabled", "time_budget"
                 "escalation_title")
 
 
+def platform_name(type_name: str | None, configured: str = "") -> str:
+    """Where a source's reviews are published, as a person names it: the `platform` its
+    owner configured (file, jsonld, sample sources), else its type's platform ("Google",
+    "App Store"), else the type itself."""
+    return configured or connectors.capabilities_of(type_name).platform.removeprefix("the ") or type_name or ""
+
+
 class SourceConfig(_Strict):
     """A [[sources]] table: the common keys, and every other key as the connector's options."""
 
@@ -325,6 +298,10 @@ class SourceConfig(_Strict):
     escalation_contact: OptionalContact = Field(default=None, description="as [business] escalation_contact, for this source")
     escalation_title: Title = Field(default=None, description="as [business] escalation_title, for this source")
     options: Any = None  # the connector's Options model, validated by parse()
+
+    @property
+    def platform(self) -> str:
+        return platform_name(self.type, getattr(self.options, "platform", "") or "")
 
     def reply_channels(self, business: BusinessConfig) -> ReplyChannels:
         """This source's channels: its own where set, else the business's."""
@@ -429,6 +406,14 @@ class Config(_Strict):
             if source.name == name:
                 return source
         raise ConfigError(f"{self.path}: no source named {name!r} (sources: {', '.join(s.name for s in self.sources) or 'none'})")
+
+    def platform_of(self, source_name: str, source_type: str | None) -> str:
+        """The platform a person would name for the source (platform_name); for a source no
+        longer configured, its stored type's."""
+        for source in self.sources:
+            if source.name == source_name:
+                return source.platform
+        return platform_name(source_type)
 
     def reply_channels(self, source_name: str | None) -> ReplyChannels:
         """The channels of the named source's replies (the business's for a source no longer configured)."""

@@ -2,6 +2,10 @@
 per line when unattended (cron, systemd, containers), so logs can be searched by field.
 
 Fields passed with `extra=` (source, counts, raw payloads) appear as JSON keys.
+
+A command that reports in words what some records say (`reviewmon poll` names each
+failed source on stderr) leaves those records out unless logs were asked for with
+--log-level or --log-format, so that cron mails one readable line per failure.
 """
 
 from __future__ import annotations
@@ -28,6 +32,13 @@ def configure(level: str = "warning", fmt: str = "auto") -> None:
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     set_level(level)
+
+
+def leave_out(logger_name: str) -> None:
+    """Leave the records of `logger_name` out of what configure() set up: for a command
+    that says the same in words of its own on the same stream (cron mails both)."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: record.name != logger_name)
 
 
 def set_level(level: str) -> None:

@@ -14,9 +14,10 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 FORMATS = ("table", "json", "csv")
+_NO_CAP = 10_000  # a table cell is one line: its whitespace is collapsed even without a width
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -85,28 +86,78 @@ def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: IO[st
         writer.writerow({k: csv_value(row.get(k)) for k in columns})
 
 
+class Col(NamedTuple):
+    """A table column. `width`: the most characters it shows. `shrink`: on a terminal too
+    narrow for the table, the column may be cut short (with an ellipsis) down to this many
+    characters; None: always whole (times, numbers, statuses). `drop`: on a terminal too
+    narrow even then, columns are left out, the lowest `drop` first; None: never."""
+
+    key: str
+    heading: str
+    width: int | None = None
+    shrink: int | None = None
+    drop: int | None = None
+
+
+_GAP = 3  # " │ " between two columns
+
+
+def _fit(columns: list[Col], cells: list[list[str]], room: int) -> list[tuple[int, int]]:
+    """Which columns to show in `room` characters, and how wide: (column index, width).
+
+    Every column gets what its heading and cells need (up to its `width`). Where the
+    terminal is narrower, the columns that may shrink give up width, and then columns are
+    left out: those with nothing to show first, then in their `drop` order. Width left
+    over is shared out evenly between the shortened columns, none past what it needs.
+    (Rich cuts and aligns the cells; it has no order in which to leave columns out.)"""
+    from rich.cells import cell_len
+
+    natural = [max([cell_len(column.heading)] + [cell_len(row[i]) for row in cells]) for i, column in enumerate(columns)]
+    least = [min(column.shrink, natural[i]) if column.shrink else natural[i] for i, column in enumerate(columns)]
+    empty = {i for i in range(len(columns)) if not any(row[i] for row in cells)}
+    shown = list(range(len(columns)))
+
+    def need() -> int:
+        return sum(least[i] for i in shown) + _GAP * (len(shown) - 1)
+
+    while need() > room and (droppable := [i for i in shown if columns[i].drop is not None]):
+        shown.remove(min(droppable, key=lambda i: (i not in empty, columns[i].drop)))
+    widths = {i: least[i] for i in shown}
+    spare = room - need()
+    while spare > 0 and (short := [i for i in shown if widths[i] < natural[i]]):
+        share = max(1, spare // len(short))
+        for i in short:
+            grow = min(share, natural[i] - widths[i], spare)
+            widths[i], spare = widths[i] + grow, spare - grow
+    return [(i, widths[i]) for i in shown]
+
+
 def write_table(
-    rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str, int | None]], out: IO[str] | None = None
+    rows: Iterable[dict[str, Any]], columns: Sequence[Col | tuple[str, str, int | None]], out: IO[str] | None = None
 ) -> int:
-    """columns: (key, heading, max width or None). Returns the number of rows shown."""
+    """The rows as a table that fits the terminal (Col: how each column may give way), one
+    line per row. Returns the number of rows shown."""
     # imported here: a cron poll, which prints no table, need not load rich
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    specs = [Col(*column) for column in columns]
+    cells = [[visible(row.get(column.key), column.width or _NO_CAP) for column in specs] for row in rows]
+    console = Console(file=out or sys.stdout, soft_wrap=False)
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for _key, heading, width in columns:
-        table.add_column(heading, overflow="fold", max_width=width)
-    count = 0
-    for row in rows:
-        table.add_row(*(Text(visible(row.get(key), width)) for key, _h, width in columns))
-        count += 1
-    Console(file=out or sys.stdout, soft_wrap=False).print(table)
-    return count
+    fitted = _fit(specs, cells, console.width)
+    for index, width in fitted:
+        heading = Text(specs[index].heading, no_wrap=True, overflow="ellipsis")
+        table.add_column(heading, width=width, no_wrap=True, overflow="ellipsis")
+    for row in cells:
+        table.add_row(*(Text(row[index], no_wrap=True, overflow="ellipsis") for index, _ in fitted))
+    console.print(table)
+    return len(cells)
 
 
 def emit(
-    rows: Iterable[dict[str, Any]], fmt: str, *, table_columns: Sequence[tuple[str, str, int | None]],
+    rows: Iterable[dict[str, Any]], fmt: str, *, table_columns: Sequence[Col | tuple[str, str, int | None]],
     fields: Sequence[str], out: IO[str] | None = None,
 ) -> int | None:
     out = out or sys.stdout

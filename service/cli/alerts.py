@@ -8,11 +8,12 @@ import sys
 import click
 
 from service import output
+from service.output import Col
 from service.cli.base import State, cli, format_option, limit_option, table_limit
 
-ALERT_TABLE = [("id", "id", 6), ("channel", "channel", 12), ("event", "event", 16), ("status", "status", 8),
-               ("attempts", "tries", 5), ("created_at", "recorded", 16), ("title", "title", 50),
-               ("last_error", "last error", 40)]
+ALERT_TABLE = [Col("id", "id", 10), Col("channel", "channel", 60, shrink=8, drop=3), Col("event", "event", 16, drop=4),
+               Col("status", "status", 8), Col("attempts", "tries", 5, drop=1), Col("created_at", "recorded", 16, drop=5),
+               Col("title", "title", 300, shrink=20), Col("last_error", "last error", 300, shrink=20, drop=2)]
 
 
 @cli.group()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from service import __version__, logs, output
 from service import config as config_module
@@ -21,20 +22,32 @@ from service.context import Context
 from service.errors import NotFound
 from service.models import MAX_ID
 
+if TYPE_CHECKING:
+    from service.desk.users import Actor
+
 TABLE_LIMIT = 50
 
 
 @dataclass
 class State:
     config_path: str | None
-    actor: str
+    user: str  # --user, $REVIEWMON_USER or the login name
     log_level: str | None = None  # as given on the command line; None: each command's default
+    logs_asked: bool = False  # --log-level or --log-format given: every record, even those a command says in words
     _ctx: Context | None = field(default=None, repr=False)
 
     def context(self, *, check_schema: bool = True) -> Context:
         if self._ctx is None:
             self._ctx = Context.open(config_module.load(self.config_path), check_schema=check_schema)
         return self._ctx
+
+    def actor(self) -> Actor:
+        """Who acts, for the commands that change drafts: the account named by --user, with
+        its role (the web app's rules apply), or, before any account exists, that name.
+        Asked only when acting, so that cron and reading commands need no account."""
+        from service.desk.users import acting_as
+
+        return acting_as(self.context(), self.user)
 
 
 def _default_actor() -> str:
@@ -75,14 +88,16 @@ def table_limit(fmt: str, limit: int | None) -> int | None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reviewmon")
 @click.option("--config", "config_path", metavar="PATH", help="Config file (default: $REVIEWMON_CONFIG, else ./config.toml).")
-@click.option("--user", "actor", default=_default_actor, show_default="$REVIEWMON_USER or your login", help="Who is acting, for the drafts' history.")
+@click.option("--user", default=_default_actor, show_default="$REVIEWMON_USER or your login",
+              help="Who acts on drafts: once accounts exist, an enabled account, whose role applies; before, a name for the drafts' history.")
 @click.option("--log-level", type=click.Choice(logs.LEVELS), help="info: one line per polled source and per skipped row. Default: warning; info for serve and worker.")
 @click.option("--log-format", type=click.Choice(logs.FORMATS), default="auto", show_default=True, help="auto: text on a terminal, JSON lines otherwise.")
 @click.pass_context
-def cli(click_ctx: click.Context, config_path: str | None, actor: str, log_level: str, log_format: str) -> None:
+def cli(click_ctx: click.Context, config_path: str | None, user: str, log_level: str, log_format: str) -> None:
     """Watch what customers say about a business online, and answer well."""
     logs.configure(log_level or "warning", log_format)
-    state = State(config_path=config_path, actor=actor, log_level=log_level)
+    asked = log_level is not None or click_ctx.get_parameter_source("log_format") is not ParameterSource.DEFAULT
+    state = State(config_path=config_path, user=user, log_level=log_level, logs_asked=asked)
     click_ctx.obj = state
     click_ctx.call_on_close(lambda: state._ctx and state._ctx.close())
 

@@ -12,14 +12,24 @@ import click
 
 from service import output
 from service.cli.base import DRAFT_ID, State, cli, format_option, limit_option, read_text, table_limit
+from service.output import Col
 from service.desk import approvals, queries
 from service.models import DraftStatus, FollowUp
 
 DRAFT_FIELDS = ("id", "review_id", "source", "external_id", "status", "text", "policy_ok", "policy_problems",
                 "template", "created_at", "updated_at", "edited_by", "posted_at", "platform_reply_id",
                 "platform_state", "post_error", "confirmed_at")
-DRAFT_TABLE = [("id", "id", 6), ("review_id", "review", 6), ("source", "source", 16), ("status", "status", 9),
-               ("policy_ok", "ok", 3), ("rating", "★", 2), ("text", "draft", 70)]
+DRAFT_TABLE = [Col("id", "id", 10), Col("review_id", "review", 10, drop=1), Col("source", "source", 100, shrink=8, drop=3),
+               Col("status", "status", 9), Col("policy_ok", "ok", 3), Col("rating", "★", 2, drop=2),
+               Col("text", "draft", 300, shrink=30)]
+# Narrow terminals leave out triage first; the review's text, its escalation and stars stay.
+INBOX_TABLE = [Col("draft_id", "draft", 10), Col("source", "source", 100, shrink=8, drop=3), Col("rating", "★", 2),
+               Col("escalation", "escalate", 60, shrink=14, drop=5), Col("triage", "triage", 60, shrink=10, drop=1),
+               Col("author", "reviewer", 60, shrink=8, drop=2), Col("waiting", "waiting", 10, drop=4),
+               Col("text", "review", 300, shrink=40)]
+FOLLOWUP_TABLE = [Col("draft_id", "draft", 10), Col("source", "source", 100, shrink=8, drop=2),
+                  Col("author", "reviewer", 60, shrink=8, drop=1), Col("rating", "★", 2, drop=3), Col("days_open", "days", 5),
+                  Col("followup", "follow-up", 10), Col("followup_note", "note", 300, shrink=20)]
 
 
 FOLLOWUP_FIELDS = ("draft_id", "review_id", "source", "author", "rating", "approved_at", "status", "followup",
@@ -65,7 +75,7 @@ def drafts_show(state: State, draft_id: int, fmt: str) -> None:
     _echo_verdict(row["policy_ok"], row["policy_problems"])
     for event in row["history"]:
         detail = f" — {output.visible(event['detail'])}" if event["detail"] else ""
-        click.echo(f"  {output.visible(event['at'])}  {event['actor']}: {event['action']} -> {event['status']}{detail}")
+        click.echo(f"  {output.visible(event['at'])}  {output.visible(event['actor'])} {event['what']}{detail}")
 
 
 def _echo_verdict(ok: bool, problems: list[str]) -> None:
@@ -84,7 +94,7 @@ def _echo_verdict(ok: bool, problems: list[str]) -> None:
 @click.pass_obj
 def drafts_edit(state: State, draft_id: int, text: str | None, file: Any) -> None:
     """Replace a draft's text. Saved even when it fails the guard; then exit 1 with the reasons."""
-    verdict = approvals.edit(state.context(), draft_id, read_text(text, file), actor=state.actor)
+    verdict = approvals.edit(state.context(), draft_id, read_text(text, file), actor=state.actor())
     click.echo(f"draft {draft_id} saved")
     _echo_verdict(verdict.ok, verdict.problems)
     if not verdict.ok:
@@ -96,7 +106,7 @@ def drafts_edit(state: State, draft_id: int, text: str | None, file: Any) -> Non
 @click.pass_obj
 def drafts_regenerate(state: State, draft_id: int) -> None:
     """Replace a draft's text with the next bundled wording."""
-    verdict = approvals.regenerate(state.context(), draft_id, actor=state.actor)
+    verdict = approvals.regenerate(state.context(), draft_id, actor=state.actor())
     click.echo(f"draft {draft_id} reworded")
     _echo_verdict(verdict.ok, verdict.problems)
 
@@ -108,7 +118,7 @@ def drafts_regenerate(state: State, draft_id: int) -> None:
 @click.pass_obj
 def drafts_followup(state: State, draft_id: int, outcome: str, note: str | None) -> None:
     """Record what happened off-line after the reply (contacted, resolved, no answer)."""
-    approvals.record_followup(state.context(), draft_id, outcome, actor=state.actor, note=note)
+    approvals.record_followup(state.context(), draft_id, outcome, actor=state.actor(), note=note)
     click.echo(f"draft {draft_id}: follow-up recorded ({outcome})")
 
 
@@ -120,9 +130,7 @@ def followups_command(state: State, fmt: str) -> None:
     ctx = state.context()
     with ctx.session() as session:
         rows = queries.open_followups(session, now=ctx.clock(), after=ctx.config.replies.followup_after)
-        table = [("draft_id", "draft", 6), ("source", "source", 16), ("author", "reviewer", 16), ("rating", "★", 2),
-                 ("days_open", "days", 5), ("followup", "follow-up", 10), ("followup_note", "note", 40)]
-        output.emit(rows, fmt, table_columns=table, fields=FOLLOWUP_FIELDS)
+        output.emit(rows, fmt, table_columns=FOLLOWUP_TABLE, fields=FOLLOWUP_FIELDS)
 
 
 @cli.command("inbox")
@@ -140,10 +148,8 @@ def inbox_command(state: State, source: str | None, location: str | None, rating
     with ctx.session() as session:
         removed = queries.removed_sources(session, ctx.config)
         rows = queries.inbox_rows(session, now=ctx.clock(), source=source, location=location, rating=rating,
-                                  status=status, limit=table_limit(fmt, limit), leave_out=removed)
-        table = [("draft_id", "draft", 6), ("source", "source", 12), ("rating", "★", 2), ("escalation", "escalate", 14),
-                 ("triage", "triage", 14), ("author", "reviewer", 14), ("waiting", "waiting", 10), ("text", "review", 50)]
-        output.emit(({**r, "waiting": _age(r["waiting"])} for r in rows), fmt, table_columns=table, fields=INBOX_FIELDS)
+                                  status=status, limit=table_limit(fmt, limit), config=ctx.config, leave_out=removed)
+        output.emit(({**r, "waiting": _age(r["waiting"])} for r in rows), fmt, table_columns=INBOX_TABLE, fields=INBOX_FIELDS)
     if note := queries.left_out_note(removed):
         click.echo(note, err=True)  # beside the table, never inside JSON or CSV
 
@@ -158,7 +164,7 @@ def _age(delta: Any) -> str:
 @click.pass_obj
 def drafts_approve(state: State, draft_id: int) -> None:
     """Approve a draft for posting; refused when its text fails the policy guard."""
-    approvals.approve(state.context(), draft_id, actor=state.actor)
+    approvals.approve(state.context(), draft_id, actor=state.actor())
     click.echo(f"draft {draft_id} approved")
 
 
@@ -168,7 +174,7 @@ def drafts_approve(state: State, draft_id: int) -> None:
 @click.pass_obj
 def drafts_reject(state: State, draft_id: int, reason: str | None) -> None:
     """Reject a draft: no reply will be posted from it."""
-    approvals.reject(state.context(), draft_id, actor=state.actor, reason=reason)
+    approvals.reject(state.context(), draft_id, actor=state.actor(), reason=reason)
     click.echo(f"draft {draft_id} rejected")
 
 
@@ -186,7 +192,7 @@ def drafts_post(state: State, draft_ids: tuple[int, ...], dry_run: bool) -> None
     """
     from service.desk import posting
 
-    results = asyncio.run(posting.post(state.context(), list(draft_ids) or None, actor=state.actor, dry_run=dry_run))
+    results = asyncio.run(posting.post(state.context(), list(draft_ids) or None, actor=state.actor(), dry_run=dry_run))
     for result in results:
         line = f"draft {result.draft_id}: {result.outcome}: {output.visible(result.message)}"
         click.echo(line, err=result.outcome in ("failed", "refused") or (result.outcome == "waiting" and bool(draft_ids)))
@@ -205,7 +211,7 @@ def drafts_withdraw(state: State, draft_id: int) -> None:
     """Delete a posted reply from the platform (Google Business Profile, App Store Connect)."""
     from service.desk import posting
 
-    platform = asyncio.run(posting.withdraw(state.context(), draft_id, actor=state.actor))
+    platform = asyncio.run(posting.withdraw(state.context(), draft_id, actor=state.actor()))
     click.echo(f"draft {draft_id}: reply withdrawn from {platform}")
 
 
@@ -216,7 +222,7 @@ def drafts_mark_posted(state: State, draft_id: int) -> None:
     """Record that you posted an approved reply yourself (platforms without a reply API)."""
     from service.desk import posting
 
-    posting.mark_posted(state.context(), draft_id, actor=state.actor)
+    posting.mark_posted(state.context(), draft_id, actor=state.actor())
     click.echo(f"draft {draft_id} marked posted")
 
 

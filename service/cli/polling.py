@@ -10,23 +10,29 @@ from typing import Any
 
 import click
 
-from service import output
+from service import logs, output
+from service.output import Col
 from service.cli.base import State, cli, format_option, limit_option, table_limit
 from service.desk import queries
 from service.models import RunKind
 
-SOURCE_FIELDS = ("name", "type", "status", "schedule", "reviews", "last_polled_at", "last_success_at", "last_error",
+SOURCE_FIELDS = ("name", "type", "platform", "status", "schedule", "reviews", "last_polled_at", "last_success_at", "last_error",
                  "failure_count", "failing_since", "next_poll_at", "polling_by", "backfill", "warnings")
-SOURCE_TABLE = [("name", "name", 16), ("type", "type", 12), ("status", "status", 12), ("reviews", "reviews", 7),
-                ("last_success_at", "last success", 16), ("failure_count", "fails", 5), ("next_poll_at", "next poll", 16),
-                ("polling_by", "polling now", 14), ("last_error", "last error", 40), ("warnings", "warnings", 40)]
+# Narrow terminals leave out the type first (the platform says it), the last error last.
+SOURCE_TABLE = [Col("name", "name", 100, shrink=10), Col("platform", "platform", 30, shrink=8, drop=7),
+                Col("type", "type", 20, drop=1), Col("status", "status", 20),
+                Col("reviews", "reviews", 9, drop=4), Col("last_success_at", "last success", 16, drop=8),
+                Col("failure_count", "fails", 5, drop=3), Col("next_poll_at", "next poll", 16, drop=5),
+                Col("polling_by", "polling now", 40, shrink=8, drop=2), Col("last_error", "last error", 300, shrink=20, drop=9),
+                Col("warnings", "warnings", 300, shrink=20, drop=6)]
 
 
 RUN_FIELDS = ("id", "source", "kind", "status", "started_at", "finished_at", "seconds", "fetched", "inserted", "updated",
               "rejected", "drafted", "error", "problems")
-RUN_TABLE = [("id", "id", 6), ("source", "source", 16), ("kind", "kind", 8), ("status", "status", 7),
-             ("started_at", "started", 16), ("seconds", "s", 6), ("inserted", "new", 5),
-             ("updated", "changed", 7), ("rejected", "skipped", 7), ("drafted", "drafts", 6), ("error", "error", 50)]
+RUN_TABLE = [Col("id", "id", 10), Col("source", "source", 100, shrink=8), Col("kind", "kind", 8, drop=3),
+             Col("status", "status", 9), Col("started_at", "started", 16, drop=7), Col("seconds", "s", 8, drop=1),
+             Col("inserted", "new", 7, drop=6), Col("updated", "changed", 7, drop=5), Col("rejected", "skipped", 7, drop=4),
+             Col("drafted", "drafts", 6, drop=2), Col("error", "error", 300, shrink=20)]
 
 
 @cli.command()
@@ -39,13 +45,18 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
 
     Made for cron: safe to start while another poll or a worker runs (each source is
     polled by one process at a time; the others are left to it), quiet on success when
-    run unattended, failures to stderr with exit code 1. The other sources are still polled.
+    run unattended, failures to stderr with exit code 1, one line per failed source (its
+    log record too if asked for with --log-level or --log-format). The other sources are
+    still polled.
     """
     from service.cli.progress import poll_progress
+    from service.polling.poll import OUTCOMES
     from service.polling.processes import PollProcessFailed, poll_on_all_cores
 
     if names and everything:
         raise click.UsageError("give --source or --all, not both")
+    if not state.logs_asked:
+        logs.leave_out(OUTCOMES)  # each failed source is said in words below
     ctx = state.context()
     broken: PollProcessFailed | None = None
     with poll_progress(enabled=sys.stderr.isatty()) as progress:
@@ -64,7 +75,7 @@ def poll(state: State, names: tuple[str, ...], everything: bool, verbose: bool) 
         if not result.ok:
             click.echo(f"{result.name}: poll failed: {output.visible(result.error)}", err=True)
     failed = [r.name for r in results if not r.ok]
-    if failed:
+    if failed and show:  # unattended, the lines above are all cron needs to mail
         click.echo(f"reviewmon: {len(failed)} of {len(results)} sources failed: {', '.join(failed)}", err=True)
     if broken is not None:
         click.echo(f"reviewmon: {output.visible(str(broken))}; the sources it had taken are polled again after their "

@@ -11,11 +11,13 @@ import click
 
 from service import output
 from service.cli.base import REVIEW_ID, State, cli, format_option, limit_option, read_text, table_limit
+from service.output import Col
 from service.desk import queries
 
-REVIEW_TABLE = [("id", "id", 6), ("source", "source", 16), ("rating", "★", 2), ("negative", "neg", 4),
-                ("sentiment", "vader", 6), ("author", "author", 16), ("created_at", "written", 16),
-                ("text", "text", 60)]
+REVIEW_TABLE = [Col("id", "id", 10), Col("source", "source", 100, shrink=8, drop=3), Col("rating", "★", 2),
+                Col("negative", "neg", 4, drop=4), Col("sentiment", "vader", 6, drop=1),
+                Col("author", "author", 60, shrink=8, drop=2), Col("created_at", "written", 16, drop=5),
+                Col("text", "text", 300, shrink=30)]
 
 
 @cli.group()

@@ -15,7 +15,8 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 import connectors
-from service.config import Config, SourceConfig
+from service.config import Config, SourceConfig, platform_name
+from service.desk import history
 from service.desk import search as search_module
 from service.errors import NotFound, ReviewmonError
 from service.models import (
@@ -173,10 +174,10 @@ def draft_rows(
 
 def draft(session: Session, draft_id: int) -> dict[str, Any]:
     for row in draft_rows(session, draft_id=draft_id):
-        row["history"] = [
+        row["history"] = history.in_words([
             {"at": e.at, "actor": e.actor, "action": e.action, "status": e.status, "detail": e.detail}
             for e in session.exec(select(DraftEvent).where(DraftEvent.draft_id == draft_id).order_by(DraftEvent.id))
-        ]
+        ])
         return row
     raise NotFound(f"no draft with id {draft_id}")
 
@@ -213,6 +214,7 @@ def source_rows(session: Session, config: Config) -> Iterator[dict[str, Any]]:
         source, settings = rows.get(name), configured.get(name)
         yield {
             "name": name, "type": settings.type if settings else source.type,
+            "platform": config.platform_of(name, source.type if source else None),
             "status": source.status if source else "never polled",
             "schedule": str(settings.schedule) if settings else None,
             "reviews": counts.get(source.id, 0) if source else 0,
@@ -289,12 +291,14 @@ def inbox_rows(
     session: Session, *, now: datetime, source: str | None = None, location: str | None = None,
     rating: int | None = None, status: str | None = None, since: datetime | None = None,
     until: datetime | None = None, limit: int | None = 100, offset: int = 0, leave_out: Sequence[str] = (),
+    config: Config | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Reviews that need an answer: escalated first, then negative, newest first.
 
     A review needs an answer while its draft is not yet done with (drafted, approved,
     failed, outdated). `status` narrows to one draft status; the sources named in
-    `leave_out` (removed_sources()) are left out."""
+    `leave_out` (removed_sources()) are left out. `platform` is where the review was
+    published, as the `config` names it (else as its source's type does)."""
     query = (
         select(Review, Source.name, Source.type, Sentiment, Draft)
         .join(Source, Source.id == Review.source_id)
@@ -315,7 +319,8 @@ def inbox_rows(
     for review, source_name, source_type, sentiment, draft in session.exec(query):
         arrived = review.written
         yield {
-            "review_id": review.id, "source": source_name, "platform": source_type, "rating": review.rating,
+            "review_id": review.id, "source": source_name, "rating": review.rating,
+            "platform": config.platform_of(source_name, source_type) if config else platform_name(source_type),
             "author": review.author, "title": review.title, "text": review.text, "url": review.url,
             "location": review.location, "written_at": arrived, "waiting": now - arrived,
             "negative": bool(sentiment and sentiment.negative), "escalation": review.escalation, "triage": review.triage,

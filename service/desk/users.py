@@ -58,9 +58,15 @@ class LoginFailed(ReviewmonError):
         self.delay = delay  # seconds the answer should wait: the name is being guessed from many addresses
 
 
+class UnknownActor(ReviewmonError):
+    """The command line was told to act as someone without an active account."""
+
+    exit_code = 2
+
+
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting. The CLI runs with the shell's trust (an owner); the web app as the logged-in user."""
+    """Who is acting: the web app's logged-in user; the command line's account (acting_as)."""
 
     name: str
     role: str = Role.owner
@@ -262,6 +268,24 @@ def actor_named(ctx: Context, name: str) -> Actor | None:
     with ctx.session() as session:
         user = session.exec(select(User).where(User.name == name)).first()
         return Actor(user.name, user.role) if user and not user.disabled else None
+
+
+def acting_as(ctx: Context, name: str) -> Actor:
+    """Who the command line acts as. Once accounts exist: the enabled account of that name,
+    with its role, as the web app would have it (UnknownActor otherwise). Before any
+    account exists (a fresh install, before `reviewmon users first-owner`): the shell's
+    trust, `name` being only a name for the drafts' history."""
+    actor = actor_named(ctx, name)
+    if actor is not None:
+        return actor
+    with ctx.session() as session:
+        if session.exec(select(User.id).limit(1)).first() is None:
+            return Actor(name)
+        disabled = session.exec(select(User.id).where(User.name == name)).first() is not None
+    if disabled:
+        raise UnknownActor(f"the account {name!r} is disabled; act as another (reviewmon users list)")
+    raise UnknownActor(f"there is no account named {name!r}: once accounts exist, --user (default: $REVIEWMON_USER, "
+                       "else your login name) must name one (reviewmon users list)")
 
 
 def _verify(password_hash: str, password: str) -> bool:

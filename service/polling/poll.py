@@ -49,6 +49,10 @@ from service.schedule import next_due
 from service.trends import rollups
 
 log = logging.getLogger("reviewmon.poll")
+# One record per polled source, its outcome: the log line of a worker's poll. `reviewmon
+# poll` says the same in words and leaves these out unless logs are asked for.
+OUTCOMES = "reviewmon.poll.outcome"
+outcomes = logging.getLogger(OUTCOMES)
 POLL_RUNS = PollRun.__table__  # bulk inserts through the table (service/polling/ingest.py says why)
 
 MAX_PROBLEMS_KEPT = 100
@@ -273,8 +277,8 @@ class Poller:
             result.ok, result.error = False, f"{result.error or 'polled'}; then could not record it: {describe(exc)}"
         metrics.POLLS.labels(outcome="ok" if result.ok else "failed").inc()
         metrics.POLL_SECONDS.observe(result.seconds)
-        log.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", source.name,
-                "polled" if result.ok else f"failed: {result.error}", extra=result.as_dict())
+        outcomes.log(logging.INFO if result.ok else logging.ERROR, "%s: %s", source.name,
+                     "polled" if result.ok else f"failed: {result.error}", extra=result.as_dict())
         return result
 
     def _time_limit(self, source: SourceConfig) -> float:

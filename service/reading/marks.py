@@ -60,21 +60,39 @@ def _any_keyword(words: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def escalation(text: str, title: str | None, keywords: Mapping[str, list[str]]) -> str | None:
-    """The reasons this review needs an owner, with the word that showed it, or None."""
-    return _escalation(_fold(" ".join(p for p in (title, text) if p)), keywords)
+    """The reasons this review needs an owner, each with the word that showed it as the
+    review wrote it ("discrimination (Racist)", not the keyword "racis*"), or None."""
+    return _escalation(_fold(" ".join(p for p in (title, text) if p)), keywords, text, title)
 
 
-def _escalation(body: str, keywords: Mapping[str, list[str]]) -> str | None:
-    """escalation() of the folded title and text."""
+def _escalation(body: str, keywords: Mapping[str, list[str]], text: str, title: str | None) -> str | None:
+    """escalation() of the folded title and text (`body`)."""
     if not _any_keyword(tuple(word for listed in keywords.values() for word in listed)).search(body):
         return None
+    written = f"{title} {text}" if title else text  # as `body` was before folding
     reasons = []
     for reason, words in keywords.items():
         for word in words:
-            if _WORD.search(word) and _keyword_pattern(word).search(body):  # a keyword of no letters matches nothing
-                reasons.append(f"{reason} ({word.rstrip('*')})")
+            # a keyword of no letters matches nothing
+            if _WORD.search(word) and (found := _keyword_pattern(word).search(body)):
+                reasons.append(f"{reason} ({_as_written(found, body, written)})")
                 break
     return ", ".join(reasons) or None
+
+
+_WORD_REST = re.compile(r"\w*")
+
+
+def _as_written(found: re.Match[str], body: str, written: str) -> str:
+    """The words a keyword matched, to the end of the last one ("racis*" finds "racist"),
+    as the review wrote them. Folding keeps the length of nearly every text, so the same
+    place in the text as written holds them; where it did not (a "ß" became "ss"), the
+    folded words are shown."""
+    end = _WORD_REST.match(body, found.end()).end()
+    words = body[found.start():end]
+    if len(written) == len(body) and _fold(written[found.start():end]) == words:
+        return written[found.start():end]
+    return words
 
 
 def read(text: str, title: str | None, keywords: Mapping[str, list[str]], translation: str | None = None) -> TextMarks:
@@ -82,9 +100,10 @@ def read(text: str, title: str | None, keywords: Mapping[str, list[str]], transl
     A review whose platform sent only its translation (no text) is read in the translation.
 
     The text is folded once for all three marks (each folding it again was a third of their cost)."""
-    folded = _fold(text if text.strip() or not translation else translation)
+    written = text if text.strip() or not translation else translation
+    folded = _fold(written)
     body = f"{_fold(title)} {folded}" if title else folded  # folding is per character: the same as folding both joined
-    return _text_hash(folded), _escalation(body, keywords), _triage(body)
+    return _text_hash(folded), _escalation(body, keywords, written, title), _triage(body)
 
 
 def text_hash(text: str) -> str | None:

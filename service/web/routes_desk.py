@@ -68,7 +68,7 @@ def inbox(
     with ctx.session() as session:
         removed = queries.removed_sources(session, ctx.config)
         rows = list(queries.inbox_rows(session, now=ctx.clock(), **filters, since=start, until=end,
-                                       limit=limit + 1, offset=offset, leave_out=removed))
+                                       limit=limit + 1, offset=offset, leave_out=removed, config=ctx.config))
     shown = {**{k: v for k, v in filters.items() if v is not None}, **shown_dates}
     return render(request, "inbox.html", {
         "rows": rows[:limit], "filters": shown, "errors": errors, "offset": offset, "limit": limit,
@@ -90,7 +90,7 @@ def _editor(request: Request, actor: Actor, draft_id: int, *, status_code: int =
     text = extra.pop("text", None)
     verdict = approvals.check_text(ctx, draft["text"], source_name=draft["source"], source_type=platform)
     return render(request, "draft.html", {
-        "draft": draft, "review": review, "verdict": verdict, "source_type": platform,
+        "draft": draft, "review": review, "verdict": verdict, "platform": ctx.config.platform_of(draft["source"], platform),
         "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(platform)), "text": draft["text"] if text is None else text,
         "outcomes": [f.value for f in FollowUp], **extra,
     }, status_code=status_code)

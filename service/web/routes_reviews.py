@@ -77,4 +77,4 @@ def review(request: Request, review_id: RowId, actor: Actor = Depends(reader)) -
     ctx = get_ctx(request)
     with ctx.session() as session:
         found = queries.review(session, review_id)
-    return render(request, "review.html", {"review": found, "source_type": source_type(ctx, found["source"])})
+    return render(request, "review.html", {"review": found, "platform": ctx.config.platform_of(found["source"], None)})

@@ -28,6 +28,8 @@ ARGS: dict[str, list[str]] = {
     "users add": ["maria", "--role", "owner", "--password-stdin"], "users first-owner": [],
     "users passwd": ["olive", "--password-stdin"], "users disable": ["olive"], "users list": [],
     "users logout-everywhere": ["olive"], "users role": ["olive", "admin"],
+    "sources purge": ["gone", "--yes"], "db copy": ["--to-env", "COPY_TARGET_URL"], "db backup": ["backup.db"],
+    "tokens add": ["bot", "--role", "owner"], "tokens list": [], "tokens revoke": ["bot"],
 }
 NO_DATABASE = {"policy check", "sentiment check"}  # they read a text, never the database
 
@@ -35,6 +37,8 @@ NO_DATABASE = {"policy check", "sentiment check"}  # they read a text, never the
 def commands(group=cli, prefix: str = ""):
     for name, command in group.commands.items():
         if hasattr(command, "commands"):
+            if command.invoke_without_command:  # `reviewmon sources` lists, `sources purge` deletes
+                yield f"{prefix}{name}"
             yield from commands(command, f"{prefix}{name} ")
         else:
             yield f"{prefix}{name}"
@@ -45,7 +49,8 @@ def unreachable(tmp_path: Path) -> Path:
     return write_config(tmp_path, CLOSED, [{"name": "site", "type": "file", "path": "reviews.jsonl"}])
 
 
-def test_every_command_says_in_one_line_that_the_database_cannot_be_reached(unreachable: Path) -> None:
+def test_every_command_says_in_one_line_that_the_database_cannot_be_reached(unreachable: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COPY_TARGET_URL", f"sqlite:///{unreachable.parent / 'copy.db'}")
     assert set(commands()) == set(ARGS) | NO_DATABASE
     for command, args in ARGS.items():
         result = run_cli(unreachable, *command.split(), *args, input="a long enough password\n")

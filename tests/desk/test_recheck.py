@@ -39,6 +39,7 @@ def test_an_approved_draft_that_fails_the_guard_now_goes_back_to_drafted(make_co
     assert any("something of value" in p for p in draft["policy_problems"])
     [event] = [e for e in draft["history"] if e["action"] == "unapproved"]
     assert "fails the policy guard as it is now" in event["detail"] and "tab" in event["detail"]
+    assert (event["actor"], event["what"]) == ("reviewmon", "took back the approval")
     results = asyncio.run(posting.post(ctx, [draft_id], actor="owner"))
     assert [r.outcome for r in results] == ["refused"]  # never to a platform
     assert recheck_drafts(ctx).now_failing == 0  # a second run changes nothing

@@ -19,10 +19,10 @@ from service.reading.marks import escalation, text_hash, triage
         ("I am talking to my solicitor about this.", "legal action (solicitor)"),
         ("We will sue.", "legal action (sue)"),
         ("My husband got food poisoning and was sick all night.", "illness (food poisoning)"),
-        ("My son had an allergic reaction; we ended up in A&E.", "injury (a&e), illness (allerg)"),
-        ("There was a RAT running across the floor", "safety (rat)"),
-        ("The manager made racist comments.", "discrimination (racis)"),
-        ("A waiter kept harassing my friend.", "harassment (harass)"),
+        ("My son had an allergic reaction; we ended up in A&E.", "injury (A&E), illness (allergic)"),
+        ("There was a RAT running across the floor", "safety (RAT)"),
+        ("The manager made racist comments.", "discrimination (racist)"),
+        ("A waiter kept harassing my friend.", "harassment (harassing)"),
     ],
 )
 def test_serious_matters_escalate_with_the_word_that_showed_it(text: str, expected: str) -> None:
@@ -32,6 +32,14 @@ def test_serious_matters_escalate_with_the_word_that_showed_it(text: str, expect
 @pytest.mark.parametrize("text", ["This is an issue with the menu.", "Rather slow service.", "Pursued by a very nice waiter", "Pleasant evening"])
 def test_ordinary_words_do_not_escalate(text: str) -> None:
     assert escalation(text, None, DEFAULT_ESCALATION) is None
+
+
+def test_the_word_is_shown_as_the_review_wrote_it() -> None:
+    assert escalation("She was HARASSED twice", "Sued them", {"harassment": ["harass*"], "legal": ["sue*"]}) \
+        == "harassment (HARASSED), legal (Sued)"
+    assert escalation("Die Straße war gefährlich", None, {"safety": ["gefährlich*"]}) == "safety (gefährlich)"
+    assert escalation("STRASSE: ein Ratte!", None, {"safety": ["ratte*"]}) == "safety (Ratte)"
+    assert escalation("Große Ratte!", None, {"safety": ["ratte*"]}) == "safety (ratte)"  # "ß" folds to "ss": the folded word
 
 
 def test_configured_keywords_replace_the_defaults() -> None:

@@ -341,8 +341,9 @@ async def test_edit_fail_see_why_fix_approve_and_see_the_history(desk: Desk) -> 
         history = re.search(r'<table class="history">.*?<tbody>(.*?)</tbody>', page, re.DOTALL).group(1)
         rows = [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
                 for row in re.findall(r"<tr>(.*?)</tr>", history, re.DOTALL)]
-        assert [row[1:4] for row in rows] == [["reviewmon", "drafted", "drafted"], ["olive", "edited", "drafted"], ["olive", "approval refused", "drafted"],
-                                              ["olive", "edited", "drafted"], ["olive", "approved", "approved"]]
+        assert [row[1:4] for row in rows] == [["reviewmon", "drafted a reply", "drafted"], ["olive", "edited the draft", "drafted"],
+                                              ["olive", "tried to approve it: the policy guard refused", "drafted"],
+                                              ["olive", "edited the draft", "drafted"], ["olive", "approved the reply", "approved"]]
         assert "fails the policy guard" in rows[1][4] and "offers something of value" in rows[2][4]
     row = desk.draft("cold")
     assert row["status"] == "approved" and row["text"] == GOOD and row["approved_by"] == "olive"
@@ -415,7 +416,7 @@ async def test_reject_with_a_reason_and_regenerate(desk: Desk) -> None:
         inbox = (await client.get("/inbox")).text
         assert flash(inbox) == f"Draft {draft_id} rejected." and draft_id not in order(inbox)
         page = (await client.get(f"/drafts/{draft_id}")).text
-        assert "we call her instead" in page and "regenerated" in page
+        assert "we call her instead" in page and "asked for another wording" in page
         # A rejected draft may be approved again, but not rejected twice.
         twice = await client.post(f"/drafts/{draft_id}/reject", data={"csrf_token": csrf})
         assert twice.status_code == 409
@@ -456,6 +457,8 @@ async def test_post_now_and_by_hand_then_follow_up(desk: Desk) -> None:
         wrong = await client.post(f"/drafts/{api}/followup", data={"csrf_token": csrf, "outcome": "forgot"})
         assert wrong.status_code == 409
     assert [h["action"] for h in desk.draft("cold")["history"]][-3:] == ["posting", "posted", "follow-up: resolved"]
+    assert [h["what"] for h in desk.draft("cold")["history"]][-3:] == ["began posting the reply", "posted the reply",
+                                                                      "recorded a follow-up: resolved"]
 
 
 @pytest.mark.anyio
