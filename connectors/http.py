@@ -39,6 +39,7 @@ from connectors.errors import (
     ConnectorError,
     NotAuthorised,
     RateLimited,
+    Refused,
     TooLarge,
     TransientError,
 )
@@ -280,6 +281,8 @@ class Http:
             redirects.check(start, hop)
             next_method = redirects.method_after(response.status_code, method)
             same_host = hop.host == start.host
+            if not same_host and self.redact(str(hop)) != str(hop):  # the Location itself carries a key or token
+                raise Refused(f"refused a redirect that would carry a credential to another host ({hop.host})")
             kwargs = redirects.carried(kwargs, keep_body=next_method == method, keep_headers=same_host)
             method, auth = next_method, auth if same_host else None
             response = await self._send(method, str(hop), auth, allow, limit, kwargs)

@@ -170,6 +170,17 @@ def test_credentials_stay_on_their_host_when_a_redirect_adds_www() -> None:
     assert "k-secret" not in str(sent.url)
 
 
+@pytest.mark.parametrize("query", ["key=k-secret", "access_token=anything", "page=2&apikey=tp-key-0123456789"])
+@respx.mock
+def test_a_redirect_that_would_carry_a_credential_to_the_www_twin_is_refused(query: str) -> None:
+    respx.get("https://api.reviews.example/v1/reviews").mock(
+        return_value=httpx.Response(302, headers={"Location": f"https://www.api.reviews.example/v1/reviews?{query}"}))
+    www = respx.get("https://www.api.reviews.example/v1/reviews").mock(return_value=httpx.Response(200, json={}))
+    with pytest.raises(Refused, match=r"^refused a redirect that would carry a credential to another host \(www.api.reviews.example\)$"):
+        api_get("https://api.reviews.example/v1/reviews", params={"key": "k-secret"})
+    assert not www.called
+
+
 @respx.mock
 def test_credentials_and_the_body_go_on_when_a_redirect_stays_on_the_host() -> None:
     respx.post("https://api.reviews.example/v1/reply").mock(
