@@ -69,6 +69,7 @@ def test_a_gzip_bomb_is_abandoned_at_the_limit_and_memory_stays_flat() -> None:
     with FeedServer() as server:
         server.serve("/bomb", bomb, Content_Encoding="gzip")
         peak, outcome = peak_bytes(lambda: read(server.base_url + "/bomb"))
+        assert server.hits["/bomb"] == 1  # abandoned, not asked for again
     assert isinstance(outcome, TooLarge)
     assert "the answer passed 256 KB (the limit), so it was abandoned there; nothing from it was stored" in str(outcome)
     assert peak < 3 << 20, f"a gzip bomb took {peak:,} bytes to refuse"
