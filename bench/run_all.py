@@ -110,6 +110,14 @@ def search_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def memory_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """Issue 18's target: a poll's peak memory within 50 MB of the 1 MB page's, whatever a page sends."""
+    page = result["page_1mb_mb"]
+    return [("poll_memory", row["case"], f"peak RSS {row['peak_mb']} MB ({row['peak_mb'] - page:+.1f} MB over the 1 MB page)",
+             f"<= +{result['target_mb']} MB", "pass" if row["peak_mb"] - page <= result["target_mb"] else "FAIL")
+            for row in result["rows"]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", metavar="URL", default=os.environ.get("REVIEWMON_TEST_POSTGRES_URL"),
@@ -126,6 +134,7 @@ def main() -> None:
     table += rows_for("guard", run("guard_disguises.py"), lambda r: [
         ("guard", "every chain of disguises on the property seeds", f"{r['passed']} of {r['checked']:,} passed",
          "0", "pass" if r["passed"] == 0 else "FAIL")])
+    table += rows_for("poll_memory", run("poll_memory.py"), memory_rows)
     dashboard = run("dashboard.py", "--reviews", "100000" if args.quick else "1000000",
                     *(["--postgres-url", args.postgres] if args.postgres else []))
     table += rows_for("dashboard", dashboard, dashboard_rows)

@@ -25,6 +25,14 @@ MAX_FIELD_CHARS = 2_000
 """Title, author, location and id are short by nature; longer ones are cut, not refused."""
 
 
+def size_text(limit: int) -> str:
+    """A size limit as people write it: 5 MB, 64 KB, 300 bytes."""
+    for unit, size in (("MB", 1 << 20), ("KB", 1 << 10)):
+        if limit >= size and limit % size == 0:
+            return f"{limit // size} {unit}"
+    return f"{limit:,} bytes"
+
+
 DURATION_PATTERN = re.compile(r"^(?:\d+[smhd])+$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -9,6 +9,10 @@
   - NotAuthorised: the platform refuses this account, app or project (403, a quota of 0);
     the message carries the platform's reason (source: "not authorised")
   - BadResponse: the platform answered with something we cannot read as a whole page
+    - TooLarge: an answer (or a file's line) passed its size limit; it was abandoned
+      there, unread, and nothing from it was stored
+  - Refused: a request the rules forbid was not sent: a redirect off the configured
+    host, or an address inside the network (loopback, private, link-local, metadata)
   - ReplyRejected: the platform refused a reply (too long, moderation, not allowed)
 
 The poller and the poster catch ConnectorError, record it, and go on with the others.
@@ -42,6 +46,14 @@ class NotAuthorised(ConnectorError):
 
 
 class BadResponse(ConnectorError):
+    pass
+
+
+class TooLarge(BadResponse):
+    pass
+
+
+class Refused(ConnectorError):
     pass
 
 

@@ -4,7 +4,8 @@ Fields (JSON keys or CSV header): `id` (required), `text` (required, may be empt
 `rating` (1-5), `title`, `author`, `created_at`, `updated_at` (ISO 8601), `location`,
 `url`, `reply` (an owner reply the platform already shows). Other fields are kept in the
 raw payload. A row that cannot be read becomes a RowError naming its line; the good
-rows around it still land.
+rows around it still land. A CSV row whose quoted field runs away (a stray quote) costs
+that row only, and a line over MAX_LINE_BYTES is one bad row (connectors/lines.py).
 
 The whole file is read on every poll, so an edit anywhere in it is seen. Its SHA-256
 is the cursor: an unchanged file is skipped without parsing.
@@ -28,12 +29,15 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from connectors import base
+from connectors import base, lines
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
 from connectors.errors import BadResponse, ConnectorError
 from connectors.paging import BACKFILL_DONE, backfill_done, resume_page
 
 _CSV_FIELD_LIMIT = base.MAX_TEXT_CHARS * 4 + 1
+MAX_LINE_BYTES = 8 * 1024 * 1024
+"""A JSON Lines line (bytes), or a CSV row with all its lines (characters), longer than
+this is one bad row: the rest of it is skipped unread, and reading goes on after it."""
 HISTORY = "the whole file"
 log = logging.getLogger("reviewmon.connectors.file")
 
@@ -90,8 +94,17 @@ class _HashingReader(io.RawIOBase):
 
 
 def _jsonl_records(stream: io.BufferedIOBase) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
-    for number, line in enumerate(stream, start=1):
+    number = 0
+    while True:
+        line, too_long = lines.bounded_line(stream.readline, MAX_LINE_BYTES, (b"\n",))
+        if not line and not too_long:
+            return
+        number += 1
         where = f"line {number}"
+        if too_long:
+            yield number, RowError(where, f"the line is longer than {base.size_text(MAX_LINE_BYTES)} (the limit for one line); "
+                                          "the rest of it was skipped unread")
+            continue
         if number == 1 and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
         if not line.strip():
@@ -113,31 +126,29 @@ def _jsonl_records(stream: io.BufferedIOBase) -> Iterator[tuple[int, Mapping[str
 
 def _csv_records(stream: io.BufferedIOBase) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.DictReader(text)
-    header = reader.fieldnames or []
+    rows = lines.csv_rows(text, MAX_LINE_BYTES)
+    try:
+        _, header = next(rows)
+    except lines.BadRow as exc:
+        raise BadResponse(f"the CSV header cannot be read ({exc})") from None
     missing = [name for name in ("id", "text") if name not in header]
     if missing:
         raise BadResponse(f"the CSV header has no {' or '.join(repr(m) for m in missing)} column (header: {', '.join(header)[:200]})")
-    line = 1
-    while True:
-        first_line = line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            line = reader.line_num
-            yield first_line, RowError(f"line {first_line}", f"not valid CSV ({exc})")
+    for number, cells in rows:
+        where = f"line {number}"
+        if isinstance(cells, str):
+            yield number, RowError(where, f"not valid CSV ({cells}); only this row is skipped")
             continue
-        line = reader.line_num
-        if None in row:  # more cells than header columns
-            extra = row.pop(None)
-            row["_extra_cells"] = extra
+        row: dict[str, Any] = dict(zip(header, cells, strict=False))
+        if len(cells) > len(header):  # more cells than header columns
+            row["_extra_cells"] = cells[len(header):]
+        for name in header[len(cells):]:
+            row.setdefault(name, None)
         if any(isinstance(v, str) and base._LONE_SURROGATE.search(v) for v in row.values()):
-            yield first_line, RowError(f"line {first_line}", "not valid UTF-8", raw=base.sanitize(row))
+            yield number, RowError(where, "not valid UTF-8", raw=base.sanitize(row))
             continue
         # CSV has no null: an empty cell means "absent".
-        yield first_line, {k: (v if v != "" else None) if k != "text" else (v or "") for k, v in row.items()}
+        yield number, {k: (v if v != "" else None) if k != "text" else (v or "") for k, v in row.items()}
 
 
 class FileConnector:

@@ -8,7 +8,11 @@ patient and discreet view of it.
   past the source's time budget;
 - credentials: a 401 refreshes the token once and tries again; a second 401 is an
   AuthError naming what to fix; a 403 is NotAuthorised with the platform's reason;
-- discreet: secrets are redacted from every message it raises.
+- discreet: secrets are redacted from every message it raises, and of an error answer
+  only the platform's documented error fields are quoted, never the raw body;
+- guarded: every body is read as a stream and abandoned past its limit (bodies.py);
+  redirects are followed by hand, each hop checked (redirects.py); no connection goes
+  to an address inside the network unless the configuration names it (netguard.py).
 Statuses a connector wants to handle itself are passed in `allow`.
 """
 
@@ -24,17 +28,22 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
+import httpcore
 import httpx
 import stamina
 
+from connectors import bodies, redirects
 from connectors.errors import (
     AuthError,
     BadResponse,
     ConnectorError,
     NotAuthorised,
     RateLimited,
+    Refused,
+    TooLarge,
     TransientError,
 )
+from connectors.netguard import INSIDE_OK, GuardedBackend
 from connectors.secrets import redact
 
 USER_AGENT = "reviewmon/{version} (+https://github.com/reviewmon/reviewmon)"
@@ -42,6 +51,11 @@ DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 DEFAULT_BUDGET = 300.0  # seconds one source may spend, retries and waits included
 PER_HOST = 4
 ATTEMPTS = 6
+MAX_BODY_BYTES = 5 * 1024 * 1024
+"""An answer's body, counted decompressed; past it the answer is abandoned (TooLarge)."""
+ERROR_BODY_BYTES = 64 * 1024
+"""Of an error answer (or a redirect) only this much is read: its error fields are short."""
+REASON_FIELD_CHARS = 200
 
 
 class Auth(Protocol):
@@ -62,7 +76,9 @@ LANE_CONNECTIONS = 2  # a source reads its pages one after another: one connecti
 
 
 class PoliteTransport(httpx.AsyncBaseTransport):
-    """At most `per_host` requests in flight to any one host; connect errors retried.
+    """At most `per_host` requests in flight to any one host; connect errors retried;
+    no connection to an address inside the network, unless the request is marked
+    INSIDE_OK (its host is one the configuration names): those get pools of their own.
 
     Connections are pooled per host *and per source* (the `LANE` of the request): each
     source reads its pages in sequence over its own kept-alive connection. httpcore's pool
@@ -74,22 +90,28 @@ class PoliteTransport(httpx.AsyncBaseTransport):
     def __init__(self, per_host: int = PER_HOST):
         self._per_host = per_host
         self._ssl = httpx.create_ssl_context()  # one for every pool: building one costs milliseconds
-        self._pools: dict[tuple[str, str | None], httpx.AsyncHTTPTransport] = {}
+        self._pools: dict[tuple[str, str | None, bool], httpx.AsyncHTTPTransport] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
 
-    def _pool(self, origin: str, lane: str | None) -> httpx.AsyncHTTPTransport:
-        pool = self._pools.get((origin, lane))
+    def _pool(self, origin: str, lane: str | None, inside_ok: bool) -> httpx.AsyncHTTPTransport:
+        pool = self._pools.get((origin, lane, inside_ok))
         if pool is None:
             size = LANE_CONNECTIONS if lane is not None else self._per_host
-            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-            pool = self._pools[(origin, lane)] = httpx.AsyncHTTPTransport(retries=2, verify=self._ssl, limits=limits)
+            pool = self._pools[(origin, lane, inside_ok)] = httpx.AsyncHTTPTransport(verify=self._ssl)
+            # httpx takes no network backend: its pool is made again, the same but for ours.
+            if not isinstance(getattr(pool, "_pool", None), httpcore.AsyncConnectionPool):
+                raise RuntimeError("httpx's transport no longer keeps an httpcore pool in _pool: see connectors/netguard.py")
+            pool._pool = httpcore.AsyncConnectionPool(
+                ssl_context=self._ssl, max_connections=size, max_keepalive_connections=size, retries=2,
+                network_backend=GuardedBackend(inside_ok=inside_ok))
         return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         origin = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
         limit = self._limits.setdefault(origin, asyncio.Semaphore(self._per_host))
         async with limit:
-            return await self._pool(origin, LANE.get()).handle_async_request(request)
+            pool = self._pool(origin, LANE.get(), bool(request.extensions.get(INSIDE_OK)))
+            return await pool.handle_async_request(request)
 
     async def close_lane(self, lane: str) -> None:
         """Close the connections of a source whose poll is over."""
@@ -120,8 +142,9 @@ def make_client(**kwargs: Any) -> httpx.AsyncClient:
 
     kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
     kwargs.setdefault("transport", PoliteTransport())
-    kwargs.setdefault("follow_redirects", True)
-    headers = {"User-Agent": USER_AGENT.format(version=__version__), **kwargs.pop("headers", {})}
+    kwargs.setdefault("follow_redirects", False)  # Http follows them, hop by hop
+    headers = {"User-Agent": USER_AGENT.format(version=__version__), "Accept-Encoding": bodies.ACCEPT_ENCODING,
+               **kwargs.pop("headers", {})}
     return httpx.AsyncClient(headers=headers, **kwargs)
 
 
@@ -150,27 +173,32 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> float 
     return None
 
 
-def platform_reason(response: httpx.Response) -> str:
-    """The platform's own words for an error, from the shapes the platforms use. Not cut
-    short: redact secrets first (a platform may echo a token), then shorten."""
+def error_fields(response: httpx.Response) -> list[str]:
+    """The platform's own words for an error: the JSON error fields the platforms
+    document, as text; none for anything else. Never the raw body: an error page may be
+    anything (a proxy's page, an internal host's), and reasons are shown to everyone who
+    can see the sources."""
     try:
         body = json.loads(response.content)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        return " ".join(response.text.split())
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):  # Google, Yelp, Trustpilot
-            parts = [error.get(k) for k in ("status", "code", "message", "description")]
-            return ": ".join(str(p) for p in parts if p)
-        if isinstance(error, str):
-            return error + (f": {body['error_description']}" if body.get("error_description") else "")
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):  # App Store Connect
-            first = errors[0]
-            return ": ".join(str(first[k]) for k in ("code", "title", "detail") if first.get(k))
-        if isinstance(body.get("message"), str):
-            return body["message"]
-    return " ".join(response.text.split())
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return []
+    if not isinstance(body, dict):
+        return []
+    error = body.get("error")
+    if isinstance(error, dict):  # Google, Yelp, Trustpilot
+        parts = [error.get(k) for k in ("status", "code", "message", "description")]
+    elif isinstance(error, str):  # OAuth
+        parts = [error, body.get("error_description")]
+    elif isinstance(body.get("errors"), list) and body["errors"] and isinstance(body["errors"][0], dict):  # App Store Connect
+        parts = [body["errors"][0].get(k) for k in ("code", "title", "detail")]
+    else:  # a plain message; Tripadvisor's gateway writes it "Message"
+        parts = [body.get("message") if "message" in body else body.get("Message")]
+    return [str(p) for p in parts if isinstance(p, str | int) and not isinstance(p, bool) and str(p).strip()]
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line, without control characters, at most `limit` characters."""
+    return shorten(" ".join("".join(c if c.isprintable() else " " for c in text).split()), limit)
 
 
 def shorten(text: str, limit: int = 300) -> str:
@@ -179,11 +207,14 @@ def shorten(text: str, limit: int = 300) -> str:
 
 class Http:
     """One source's HTTP during one poll (or one reply): retries within a time budget,
-    auth refresh, error mapping and redaction. Build it with the shared client."""
+    auth refresh, error mapping and redaction, bodies within limits, redirects checked.
+    Build it with the shared client; `inside_hosts` are the hosts of the source's
+    configured URLs written as inside addresses (netguard.configured_inside_hosts):
+    the only inside addresses its requests may reach."""
 
     def __init__(
         self, client: httpx.AsyncClient, *, budget: float = DEFAULT_BUDGET, auth: Auth | None = None,
-        secrets: Iterable[str] = (), clock: Any = time.monotonic,
+        secrets: Iterable[str] = (), clock: Any = time.monotonic, inside_hosts: Iterable[str] = (),
     ):
         self.client = client
         self.budget = budget
@@ -191,6 +222,7 @@ class Http:
         self._secrets = list(secrets)
         self._clock = clock
         self._deadline = clock() + budget
+        self._inside_hosts = frozenset(inside_hosts)
 
     def add_secrets(self, *values: str) -> None:
         self._secrets += [v for v in values if v]
@@ -200,8 +232,10 @@ class Http:
         return redact(text, secrets)
 
     def reason(self, response: httpx.Response) -> str:
-        """The platform's words for an error, secrets removed, then shortened."""
-        return shorten(self.redact(platform_reason(response)))
+        """The platform's error fields, each with secrets removed (a platform may echo a
+        token), then cut short; or a plain word that it gave none."""
+        fields = [one_line(self.redact(f), REASON_FIELD_CHARS) for f in error_fields(response)]
+        return shorten(": ".join(f for f in fields if f)) or "the platform gave no error message"
 
     def remaining(self) -> float:
         return self._deadline - self._clock()
@@ -215,14 +249,17 @@ class Http:
         return json_body(await self.request("GET", url, **kwargs))
 
     async def request(
-        self, method: str, url: str, *, auth: Auth | None | bool = True, allow: Collection[int] = (), **kwargs: Any
+        self, method: str, url: str, *, auth: Auth | None | bool = True, allow: Collection[int] = (),
+        max_bytes: int | None = None, **kwargs: Any,
     ) -> httpx.Response:
         """Send with retries; return the response if it is 2xx/3xx or its status is in
-        `allow`; otherwise raise the matching ConnectorError. auth=False sends none."""
+        `allow`; otherwise raise the matching ConnectorError. auth=False sends none. A
+        body over `max_bytes` (default MAX_BODY_BYTES) raises TooLarge."""
         use_auth = self.auth if auth is True else (auth or None)
+        limit = MAX_BODY_BYTES if max_bytes is None else max_bytes
         refreshed = False
         while True:
-            response = await self._send(method, url, use_auth, allow, kwargs)
+            response = await self._follow(method, url, use_auth, allow, limit, kwargs)
             if response.status_code == 401 and use_auth is not None and not refreshed and 401 not in allow:
                 await use_auth.refresh(self)
                 refreshed = True
@@ -231,7 +268,30 @@ class Http:
                 return response
             raise self._error(response, use_auth, refreshed)
 
-    async def _send(self, method: str, url: str, auth: Auth | None, allow: Collection[int], kwargs: dict[str, Any]) -> httpx.Response:
+    async def _follow(self, method: str, url: str, auth: Auth | None, allow: Collection[int], limit: int,
+                      kwargs: dict[str, Any]) -> httpx.Response:
+        """_send, then each redirect hop by hand: only on the configured host, and the
+        credentials only to the very host they were first sent to."""
+        response = await self._send(method, url, auth, allow, limit, kwargs)
+        start = response.request.url
+        for _ in range(redirects.MAX_REDIRECTS):
+            if not redirects.is_redirect(response) or response.status_code in allow:
+                return response
+            hop = redirects.target(response)
+            redirects.check(start, hop)
+            next_method = redirects.method_after(response.status_code, method)
+            same_host = hop.host == start.host
+            if not same_host and self.redact(str(hop)) != str(hop):  # the Location itself carries a key or token
+                raise Refused(f"refused a redirect that would carry a credential to another host ({hop.host})")
+            kwargs = redirects.carried(kwargs, keep_body=next_method == method, keep_headers=same_host)
+            method, auth = next_method, auth if same_host else None
+            response = await self._send(method, str(hop), auth, allow, limit, kwargs)
+        if redirects.is_redirect(response) and response.status_code not in allow:
+            raise ConnectorError(self.redact(f"more than {redirects.MAX_REDIRECTS} redirects from {start}; not followed"))
+        return response
+
+    async def _send(self, method: str, url: str, auth: Auth | None, allow: Collection[int], limit: int,
+                    kwargs: dict[str, Any]) -> httpx.Response:
         remaining = self.remaining()
         if remaining <= 0:
             raise TransientError(self.redact(f"this source's time budget of {self.budget:.0f}s ran out before {method} {url}"))
@@ -244,11 +304,13 @@ class Http:
                 if auth is not None:
                     headers.update(await auth.headers(self))
                 try:
-                    response = await self.client.request(method, url, **{**kwargs, "headers": headers})
+                    response = await self._exchange(self.client.build_request(method, url, **{**kwargs, "headers": headers}), limit)
                 except httpx.TimeoutException as exc:
                     raise TransientError(self.redact(f"timed out: {method} {url}")) from exc
                 except httpx.TransportError as exc:
                     raise TransientError(self.redact(f"could not reach {method} {url}: {exc}")) from exc
+                except TooLarge as exc:
+                    raise TooLarge(self.redact(f"{method} {url}: {exc}; nothing from it was stored")) from None
                 status = response.status_code
                 if status == 429 and 429 not in allow:
                     raise RateLimited(self.redact(f"rate limited (429) at {method} {url}: {self.reason(response)}"), retry_after(response))
@@ -256,6 +318,19 @@ class Http:
                     raise TransientError(self.redact(f"server error {status} at {method} {url}"))
         assert response is not None
         return response
+
+    async def _exchange(self, request: httpx.Request, limit: int) -> httpx.Response:
+        """Send one request and read its body as a stream, within `limit` (an error
+        answer: only its start)."""
+        if request.url.host in self._inside_hosts:
+            request.extensions[INSIDE_OK] = True
+        response = await self.client.send(request, stream=True, follow_redirects=False)
+        try:
+            if response.status_code < 300:
+                return await bodies.read(response, limit)
+            return await bodies.read(response, ERROR_BODY_BYTES, cut=True)
+        finally:
+            await response.aclose()
 
     def _retry_wait(self, exc: Exception) -> bool | float:
         """stamina's hook: retry transient errors; wait as long as the platform asked,

@@ -28,8 +28,10 @@ read. If every page was HTML and every block parsed, the last page is `complete`
 reviews gone from the page are marked removed (an unreadable review among them too).
 An empty or non-HTML page, a malformed block or the max_reviews cap leaves the poll
 incomplete, with a row error saying why. The cursor is a hash of what was found: an
-unchanged poll yields nothing. A 404 or other refusal fails the source (Http's errors);
-a page over 5 MB is refused, checked once downloaded (Http reads whole bodies).
+unchanged poll yields nothing. A 404 or other refusal fails the source (Http's errors,
+which never quote an error page). A page over MAX_PAGE_BYTES (5 MB, counted unzipped)
+fails the source too: Http abandons it as it passes the limit, so nothing is stored.
+A redirect is followed only on the page's own host (Http's rules).
 
 Cannot see: reviews a widget loads with JavaScript (not in the HTML), microdata/RDFa,
 owner replies (schema.org has no standard property). No replies; the platform is unknown
@@ -58,7 +60,6 @@ from pydantic import Field
 
 from connectors import base
 from connectors.base import Capabilities, InvalidRecord, Page, ReviewData, RowError
-from connectors.errors import ConnectorError
 from connectors.http import Http
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024
@@ -285,9 +286,8 @@ class JsonLdConnector:
             yield page
 
     async def _read_page(self, number: int, url: str, poll: _Poll) -> Page:
-        response = await self.http.request("GET", url, auth=False, headers={"Accept": "text/html,application/xhtml+xml"})
-        if len(response.content) > MAX_PAGE_BYTES:
-            raise ConnectorError(f"{url} is {len(response.content):,} bytes; pages over {MAX_PAGE_BYTES // 2**20} MB are refused")
+        response = await self.http.request("GET", url, auth=False, headers={"Accept": "text/html,application/xhtml+xml"},
+                                           max_bytes=MAX_PAGE_BYTES)
         page = Page()
         prefix = "" if number == 1 else f"page {number}, "
         problem = _unreadable(response)

@@ -324,9 +324,17 @@ class SourceConfig(_Strict):
     def connect(self, client: Any) -> Any:
         """This source's connector on the shared HTTP client, within its time budget. May
         raise AuthError at once when a credential it needs is not set."""
-        from connectors.http import Http
+        return connectors.get(self.type)(self.options, http=self.http(client))
 
-        return connectors.get(self.type)(self.options, http=Http(client, budget=self.time_budget.total_seconds()))
+    def http(self, client: Any) -> Any:
+        """This source's `Http` on the shared client: its time budget, and the inside
+        addresses its configured URLs name (the only ones its requests may reach)."""
+        from connectors.http import Http
+        from connectors.netguard import configured_inside_hosts
+
+        values = self.options.model_dump().values() if hasattr(self.options, "model_dump") else ()
+        inside = configured_inside_hosts(values)
+        return Http(client, budget=self.time_budget.total_seconds(), inside_hosts=inside)
 
     @field_validator("schedule", mode="before")
     @classmethod

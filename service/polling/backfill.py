@@ -34,7 +34,7 @@ from sqlalchemy import update
 import connectors
 from connectors.base import Page
 from connectors.errors import ConnectorError
-from connectors.http import Http, PoliteTransport, make_client
+from connectors.http import PoliteTransport, make_client
 from connectors.paging import backfill_done
 from service.config import SourceConfig
 from service.context import Context
@@ -171,7 +171,7 @@ class _Backfill:
         lease = claims.lease_for(ctx, source)
         loop = asyncio.get_running_loop()
         async with make_client(transport=PoliteTransport(ctx.config.poll.per_host)) as client:
-            http = Http(client, budget=source.time_budget.total_seconds())
+            http = source.http(client)
             connector = connectors.get(source.type)(source.options, http=http)
             info = SourceInfo(claim.source_id, source.name, source.location, connector.capabilities)
             async with asyncio.timeout((claim.lease_until - ctx.clock()).total_seconds() - 5) as deadline:

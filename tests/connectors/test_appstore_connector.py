@@ -111,7 +111,7 @@ def test_malformed_entries_are_skipped_and_the_rest_of_the_page_lands() -> None:
     [
         (httpx.Response(429, headers={"Retry-After": "120"}), RateLimited, "rate limited"),
         (httpx.Response(503), TransientError, "server error 503"),
-        (httpx.Response(403, text="forbidden"), NotAuthorised, r"not authorised \(403\).*forbidden"),
+        (httpx.Response(403, text="forbidden"), NotAuthorised, r"not authorised \(403\).*: the platform gave no error message$"),
         (httpx.Response(200, text="<html>oops</html>"), BadResponse, "did not answer with JSON"),
         (httpx.Response(200, json={"unexpected": True}), BadResponse, "no 'feed' object"),
     ],

@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from connectors.base import Page
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, TooLarge
 from connectors.http import Http, make_client
 from connectors.jsonld import MAX_DEPTH, MAX_PAGE_BYTES, JsonLdConnector, JsonLdOptions
 from tests.jsonld_pages import PAGE_URL, SITE, block, business, graph, html, review
@@ -310,16 +310,16 @@ def test_a_page_without_json_ld_is_a_complete_empty_listing() -> None:
 
 
 @respx.mock
-def test_a_missing_page_fails_the_source() -> None:
-    respx.get(PAGE_URL).mock(return_value=httpx.Response(404, text="Not Found"))
-    with pytest.raises(ConnectorError, match=r"unexpected answer 404 .*Not Found"):
+def test_a_missing_page_fails_the_source_without_quoting_the_error_page() -> None:
+    respx.get(PAGE_URL).mock(return_value=httpx.Response(404, text="Not Found: /srv/www/reviews"))
+    with pytest.raises(ConnectorError, match=r"unexpected answer 404 .*: the platform gave no error message$"):
         fetch()
 
 
 @respx.mock
 def test_a_page_over_the_size_cap_is_refused() -> None:
     serve(html(business([review(1)])) + " " * MAX_PAGE_BYTES)
-    with pytest.raises(ConnectorError, match="pages over 5 MB are refused"):
+    with pytest.raises(TooLarge, match="the limit is 5 MB, so it was not read; nothing from it was stored"):
         fetch()
 
 
