@@ -18,6 +18,8 @@ platform's limit, so neither an edit nor a changed contact can slip a bad text t
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session
 
 import connectors
@@ -163,19 +165,21 @@ def record_followup(ctx: Context, draft_id: int, outcome: str, *, actor: Actor |
         _event(session, draft, actor.name, f"follow-up: {outcome}", detail=note)
 
 
-def next_steps(draft: dict, actor: Actor | str, *, can_reply: bool = True) -> frozenset[str]:
-    """What `actor` may do to `draft` (a queries.draft_rows row) now: "edit", "regenerate",
+def next_steps(draft: dict, actor: Actor | str, *, can_reply: bool = True, now: datetime | None = None) -> frozenset[str]:
+    """What `actor` may do to `draft` (a queries.draft_rows row) at `now`: "edit", "regenerate",
     "approve", "reject", "post", "mark posted", "follow up". For showing only the buttons
-    that can work; each function above (and in service/desk/posting.py) still checks for itself."""
+    that can work; each function above (and in service/desk/posting.py) still checks for itself.
+    Nothing publishes before the cooling-off ends (`post_after`)."""
     actor = as_actor(actor)
     if not actor.can("act") or (draft["escalation"] and actor.role != Role.owner):
         return frozenset()
     steps = {action for action, statuses in ALLOWED.items() if draft["status"] in statuses}
     if "edit" in steps:
         steps.add("regenerate")
-    if draft["status"] in POSTABLE and can_reply:  # no reply API: the "by hand" path only
+    cooling = now is not None and draft.get("post_after") is not None and draft["post_after"] > now
+    if draft["status"] in POSTABLE and can_reply and not cooling:  # no reply API: the "by hand" path only
         steps.add("post")
-    if draft["status"] == DraftStatus.approved:
+    if draft["status"] == DraftStatus.approved and not cooling:
         steps.add("mark posted")
     if draft["approved_at"] is not None or draft["status"] in (DraftStatus.posted, DraftStatus.outdated):
         steps.add("follow up")

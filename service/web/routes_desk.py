@@ -91,7 +91,8 @@ def _editor(request: Request, actor: Actor, draft_id: int, *, status_code: int =
     verdict = approvals.check_text(ctx, draft["text"], source_name=draft["source"], source_type=platform)
     return render(request, "draft.html", {
         "draft": draft, "review": review, "verdict": verdict, "platform": ctx.config.platform_of(draft["source"], platform),
-        "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(platform)), "text": draft["text"] if text is None else text,
+        "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(platform),
+                                        now=ctx.clock()), "text": draft["text"] if text is None else text,
         "outcomes": [f.value for f in FollowUp], **extra,
     }, status_code=status_code)
 

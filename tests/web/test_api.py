@@ -145,9 +145,10 @@ async def test_an_owners_token_edits_approves_and_rejects_under_its_own_name(sho
         assert plain.status_code == 200 and plain.json()["status"] == "rejected"
     assert history(shop, "poison")[1:] == [("token:owner-bot", "edited"), ("token:owner-bot", "approved")]
     assert shop.draft("n02")["history"][-1] | {"at": None} == {
-        "at": None, "actor": "token:owner-bot", "action": "rejected", "status": "rejected", "detail": "spam"}
+        "at": None, "actor": "token:owner-bot", "action": "rejected", "status": "rejected", "detail": "spam",
+        "what": "rejected the reply"}
     shown = run_cli(shop.ctx.config.path, "drafts", "show", str(draft_id)).output
-    assert "token:owner-bot: approved -> approved" in shown  # the CLI's history names the token too
+    assert "token:owner-bot approved the reply" in shown  # the CLI's history names the token too
 
 
 @pytest.fixture

@@ -614,3 +614,33 @@ async def test_the_sources_page_shows_health_and_owners_can_ask_for_a_poll_now(d
     with desk.ctx.session() as session:
         rows = {r["name"]: r for r in queries.source_rows(session, desk.ctx.config)}
     assert rows["plain"]["next_poll_at"] <= datetime.now(timezone.utc) < rows["fb"]["next_poll_at"]
+
+
+@pytest.mark.anyio
+async def test_nothing_offers_to_publish_before_the_cooling_off_ends(desk: Desk) -> None:
+    """Approved but still cooling off: the page says when the reply can go out and offers
+    no Post, no Copy and no Mark posted; once the time has come, it offers them."""
+    from datetime import timedelta
+
+    from service.models import Draft
+
+    api, by_hand = desk.drafts["cold"], desk.drafts["rtl"]
+    async with logged_in(desk, "olive") as (client, csrf):
+        for draft_id in (api, by_hand):
+            assert (await client.post(f"/drafts/{draft_id}/approve", data={"csrf_token": csrf})).status_code == 303
+        later = datetime.now(timezone.utc) + timedelta(hours=1)
+        with desk.ctx.session() as session:
+            for draft_id in (api, by_hand):
+                draft = session.get(Draft, draft_id)
+                draft.post_after = later
+                session.add(draft)
+            session.commit()
+        for draft_id in (api, by_hand):
+            page = (await client.get(f"/drafts/{draft_id}")).text
+            assert "can go out from" in page
+            assert f'action="/drafts/{draft_id}/post"' not in page and f'action="/drafts/{draft_id}/mark-posted"' not in page
+            assert 'data-copy="#reply-copy"' not in page
+        desk.ctx.clock = lambda: later + timedelta(seconds=1)
+        assert f'action="/drafts/{api}/post"' in (await client.get(f"/drafts/{api}")).text
+        page = (await client.get(f"/drafts/{by_hand}")).text
+        assert f'action="/drafts/{by_hand}/mark-posted"' in page and 'data-copy="#reply-copy"' in page
