@@ -51,6 +51,7 @@ def main() -> None:
         with admin.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         source = db.make_engine(f"sqlite:///{path}")
+        db.migrate(source)  # a database built by an older checkout: to this schema first
         target = db.make_engine(sa.make_url(args.postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
                                 .render_as_string(hide_password=False))
         try:

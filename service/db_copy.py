@@ -57,6 +57,7 @@ def copy_database(source: Engine, target: Engine, progress: Progress | None = No
     """Copy every table of `source` into `target` (migrated here) and verify it. Raises
     TargetNotEmpty before writing anything if the target holds any row, and ReviewmonError
     if a table does not read back as it was written."""
+    db.check_migrated(source)  # the same schema on both sides, or the copy would miss tables
     db.migrate(target)
     _refuse_if_not_empty(target)
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name != TREND_NOTES]

@@ -152,3 +152,17 @@ def test_a_backup_is_a_whole_consistent_database(tmp_path) -> None:
                 f"SELECT count(*) FROM {table}").fetchone()
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert "already exists" in run_cli(config, "db", "backup", str(backup)).output
+
+
+def test_a_source_on_an_older_schema_is_refused_before_anything_is_written(tmp_path) -> None:
+    from alembic import command
+    from service.errors import NotMigrated
+
+    source = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(db.alembic_config(source), "0007")
+    target = db.make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    with pytest.raises(NotMigrated, match="run `reviewmon migrate`"):
+        db_copy.copy_database(source, target)
+    assert not (tmp_path / "new.db").exists() or db_copy.is_empty(target)
+    source.dispose()
+    target.dispose()
