@@ -44,18 +44,21 @@ class Purged:
 
 def what_purge_deletes(session: Session, config: Config, name: str) -> Purged:
     """What purging `name` would delete (for the confirmation), refusing as purge would."""
-    source = _removed_source(session, config, name)
+    return _counts(session, _removed_source(session, config, name))
+
+
+def _counts(session: Session, source: Source) -> Purged:
     reviews = _of_source(source)
     count = lambda query: session.exec(select(sa.func.count()).select_from(query.subquery())).one()  # noqa: E731
-    return Purged(name, count(select(Review.id).where(col(Review.id).in_(reviews))),
+    return Purged(source.name, count(select(Review.id).where(col(Review.id).in_(reviews))),
                   count(select(Draft.id).where(col(Draft.review_id).in_(reviews))),
                   count(select(PollRun.id).where(PollRun.source_id == source.id)))
 
 
 def purge_source(session: Session, config: Config, name: str) -> Purged:
     """Delete source `name` and everything stored of it, in one transaction."""
-    counts = what_purge_deletes(session, config, name)
     source = _removed_source(session, config, name)
+    counts = _counts(session, source)
     reviews = _of_source(source)
     drafts = select(Draft.id).where(col(Draft.review_id).in_(reviews))
     for statement in (

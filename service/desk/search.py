@@ -51,10 +51,8 @@ def matching(session: Session, query: Any, words: str | None) -> Any:
         return query
     dialect = session.get_bind().dialect.name
     indexed = [w for w in words_list if len(w) >= SHORTEST_INDEXED]
-    if dialect == "sqlite" and indexed and not _common(session, _fts_query(indexed)):
-        found = (sa.select(sa.literal_column("rowid")).select_from(sa.table(SQLITE_TABLE))
-                 .where(sa.literal_column(SQLITE_TABLE).op("MATCH")(_fts_query(indexed))))
-        query = query.where(col(Review.id).in_(found))
+    if dialect == "sqlite" and indexed and not _common(session, fts_query := _fts_query(indexed)):
+        query = query.where(col(Review.id).in_(_fts_rowids(fts_query)))
         words_list = [w for w in words_list if len(w) < SHORTEST_INDEXED]
     for word in words_list:
         # written into the statement, not bound: the planner must see the pattern to use
@@ -73,9 +71,14 @@ def _common(session: Session, fts_query: str) -> bool:
     which stops counting there)."""
     top = session.scalar(sa.select(sa.func.max(Review.id))) or 0
     enough = max(COMMON_AT_LEAST, int(top * COMMON_SHARE))
-    found = (sa.select(sa.literal_column("rowid")).select_from(sa.table(SQLITE_TABLE))
-             .where(sa.literal_column(SQLITE_TABLE).op("MATCH")(fts_query)).limit(enough).subquery())
+    found = _fts_rowids(fts_query).limit(enough).subquery()
     return (session.scalar(sa.select(sa.func.count()).select_from(found)) or 0) >= enough
+
+
+def _fts_rowids(fts_query: str) -> sa.Select:
+    """The ids of the reviews the FTS5 index finds for `fts_query`."""
+    return (sa.select(sa.literal_column("rowid")).select_from(sa.table(SQLITE_TABLE))
+            .where(sa.literal_column(SQLITE_TABLE).op("MATCH")(fts_query)))
 
 
 def _fts_query(words: list[str]) -> str:
