@@ -7,94 +7,34 @@ screenshots/ (README, "Web app") for a person to look at.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from service import config as config_module
-from service import db
-from service.context import Context
-from service.desk import users
-from service.polling import poll as poll_module
-from tests.conftest import CONTACT, write_config
-from tests.paths import ROOT
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOTS = ROOT / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-OWNER, MARKETER, PASSWORD = "maria", "sam", "correct horse battery"
+from tests.conftest import CONTACT
+from tests.web.browsing import MARKETER, OWNER, SCREENSHOTS, chromium, log_in, needs_chromium, open_page, serve
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (make test installs it)")
 expect = playwright_api.expect
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does it)"),
-    pytest.mark.slow,
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = [needs_chromium, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    import uvicorn
-
-    from service.web import create_app
-
-    folder = tmp_path_factory.mktemp("browser")
-    path = write_config(folder, f"sqlite:///{folder / 'reviewmon.db'}", [{"name": "sample", "type": "sample"}],
-                        extra='\n[replies]\ncooling_off = "0s"\n')
-    ctx = Context.open(config_module.load(path), check_schema=False)
-    db.migrate(ctx.engine)
-    asyncio.run(poll_module.poll(ctx))
-    users.add_user(ctx, OWNER, "owner", PASSWORD)
-    users.add_user(ctx, MARKETER, "marketer", PASSWORD)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    ctx.close()
+    with serve(tmp_path_factory.mktemp("browser")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    yield page
-    context.close()
-
-
-def log_in(page, base: str, name: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{base}/inbox**")
+    with open_page(browser, {"width": 1280, "height": 900}) as page:
+        yield page
 
 
 def test_owner_fixes_a_draft_the_guard_rejects_and_approves_it(live_server, page) -> None:

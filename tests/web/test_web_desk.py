@@ -338,7 +338,7 @@ async def test_edit_fail_see_why_fix_approve_and_see_the_history(desk: Desk) -> 
         assert approved.status_code == 303 and approved.headers["location"] == f"/drafts/{draft_id}"
         page = (await client.get(f"/drafts/{draft_id}")).text
         assert flash(page).startswith("Approved.")
-        history = re.search(r'<table class="history">.*?<tbody>(.*?)</tbody>', page, re.DOTALL).group(1)
+        history = re.search(r'<table class="history[^"]*">.*?<tbody>(.*?)</tbody>', page, re.DOTALL).group(1)
         rows = [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
                 for row in re.findall(r"<tr>(.*?)</tr>", history, re.DOTALL)]
         assert [row[1:4] for row in rows] == [["reviewmon", "drafted a reply", "drafted"], ["olive", "edited the draft", "drafted"],
