@@ -54,9 +54,20 @@ def _require(draft: Draft, action: str) -> None:
                                 if action != "edit" else f"draft {draft.id} is {draft.status} and can no longer be edited")
 
 
-def reply_limit(source_type: str | None) -> ReplyLimit | None:
-    """The platform's limit; None (the guard's default) for a type no longer installed."""
-    return connectors.capabilities_of(source_type).reply_limit
+def reply_limit(source_type: str | None, platform: str = "") -> ReplyLimit | None:
+    """The platform's limit; None (the guard's default) for a type no longer installed.
+
+    A source of exported reviews (file, jsonld, sample) has no limit of its own, but its
+    replies are pasted on the platform its owner named (`platform`): that platform's
+    connector knows the limit the paste must fit."""
+    limit = connectors.capabilities_of(source_type).reply_limit
+    if limit is None and platform:
+        named = platform.casefold().removeprefix("the ")
+        for connector in connectors.available().values():
+            known = connector.capabilities
+            if known.reply_limit and known.platform.casefold().removeprefix("the ") == named:
+                return known.reply_limit
+    return limit
 
 
 def platform_takes_replies(source_type: str | None) -> bool:
@@ -69,7 +80,8 @@ def check_text(ctx: Context, text: str, *, source_name: str | None = None, sourc
     limit, its configured channels (the business's where the source sets none)."""
     if source_type is None and source_name is not None:
         source_type = next((s.type for s in ctx.config.sources if s.name == source_name), None)
-    return drafter_of(ctx).check(text, reply_limit(source_type) if source_type else None, source=source_name)
+    platform = ctx.config.platform_of(source_name, source_type) if source_name is not None else ""
+    return drafter_of(ctx).check(text, reply_limit(source_type, platform) if source_type else None, source=source_name)
 
 
 def draft_request(session: Session, review: Review, source: Source) -> DraftRequest:

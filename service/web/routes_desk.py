@@ -93,7 +93,8 @@ def _editor(request: Request, actor: Actor, draft_id: int, *, status_code: int =
         "draft": draft, "review": review, "verdict": verdict, "platform": ctx.config.platform_of(draft["source"], platform),
         "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(platform),
                                         now=ctx.clock()), "text": draft["text"] if text is None else text,
-        "outcomes": [f.value for f in FollowUp], **extra,
+        "outcomes": [f.value for f in FollowUp], "limit": approvals.reply_limit(platform, ctx.config.platform_of(draft["source"], platform)),
+        "business": ctx.config.business.name, **extra,
     }, status_code=status_code)
 
 

@@ -60,10 +60,29 @@ async def test_the_history_says_what_happened(ctx) -> None:
     approvals.edit(ctx, draft_id, GOOD + " Thank you.", actor="olive")
     async with web_session.logged_in(ctx, "olive", PASSWORD) as (client, _):
         page = (await client.get(f"/drafts/{draft_id}")).text
-    history = re.search(r'<table class="history">.*?<tbody>(.*?)</tbody>', page, re.DOTALL).group(1)
+    history = re.search(r'<table class="history[^"]*">.*?<tbody>(.*?)</tbody>', page, re.DOTALL).group(1)
     rows = [[text_of(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
             for row in re.findall(r"<tr>(.*?)</tr>", history, re.DOTALL)]
     assert [row[1:3] for row in rows] == [
         ["reviewmon", "drafted a reply"], ["olive", "edited the draft"], ["olive", "approved the reply"],
         ["olive", "edited the approved reply: it needs approving again"],
     ]
+
+
+@pytest.mark.anyio
+async def test_the_editor_previews_the_reply_against_the_limit_of_the_platform_the_owner_named(ctx) -> None:
+    """A file of Google reviews: its replies are pasted on Google, so Google's limit holds
+    (4,096 bytes), in the preview and in the guard."""
+    draft_id = draft_of(ctx, "Tom")
+    approvals.edit(ctx, draft_id, GOOD, actor="olive")
+    async with web_session.logged_in(ctx, "olive", PASSWORD) as (client, _):
+        editor = text_of((await client.get(f"/drafts/{draft_id}")).text)
+    assert "How it will read on Google" in editor and "Reply from Harbour Lane Bistro" in editor
+    assert f"{len(GOOD.encode())} of the 4,096 bytes Google allows" in editor
+
+    too_long = GOOD + " " + "é" * 2100  # under 4,096 characters, over 4,096 bytes
+    verdict = approvals.edit(ctx, draft_id, too_long, actor="olive")
+    assert not verdict.ok and any("4096" in p or "4,096" in p for p in verdict.problems), verdict.problems
+    async with web_session.logged_in(ctx, "olive", PASSWORD) as (client, _):
+        editor = text_of((await client.get(f"/drafts/{draft_id}")).text)
+    assert f"{len(too_long.encode()):,} of the 4,096 bytes Google allows: too long, shorten it by" in editor

@@ -1,4 +1,4 @@
-/* reviewmon reply desk: the policy guard's verdict as you type, and "copy reply".
+/* reviewmon reply desk: the policy guard's verdict and the platform preview as you type, and "copy reply".
    Loaded with <script src> (the Content-Security-Policy allows no inline script).
    Everything from the server is put on the page with textContent, never as HTML. */
 (function () {
@@ -34,6 +34,35 @@
       if (counter) {
         var n = Array.from(textarea.value).length;
         counter.textContent = "(" + n + " character" + (n === 1 ? "" : "s") + ")";
+      }
+    }
+
+    /* The preview under the editor, the length against the platform's limit, and the
+       editor's height: it grows with its text, so the whole reply is seen before Approve
+       (CSS field-sizing does this where the browser knows it). */
+    var preview = document.getElementById("reply-preview");
+    var length = document.getElementById("reply-length");
+    var grows = typeof CSS !== "undefined" && CSS.supports && CSS.supports("field-sizing", "content");
+
+    function measure(text, unit) {
+      return unit === "bytes" ? new TextEncoder().encode(text).length : Array.from(text).length;
+    }
+
+    function showPreview() {
+      if (preview) {
+        preview.textContent = textarea.value;
+      }
+      if (length && length.dataset.limit) {
+        var limit = Number(length.dataset.limit), unit = length.dataset.unit || "characters";
+        var used = measure(textarea.value, unit);
+        length.textContent = used.toLocaleString("en") + " of the " + limit.toLocaleString("en") + " " + unit + " " +
+          length.dataset.platform + " allows" +
+          (used > limit ? ": too long, shorten it by " + (used - limit) : "");
+        length.classList.toggle("is-over", used > limit);
+      }
+      if (!grows) {
+        textarea.style.height = "auto";
+        textarea.style.height = (textarea.scrollHeight + textarea.offsetHeight - textarea.clientHeight) + "px";
       }
     }
 
@@ -157,11 +186,13 @@
 
     textarea.addEventListener("input", function () {
       count();
+      showPreview();
       updateApprove();
       window.clearTimeout(timer);
       timer = window.setTimeout(check, DEBOUNCE_MS);
     });
     count();
+    showPreview();
     updateApprove();
     if (!lastOk && marked) {
       check();  // mark the refused clauses of the text as loaded
