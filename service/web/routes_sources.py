@@ -60,8 +60,8 @@ async def poll_now(name: str, request: Request, actor: Actor = Depends(current_a
     if source is None:
         raise NotFound(f"no source named {name!r} in the config")
     if not source.enabled:
-        raise NotFound(f"{name} is disabled in the config (enabled = false): nothing polls it, here or elsewhere. "
-                       f"`reviewmon poll --source {name}` polls it once from a shell.")
+        raise NotFound(f"{name} is disabled in the config (enabled = false): nothing will poll it, not the scheduler, "
+                       f"cron or this page. `reviewmon poll --source {name}` polls it once from a shell.")
     answer = await request.app.state.poll_now.start(name)
     flash(request, answer.message, answer.kind)
     return RedirectResponse("/sources", status_code=303)

@@ -212,7 +212,7 @@ async def test_only_owners_may_poll_and_only_enabled_sources(ctx: Context) -> No
         assert "not polled" in health((await client.get("/sources")).text, "resting")
         resting = await client.post("/sources/resting/poll-now", data={"csrf_token": csrf})
         assert resting.status_code == 404
-        assert "resting is disabled in the config (enabled = false): nothing polls it" in text_of(resting.text)
+        assert "resting is disabled in the config (enabled = false): nothing will poll it" in text_of(resting.text)
         assert (await client.post("/sources/nowhere/poll-now", data={"csrf_token": csrf})).status_code == 404
     assert all(runs(ctx, name) == [] for name in ("export", "resting"))
 
