@@ -275,13 +275,25 @@ def run_rows(session: Session, *, source: str | None = None, kind: str | None = 
     if limit is not None:
         query = query.limit(limit)
     for run, name in session.exec(query.execution_options(yield_per=STREAM_BATCH)):
-        yield {
-            "id": run.id, "source": name, "kind": run.kind, "status": run.status,
-            "started_at": run.started_at, "finished_at": run.finished_at,
-            "seconds": round((run.finished_at - run.started_at).total_seconds(), 1) if run.finished_at else None,
-            "fetched": run.fetched, "inserted": run.inserted, "updated": run.updated, "rejected": run.rejected,
-            "drafted": run.drafted, "error": run.error, "problems": run.problems,
-        }
+        yield _run_row(run, name)
+
+
+def last_runs(session: Session) -> dict[str, dict[str, Any]]:
+    """Each source's latest poll or backfill, as run_rows gives it, by source name (the
+    sources page shows how the last one went, "Poll now"'s among them)."""
+    latest = select(func.max(PollRun.id)).group_by(PollRun.source_id)
+    query = select(PollRun, Source.name).join(Source, col(Source.id) == PollRun.source_id).where(col(PollRun.id).in_(latest))
+    return {name: _run_row(run, name) for run, name in session.exec(query)}
+
+
+def _run_row(run: PollRun, name: str) -> dict[str, Any]:
+    return {
+        "id": run.id, "source": name, "kind": run.kind, "status": run.status,
+        "started_at": run.started_at, "finished_at": run.finished_at,
+        "seconds": round((run.finished_at - run.started_at).total_seconds(), 1) if run.finished_at else None,
+        "fetched": run.fetched, "inserted": run.inserted, "updated": run.updated, "rejected": run.rejected,
+        "drafted": run.drafted, "error": run.error, "problems": run.problems,
+    }
 
 
 INBOX_STATUSES = (DraftStatus.drafted, DraftStatus.approved, DraftStatus.failed, DraftStatus.outdated)

@@ -158,9 +158,16 @@ def renew(ctx: Context, source_id: int, owner: str, lease: timedelta) -> bool:
         return result.rowcount == 1
 
 
-def make_due(ctx: Context, name: str) -> None:
-    """"Poll now" from the web app: the source becomes due, and the next scheduler tick
-    or cron poll takes it (a web request does not wait for a poll)."""
-    ctx.config.source(name)  # ConfigError for a name the config does not have
+def holder(ctx: Context, name: str) -> str | None:
+    """The live process polling `name` right now, if any. A lease left by a process that
+    died does not count: the next claim takes it."""
+    owner = holders(ctx, [name]).get(name)
+    return None if owner is None or _gone(owner) else owner
+
+
+def release_all(ctx: Context, owner: str) -> None:
+    """Give back every lease `owner` still holds (its polls were stopped: the web app's
+    "Poll now" at shutdown). Their runs stay "running" until the next claim of the source
+    records them as interrupted, as for any poll that was cut off."""
     with ctx.session(write=True) as session:
-        session.exec(update(Source).where(Source.name == name).values(next_poll_at=ctx.clock()))
+        session.exec(update(Source).where(Source.lease_owner == owner).values(lease_owner=None, lease_until=None))

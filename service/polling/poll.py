@@ -219,21 +219,30 @@ class Poller:
         running: set[asyncio.Task[SourceResult]] = set()
         async with contextlib.AsyncExitStack() as stack:
             client = None
-            while True:
-                free = self.concurrency - len(running)
-                wanted = [n for n in chosen if n not in done]
-                claimed = await self.in_db(partial(claims.claim, self.ctx, self.owner, wanted, due_only=due_only, limit=free,
-                                                   not_polled_since=share)) if free and wanted else []
-                if claimed and warm is None:
-                    warm = asyncio.ensure_future(asyncio.to_thread(warm_up, self.ctx))
-                    client = await stack.enter_async_context(self.client())
-                for claim in claimed:
-                    done.add(claim.name)
-                    running.add(asyncio.ensure_future(self.poll_source(config.source(claim.name), claim, client)))
-                if not running:
-                    break
-                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                results += [task.result() for task in finished]
+            try:
+                while True:
+                    free = self.concurrency - len(running)
+                    wanted = [n for n in chosen if n not in done]
+                    claimed = await self.in_db(partial(claims.claim, self.ctx, self.owner, wanted, due_only=due_only, limit=free,
+                                                       not_polled_since=share)) if free and wanted else []
+                    if claimed and warm is None:
+                        warm = asyncio.ensure_future(asyncio.to_thread(warm_up, self.ctx))
+                        client = await stack.enter_async_context(self.client())
+                    for claim in claimed:
+                        done.add(claim.name)
+                        running.add(asyncio.ensure_future(self.poll_source(config.source(claim.name), claim, client)))
+                    if not running:
+                        break
+                    finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    results += [task.result() for task in finished]
+            except asyncio.CancelledError:
+                # This poll was cancelled (the web app's "Poll now" at shutdown): its sources'
+                # polls stop with it, before their client closes, instead of running on unowned.
+                for task in running:
+                    task.cancel()
+                if running:
+                    await asyncio.wait(running)
+                raise
         if warm is not None:
             await warm
         ingester_of(self.ctx).pool.close(wait=False)  # every page is stored: the helpers exit while the trends refresh

@@ -17,6 +17,7 @@ leaves claims that expire on their own (a source's time budget plus [poll] lease
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta, timezone
 from typing import Any
@@ -89,9 +90,28 @@ class Worker:
                 return
             self.more_due = len(claimed) == free
             for claim in claimed:
-                task = asyncio.create_task(self._poll(claim), name=f"poll {claim.name}")
-                self.running[task] = claim
-                task.add_done_callback(self.running.pop)
+                self._start(claim)
+
+    async def poll_now(self, name: str) -> asyncio.Task[Any] | None:
+        """"Poll now" in the web app that runs this scheduler: claim this one source, due or
+        not, and poll it as a due one, at once (past the free slots: one click, one source).
+        The poll's task, or None if another process holds the source or the worker is stopping."""
+        if not self.is_running:
+            return None
+        claimed = await self.poller.in_db(lambda: claims.claim(self.ctx, self.owner, [name], due_only=False, limit=1))
+        if not claimed:
+            return None
+        if self.stopping:  # stop() began meanwhile and no longer looks for new polls
+            with contextlib.suppress(Exception):  # stopped already: the lease ends with this process
+                await self.poller.in_db(claims.release, self.ctx, claimed[0].source_id, self.owner)
+            return None
+        return self._start(claimed[0])
+
+    def _start(self, claim: claims.Claim) -> asyncio.Task[Any]:
+        task = asyncio.create_task(self._poll(claim), name=f"poll {claim.name}")
+        self.running[task] = claim
+        task.add_done_callback(self.running.pop)
+        return task
 
     async def _poll(self, claim: claims.Claim) -> None:
         try:

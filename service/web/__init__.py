@@ -42,6 +42,7 @@ from service.errors import (
 )
 from service.web import security
 from service.web.deps import LoginRequired
+from service.web.poll_now import PollNow
 from service.web.templating import STATIC_DIR, render, render_bare
 
 log = logging.getLogger("reviewmon.web")
@@ -52,7 +53,8 @@ NOT_READY = "reviewmon cannot do this as it is set up now; the server's log says
 def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool = False,
                bind_host: str | None = None) -> FastAPI:
     """The web app; with `scheduler`, it also runs the poll scheduler (service/polling/worker.py)
-    on its own event loop for as long as it serves. `bind_host`: the address it is served
+    on its own event loop for as long as it serves. "Poll now" polls a source at once,
+    with the scheduler or without it (service/web/poll_now.py). `bind_host`: the address it is served
     on, if not [web] host (/healthz and /metrics answer for it)."""
     from service.web import (
         api,
@@ -67,21 +69,24 @@ def create_app(ctx: Context, *, secret_key: str | None = None, scheduler: bool =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if not scheduler:
-            yield
-            return
-        from service.polling.worker import Worker
+        polls = app.state.poll_now
+        worker = None
+        if scheduler:
+            from service.polling.worker import Worker
 
-        worker = app.state.worker = Worker(ctx)
-        await worker.start()
+            worker = app.state.worker = polls.worker = Worker(ctx)
+            await worker.start()
         try:
             yield
         finally:
-            await worker.stop()
+            await polls.stop()  # "Poll now"'s own polls; the worker's stop waits for its own
+            if worker is not None:
+                await worker.stop()
 
     app = FastAPI(title="reviewmon", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.ctx = ctx
     app.state.worker = None
+    app.state.poll_now = PollNow(ctx)  # "Poll now" on the sources page (service/web/poll_now.py)
     app.state.known_hosts = security.known_hosts(ctx.config.web, bind_host)
     app.add_middleware(security.SecurityHeaders)
     app.add_middleware(security.SessionCookie, secret_key=secret_key or secrets.token_urlsafe(32), web=ctx.config.web)

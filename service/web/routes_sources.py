@@ -1,7 +1,7 @@
-"""The sources page: each source's health (the same rows as `reviewmon sources`), its
-past runs (`reviewmon runs`), and "Poll now" for owners, which makes a source due for
-the scheduler or the next cron poll (`reviewmon poll --source NAME` polls it at once
-from a shell)."""
+"""The sources page: each source's health (the same rows as `reviewmon sources`), how its
+last run went, its past runs (`reviewmon runs`), and "Poll now" for owners, which polls
+the source at once in the background of the web app (service/web/poll_now.py) and shows
+the outcome here when the poll ends."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from service.desk import queries
 from service.desk.users import Actor, require
 from service.errors import NotFound
 from service.models import RunKind
-from service.polling import claims
 from service.web.deps import allowed, current_actor, get_ctx
 from service.web.security import verify_csrf
 from service.web.templating import flash, render
@@ -28,8 +27,14 @@ def sources(request: Request, actor: Actor = Depends(reader)) -> Response:
     ctx = get_ctx(request)
     with ctx.session() as session:
         rows = list(queries.source_rows(session, ctx.config))
+        last_runs = queries.last_runs(session)
+    polls = request.app.state.poll_now
     scheduler = request.app.state.worker is not None
-    return render(request, "sources.html", {"rows": rows, "scheduler": scheduler, "can_act": actor.can("act")})
+    return render(request, "sources.html", {
+        "rows": rows, "scheduler": scheduler, "can_act": actor.can("act"), "last_runs": last_runs,
+        "under_way": polls.under_way(), "notes": polls.notes_since(last_runs),
+        "pollable": {source.name for source in ctx.config.sources if source.enabled},
+    })
 
 
 @router.get("/sources/runs")
@@ -46,11 +51,17 @@ def runs(request: Request, actor: Actor = Depends(reader), source: str | None = 
 
 
 @router.post("/sources/{name}/poll-now", dependencies=[Depends(verify_csrf)])
-def poll_now(name: str, request: Request, actor: Actor = Depends(current_actor)) -> RedirectResponse:
+async def poll_now(name: str, request: Request, actor: Actor = Depends(current_actor)) -> RedirectResponse:
+    """Poll the source now, in the background (service/web/poll_now.py says who polls it
+    and how overlapping polls are kept apart); the sources page shows how it went."""
     require(actor, "act", "ask for a poll")
     ctx = get_ctx(request)
-    if name not in {source.name for source in ctx.config.sources}:
+    source = next((source for source in ctx.config.sources if source.name == name), None)
+    if source is None:
         raise NotFound(f"no source named {name!r} in the config")
-    claims.make_due(ctx, name)
-    flash(request, f"{name} is due now: it is polled at the scheduler's next tick (or the next cron poll).")
+    if not source.enabled:
+        raise NotFound(f"{name} is disabled in the config (enabled = false): nothing will poll it, not the scheduler, "
+                       f"cron or this page. `reviewmon poll --source {name}` polls it once from a shell.")
+    answer = await request.app.state.poll_now.start(name)
+    flash(request, answer.message, answer.kind)
     return RedirectResponse("/sources", status_code=303)
