@@ -53,6 +53,5 @@ def where_to_report(source_type: str | None, review_url: str | None) -> Report:
     if page or help_page:
         return Report(page or help_page, help_page, None)
     if source_type in FROM_A_FILE:
-        return Report(None, None, "It came from a file, not from a platform: there is no platform to report it to.")
-    return Report(None, None, "Its source gives no link to it and reviewmon knows no help page of its platform: "
-                              "report it where it was published.")
+        return Report(None, None, "From a file: no platform to report it to.")
+    return Report(None, None, "No link to it and no known help page: report it where it was published.")
