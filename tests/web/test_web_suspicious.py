@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlmodel import update
 
-from service.desk import users
+from service.desk import tokens, users
 from service.models import Review
 from service.polling import poll as poll_module
 from tests import web_session
@@ -136,3 +136,20 @@ async def test_filters_paging_and_the_empty_state(ctx) -> None:
         session.commit()
     empty = await page_of(ctx, "/inbox/suspicious")
     assert "No review looks suspicious" in text_of(empty) and "Suspicious (0)" in text_of(empty)
+
+
+@pytest.mark.anyio
+async def test_the_api_lists_the_suspicious_reviews_or_the_others(ctx) -> None:
+    users.add_user(ctx, "adam", "admin", PASSWORD)
+    headers = {"Authorization": f"Bearer {tokens.add_token(ctx, 'script', 'marketer', actor='adam')}"}
+    async with web_session.client_for(ctx) as client:
+        async def authors(query: str) -> list[str]:
+            response = await client.get(f"/api/v1/reviews?{query}", headers=headers)
+            assert response.status_code == 200, response.text
+            return [item["author"] for item in response.json()["items"]]
+
+        assert await authors("suspicious=true") == ["Closed Spammer", "Coin Guy", "Promo", "<b>Eve</b>"]
+        assert await authors("suspicious=false") == ["Nora", "Sam"]
+        assert await authors("suspicious=true&rating=1") == ["Promo"]
+        assert len(await authors("")) == 6
+        assert (await client.get("/api/v1/reviews?suspicious=maybe", headers=headers)).status_code == 400
