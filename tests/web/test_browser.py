@@ -143,24 +143,3 @@ def test_an_owner_makes_a_token_and_tries_the_api_from_its_docs(live_server, pag
     assert '"name": "sample"' in sources.locator(".live-responses-table .microlight").first.inner_text()
     assert page.console_errors == [] and elsewhere == []
 
-
-def test_on_a_phone_the_suspicious_reviews_fit_and_link_to_the_platform(live_server, browser) -> None:
-    """390 px wide: the inbox's tab leads to the suspicious reviews, whose items fit the screen
-    (nothing in the page reaches past its right edge) and open the platform in a new tab."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        log_in(page, live_server, OWNER)
-        page.click("nav.tabs >> text=Suspicious")
-        page.wait_for_url(f"{live_server}/inbox/suspicious")
-        expect(page.locator("li.item.suspicious").first).to_be_visible()
-        report = page.locator("li.item.suspicious a", has_text="Report on Google").first
-        assert report.get_attribute("target") == "_blank" and report.get_attribute("href").startswith("https://")
-        past_the_edge = page.evaluate("""() => [...document.querySelectorAll('main *')]
-            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-            .map(e => e.tagName + '.' + e.className)""")
-        assert past_the_edge == []
-        page.screenshot(path=str(SCREENSHOTS / "inbox-suspicious-phone.png"), full_page=True)
-    finally:
-        context.close()
