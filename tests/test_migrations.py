@@ -9,13 +9,15 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func
 from sqlmodel import SQLModel, col, select
 
 import service.models  # noqa: F401  (registers the tables)
 from alembic import command
 from service import db
+from service.desk import suspicious
 from service.errors import NotMigrated
-from service.models import Review, written_at
+from service.models import Review, Source, written_at
 
 
 @pytest.fixture
@@ -33,6 +35,8 @@ def test_migrations_build_exactly_what_the_models_describe(engine) -> None:
         warnings.filterwarnings("ignore", ".*expression-based index ix_reviews_written_at")
         warnings.filterwarnings("ignore", ".*expression-based index 'ix_reviews_written_at'")
         warnings.filterwarnings("ignore", ".*expression-based index ix_reviews_search_trgm")
+        warnings.filterwarnings("ignore", ".*expression-based index ix_reviews_triaged")
+        warnings.filterwarnings("ignore", ".*expression-based index 'ix_reviews_triaged'")
         options = {"compare_type": True, "include_name": db.include_name}
         diff = compare_metadata(MigrationContext.configure(connection, opts=options), SQLModel.metadata)
     assert diff == []
@@ -51,6 +55,26 @@ def test_review_lists_read_their_order_from_an_index(engine) -> None:
             connection.exec_driver_sql("SET enable_seqscan = off")
             plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {listing}"))
             assert "ix_reviews_written_at" in plan and "Sort" not in plan, plan
+
+
+def test_the_suspicious_view_reads_its_few_reviews_from_their_own_index(engine) -> None:
+    """The inbox counts and lists the reviews with a triage mark on every page: among a
+    million reviews, without reading the others."""
+    db.migrate(engine)
+    marked = suspicious._marked(select(func.count()).select_from(Review).join(Source, Source.id == Review.source_id),
+                                ["gone"])
+    listing = suspicious._marked(select(Review.id).join(Source, Source.id == Review.source_id), ["gone"]).order_by(
+        written_at().desc(), col(Review.id).desc()).limit(50)
+    with engine.connect() as connection:
+        for query in (marked, listing):
+            sql = query.compile(engine, compile_kwargs={"literal_binds": True})
+            if engine.dialect.name == "sqlite":
+                plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+                assert "ix_reviews_triaged" in plan and "TEMP B-TREE" not in plan, plan
+            else:
+                connection.exec_driver_sql("SET enable_seqscan = off")
+                plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
+                assert "ix_reviews_triaged" in plan, plan
 
 
 def test_downgrade_to_nothing_and_up_again(engine) -> None:

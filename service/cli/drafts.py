@@ -13,7 +13,7 @@ import click
 from service import output
 from service.cli.base import DRAFT_ID, State, cli, format_option, limit_option, read_text, table_limit
 from service.output import Col
-from service.desk import approvals, queries
+from service.desk import approvals, queries, suspicious
 from service.models import DraftStatus, FollowUp
 
 DRAFT_FIELDS = ("id", "review_id", "source", "external_id", "status", "text", "policy_ok", "policy_problems",
@@ -27,6 +27,13 @@ INBOX_TABLE = [Col("draft_id", "draft", 10), Col("source", "source", 100, shrink
                Col("escalation", "escalate", 60, shrink=14, drop=5), Col("triage", "triage", 60, shrink=10, drop=1),
                Col("author", "reviewer", 60, shrink=8, drop=2), Col("waiting", "waiting", 10, drop=4),
                Col("text", "review", 300, shrink=40)]
+# `inbox --suspicious`: where to report is shown whole or not at all (a link cut short is no link):
+# narrow terminals leave out the reviewer first, then the draft, the source, and then the link
+# (JSON has it); why it looks suspicious, the stars and the text stay.
+SUSPICIOUS_TABLE = [Col("review_id", "review", 10), Col("source", "source", 100, shrink=8, drop=3), Col("rating", "★", 2),
+                    Col("triage", "why suspicious", 60, shrink=14), Col("author", "reviewer", 60, shrink=8, drop=1),
+                    Col("draft_id", "draft", 10, drop=2), Col("report", "report at", 300, drop=4),
+                    Col("text", "review", 300, shrink=30)]
 FOLLOWUP_TABLE = [Col("draft_id", "draft", 10), Col("source", "source", 100, shrink=8, drop=2),
                   Col("author", "reviewer", 60, shrink=8, drop=1), Col("rating", "★", 2, drop=3), Col("days_open", "days", 5),
                   Col("followup", "follow-up", 10), Col("followup_note", "note", 300, shrink=20)]
@@ -34,6 +41,9 @@ FOLLOWUP_TABLE = [Col("draft_id", "draft", 10), Col("source", "source", 100, shr
 
 FOLLOWUP_FIELDS = ("draft_id", "review_id", "source", "author", "rating", "approved_at", "status", "followup",
                    "followup_note", "followup_at", "days_open")
+SUSPICIOUS_FIELDS = ("review_id", "source", "platform", "rating", "author", "title", "text", "url", "location",
+                     "written_at", "triage", "escalation", "draft_id", "draft_status", "report_url", "report_help",
+                     "report_note")
 INBOX_FIELDS = ("review_id", "draft_id", "source", "platform", "rating", "author", "title", "text", "url", "location",
                 "written_at", "negative", "escalation", "triage", "draft_status", "draft_text", "policy_ok", "policy_problems")
 
@@ -138,18 +148,33 @@ def followups_command(state: State, fmt: str) -> None:
 @click.option("--location")
 @click.option("--rating", type=click.IntRange(1, 5))
 @click.option("--status", type=click.Choice([s.value for s in queries.INBOX_STATUSES]))
+@click.option("--suspicious", "suspicious_only", is_flag=True,
+              help="Instead: reviews that look like spam or a fake, whatever their rating, with where to report them.")
 @format_option
 @limit_option
 @click.pass_obj
 def inbox_command(state: State, source: str | None, location: str | None, rating: int | None, status: str | None,
-                  fmt: str, limit: int | None) -> None:
-    """Reviews that need an answer: escalated first, then negative, newest first."""
+                  suspicious_only: bool, fmt: str, limit: int | None) -> None:
+    """Reviews that need an answer: escalated first, then negative, newest first.
+
+    With --suspicious: the reviews with a triage mark (spam, a link, nothing specific, another
+    reviewer's text), newest first, answered or not, with the review's link and the
+    platform's help page on reporting a review (report_url, report_help in JSON)."""
+    if suspicious_only and status:
+        raise click.UsageError("--status narrows the reviews that need an answer; --suspicious lists reviews whatever their draft")
     ctx = state.context()
     with ctx.session() as session:
         removed = queries.removed_sources(session, ctx.config)
-        rows = queries.inbox_rows(session, now=ctx.clock(), source=source, location=location, rating=rating,
-                                  status=status, limit=table_limit(fmt, limit), config=ctx.config, leave_out=removed)
-        output.emit(({**r, "waiting": _age(r["waiting"])} for r in rows), fmt, table_columns=INBOX_TABLE, fields=INBOX_FIELDS)
+        if suspicious_only:
+            marked = suspicious.suspicious_rows(session, source=source, location=location, rating=rating,
+                                                limit=table_limit(fmt, limit), config=ctx.config, leave_out=removed)
+            output.emit(({**r, "report": r["report_url"] or r["report_note"]} for r in marked), fmt,
+                        table_columns=SUSPICIOUS_TABLE, fields=SUSPICIOUS_FIELDS)
+        else:
+            rows = queries.inbox_rows(session, now=ctx.clock(), source=source, location=location, rating=rating,
+                                      status=status, limit=table_limit(fmt, limit), config=ctx.config, leave_out=removed)
+            output.emit(({**r, "waiting": _age(r["waiting"])} for r in rows), fmt, table_columns=INBOX_TABLE,
+                        fields=INBOX_FIELDS)
     if note := queries.left_out_note(removed):
         click.echo(note, err=True)  # beside the table, never inside JSON or CSV
 

@@ -81,8 +81,10 @@ def review_rows(
     session: Session, *, negative: bool | None = None, source: str | None = None, location: str | None = None,
     rating: int | None = None, search: str | None = None, since: datetime | None = None, until: datetime | None = None,
     limit: int | None = None, offset: int = 0, review_id: int | None = None, after: tuple[datetime, int] | None = None,
+    suspicious: bool | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Reviews newest first, with their source, sentiment and number of revisions.
+    `suspicious`: true, only the reviews with a triage mark (spam, fake); false, the others.
     `search`: words that must each be in the title or the text, anywhere, in any case
     ("cold soup" finds "The soup was cold"; % and _ are plain characters). `after`: the
     `written_at` and `id` of the last row of the page before (keyset paging: the next
@@ -97,6 +99,8 @@ def review_rows(
     )
     if negative is not None:
         query = query.where(Sentiment.negative == negative)
+    if suspicious is not None:
+        query = query.where(col(Review.triage).is_not(None) if suspicious else col(Review.triage).is_(None))
     query = _narrowed(query, source=source, location=location, rating=rating, since=since, until=until)
     query = search_module.matching(session, query, search)
     if review_id is not None:

@@ -7,6 +7,7 @@ redirects (303) with a flash message. Who may do what is decided by those functi
 approvals.next_steps. Every POST is CSRF-checked.
 
     GET  /inbox                        reviews that need an answer, filtered and paged
+    GET  /inbox/suspicious             reviews that look like spam or a fake, whatever their rating, with where to report them
     GET  /drafts/{id}                  the editor (read-only for roles that may not act)
     POST /drafts/{id}/check            the guard's verdict on a text, as JSON (static/desk.js)
     POST /drafts/{id}/edit             save the text (form field `text`)
@@ -26,7 +27,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from service.desk import approvals, posting, queries
+from service.desk import approvals, posting, queries, suspicious
 from service.desk.users import Actor
 from service.errors import PolicyViolation
 from service.models import MAX_ID, FollowUp
@@ -69,12 +70,46 @@ def inbox(
         removed = queries.removed_sources(session, ctx.config)
         rows = list(queries.inbox_rows(session, now=ctx.clock(), **filters, since=start, until=end,
                                        limit=limit + 1, offset=offset, leave_out=removed, config=ctx.config))
+        suspicious_count = suspicious.suspicious_count(session, leave_out=removed)
     shown = {**{k: v for k, v in filters.items() if v is not None}, **shown_dates}
     return render(request, "inbox.html", {
         "rows": rows[:limit], "filters": shown, "errors": errors, "offset": offset, "limit": limit,
         **page_links("/inbox", shown, limit, offset, more=len(rows) > limit),
         "sources": [s.name for s in ctx.config.sources], "statuses": [s.value for s in queries.INBOX_STATUSES],
         "page_sizes": PAGE_SIZES, "filtered": bool(shown), "left_out": queries.left_out_note(removed),
+        "suspicious_count": suspicious_count,
+    })
+
+
+@router.get("/inbox/suspicious")
+def inbox_suspicious(
+    request: Request,
+    actor: Actor = Depends(reader),
+    source: str | None = None,
+    location: str | None = None,
+    rating: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = Query(50, ge=1, le=max(PAGE_SIZES)),
+    offset: int = Query(0, ge=0, le=MAX_ID),
+) -> Response:
+    """The inbox's second view: reviews with a triage mark (spam, fake), whatever their
+    rating and whether or not they have a draft, with where to report each."""
+    ctx = get_ctx(request)
+    errors: list[str] = []
+    start, end, shown_dates = dates(since, until, errors)
+    filters = {"source": source or None, "location": (location or "").strip() or None, "rating": as_int(rating)}
+    with ctx.session() as session:
+        removed = queries.removed_sources(session, ctx.config)
+        rows = list(suspicious.suspicious_rows(session, **filters, since=start, until=end, limit=limit + 1,
+                                               offset=offset, leave_out=removed, config=ctx.config))
+        suspicious_count = suspicious.suspicious_count(session, leave_out=removed)
+    shown = {**{k: v for k, v in filters.items() if v is not None}, **shown_dates}
+    return render(request, "suspicious.html", {
+        "rows": rows[:limit], "filters": shown, "errors": errors, "offset": offset, "limit": limit,
+        **page_links("/inbox/suspicious", shown, limit, offset, more=len(rows) > limit),
+        "sources": [s.name for s in ctx.config.sources], "page_sizes": PAGE_SIZES, "filtered": bool(shown),
+        "left_out": queries.left_out_note(removed), "suspicious_count": suspicious_count,
     })
 
 

@@ -236,7 +236,7 @@ async def test_the_openapi_document_is_valid_and_describes_the_api_alone(shop: S
         assert {"200", "400", "401", "403", "404", "409", "422", "429"} <= set(put["responses"])
         reviews = doc["paths"]["/reviews"]["get"]
         assert {p["name"] for p in reviews["parameters"]} == {"limit", "cursor", "negative", "source", "location", "rating",
-                                                              "search"}
+                                                              "search", "suspicious"}
         assert "422" not in reviews["responses"]  # a parameter that does not fit is a 400 here
         assert {p["name"] for p in doc["paths"]["/trends"]["get"]["parameters"]} == {"from", "to", "bucket", "source", "location"}
 

@@ -142,3 +142,4 @@ def test_an_owner_makes_a_token_and_tries_the_api_from_its_docs(live_server, pag
     expect(status).to_have_text("200")
     assert '"name": "sample"' in sources.locator(".live-responses-table .microlight").first.inner_text()
     assert page.console_errors == [] and elsewhere == []
+

@@ -68,14 +68,14 @@ def test_no_page_scrolls_sideways(live_server, page) -> None:
     review = page.locator("[data-draft]").first.get_attribute("data-draft")
     pages = {"inbox": "/inbox", "draft": draft, "trends": "/trends?from=2026-01-01&to=2026-11-30&bucket=week",
              "sources": "/sources", "reviews": "/reviews", "runs": "/sources/runs", "followups": "/followups",
-             "review": f"/reviews/{review}"}
+             "review": f"/reviews/{review}", "suspicious": "/inbox/suspicious"}
     for name, path in pages.items():
         page.goto(live_server + path)
         page.wait_for_load_state("networkidle")
         sideways = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert sideways <= 0, f"{path} scrolls {sideways} px sideways at {page.width} px"
         assert page.evaluate(BEYOND_THE_EDGE) == [], f"{path} at {page.width} px"
-        if name in ("inbox", "draft", "trends", "sources"):
+        if name in ("inbox", "draft", "trends", "sources", "suspicious"):
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{page.width}.png"), full_page=True)
     page.goto(live_server + "/sources")
     expect(page.get_by_role("button", name="Poll now").first).to_be_in_viewport()
@@ -83,6 +83,21 @@ def test_no_page_scrolls_sideways(live_server, page) -> None:
     for canvas in page.locator("canvas").all():  # each chart drawn, and as wide as its card allows
         box = canvas.bounding_box()
         assert box and 100 < box["width"] <= page.width and box["height"] > 100
+    assert page.console_errors == []
+
+
+def test_the_suspicious_tab_lists_spam_with_the_platforms_link_in_a_new_tab(live_server, page) -> None:
+    log_in(page, live_server, OWNER)
+    page.click("nav.tabs >> text=Suspicious")
+    page.wait_for_url(f"{live_server}/inbox/suspicious")
+    expect(page.locator("nav.tabs [aria-current=page]")).to_have_text(re.compile(r"^Suspicious \(\d+\)$"))
+    item = page.locator("li.item.suspicious").first
+    expect(item.locator(".triage-reason")).to_contain_text("Looks suspicious:")
+    report = item.get_by_role("link", name="Report on Google")
+    assert report.get_attribute("target") == "_blank" and report.get_attribute("rel") == "noopener noreferrer"
+    assert report.get_attribute("href").startswith("https://")
+    page.click("nav.tabs >> text=Needs an answer")
+    page.wait_for_url(f"{live_server}/inbox")
     assert page.console_errors == []
 
 

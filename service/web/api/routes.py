@@ -2,7 +2,7 @@
 (service/desk/queries.py, approvals.py, service/trends/). Who may do what is decided by
 those functions, for the token's actor ("token:NAME" with the token's role).
 
-    GET  /reviews                 the filters of `reviews list`; paged
+    GET  /reviews                 the filters of `reviews list`, and `suspicious` (a triage mark); paged
     GET  /reviews/{id}            as `reviews show --format json`
     GET  /drafts                  the filters of `drafts list`; paged
     GET  /drafts/{id}             the draft with its history
@@ -63,6 +63,8 @@ def _known(row_id: int, what: str) -> int:
 def reviews(
     request: Request, actor: Reader, limit: Limit = paging.DEFAULT_LIMIT, cursor: Cursor = None,
     negative: Annotated[bool | None, Query(description="true: only reviews flagged negative; false: only the others")] = None,
+    suspicious: Annotated[bool | None, Query(description="true: only reviews with a triage mark (they look like spam or "
+                                                         "a fake); false: only the others")] = None,
     source: str | None = None, location: str | None = None,
     rating: Annotated[int | None, Query(ge=1, le=5)] = None,
     search: Annotated[str | None, Query(max_length=200, description="words each in the title or text, any case and order")] = None,
@@ -70,7 +72,7 @@ def reviews(
     after = paging.decode(cursor, "reviews")
     with _ctx(request).session() as session:
         rows = queries.review_rows(session, negative=negative, source=source or None, location=location or None,
-                                   rating=rating, search=search, limit=limit + 1,
+                                   rating=rating, search=search, suspicious=suspicious, limit=limit + 1,
                                    after=None if after is None else paging.moment_and_id(after, "reviews"))
         return paging.page(request, rows, limit, "reviews", key=lambda row: [row["written_at"], row["id"]])
 
