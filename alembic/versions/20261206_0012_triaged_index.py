@@ -7,7 +7,7 @@ that rebuilds the reviews table on SQLite (alembic's batch copy) must create it 
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-12-08
+Create Date: 2026-12-06
 """
 from collections.abc import Sequence
 
