@@ -51,6 +51,12 @@ def current_actor(request: Request) -> Actor:
     return actor
 
 
+def wants_json(request: Request) -> bool:
+    """A program asking for JSON (fetch() with Accept: application/json): it gets its
+    answer as JSON, not a page or a redirect to one."""
+    return request.headers.get("accept", "").startswith("application/json")
+
+
 def allowed(permission: str, what: str):
     """Dependency: the actor, who must hold `permission` (403 otherwise)."""
 
