@@ -34,9 +34,9 @@ async def login(client: httpx.AsyncClient, name: str, password: str, headers: di
                                              "password": password, "next": "/inbox"}, headers=headers)
 
 
-def login_error(response: httpx.Response) -> str | None:
+def login_error(page: httpx.Response | str) -> str | None:
     """What the login page said went wrong, if anything."""
-    found = _ERROR.search(response.text)
+    found = _ERROR.search(page if isinstance(page, str) else page.text)
     return found.group(1) if found else None
 
 
