@@ -36,6 +36,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from service.desk import approvals, posting, queries, suspicious
 from service.desk.users import Actor, Forbidden
@@ -184,8 +185,8 @@ def _refusals_shown(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         async def answer(**kwargs: Any) -> Response:
             try:
                 return await endpoint(**kwargs)
-            except REFUSALS as exc:
-                return _refused(kwargs["request"], kwargs["actor"], kwargs["draft_id"], exc)
+            except REFUSALS as exc:  # the note is written to the database: off the event loop
+                return await run_in_threadpool(_refused, kwargs["request"], kwargs["actor"], kwargs["draft_id"], exc)
     else:
         @functools.wraps(endpoint)
         def answer(**kwargs: Any) -> Response:
