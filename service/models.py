@@ -271,6 +271,23 @@ class WebSession(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=64)  # the client's, at login
 
 
+class SessionNote(SQLModel, table=True):
+    """What a form's answer leaves for the page it redirects to (post/redirect/get), kept
+    here rather than in the cookie, which is small and signed, not secret: a refusal with
+    the text that was not saved, a new API token's secret (sealed: the cookie holds the
+    other half). One per page and session; deleted when shown, and with its session
+    (service/desk/sessions.py)."""
+
+    __tablename__ = "session_notes"
+    __table_args__ = (sa.UniqueConstraint("session_id", "page", name="uq_session_notes_session_id_page"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="web_sessions.id", ondelete="CASCADE")
+    page: str = Field(max_length=100)  # the page that shows it: "/drafts/9"
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = _time(nullable=False, index=True)
+
+
 class LoginFailure(SQLModel, table=True):
     """One login that did not succeed, wrong or refused (service/desk/logins.py): what
     throttling counts, what `reviewmon users list` and the failed_logins alert show.

@@ -34,10 +34,27 @@ async def login(client: httpx.AsyncClient, name: str, password: str, headers: di
                                              "password": password, "next": "/inbox"}, headers=headers)
 
 
-def login_error(response: httpx.Response) -> str | None:
+def login_error(page: httpx.Response | str) -> str | None:
     """What the login page said went wrong, if anything."""
-    found = _ERROR.search(response.text)
+    found = _ERROR.search(page if isinstance(page, str) else page.text)
     return found.group(1) if found else None
+
+
+def refused(response: httpx.Response) -> bool:
+    """Whether a login was refused: its form answers with a redirect back to the login page."""
+    return response.status_code == 303 and response.headers["location"].startswith("/login?")
+
+
+async def followed(client: httpx.AsyncClient, response: httpx.Response) -> httpx.Response:
+    """The page a form's answer redirects to (post/redirect/get), as the browser shows it next."""
+    assert response.status_code == 303, response.status_code
+    return await client.get(response.headers["location"])
+
+
+async def login_said(client: httpx.AsyncClient, response: httpx.Response) -> str | None:
+    """What the login page said after a refused login's redirect."""
+    assert refused(response), (response.status_code, response.headers.get("location"))
+    return login_error(await followed(client, response))
 
 
 @asynccontextmanager

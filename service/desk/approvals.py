@@ -50,7 +50,7 @@ def _load(session: Session, draft_id: int, actor: Actor | str, what: str) -> tup
 
 def _require(draft: Draft, action: str) -> None:
     if draft.status not in ALLOWED[action]:
-        raise InvalidTransition(f"draft {draft.id} is {draft.status}; it cannot be {action}d from there"
+        raise InvalidTransition(f"draft {draft.id} is {draft.status}; it cannot be {action.removesuffix('e')}ed from there"
                                 if action != "edit" else f"draft {draft.id} is {draft.status} and can no longer be edited")
 
 

@@ -41,7 +41,7 @@ from service.errors import (
     ReviewmonError,
 )
 from service.web import security
-from service.web.deps import LoginRequired
+from service.web.deps import LoginRequired, wants_json
 from service.web.poll_now import PollNow
 from service.web.templating import STATIC_DIR, render, render_bare
 
@@ -116,7 +116,7 @@ def _error_pages(app: FastAPI) -> None:
             if message is not None:  # the operator's trouble: its details (paths, URLs) go to the log only
                 log.error("%s %s: %s", request.method, request.url.path, exc)
             shown = message or str(exc)
-            if request.headers.get("accept", "").startswith("application/json"):
+            if wants_json(request):
                 return JSONResponse({"error": shown}, status_code=status)
             return render(request, "error.html", {"title": title, "message": shown}, status_code=status)
 

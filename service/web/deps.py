@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Path, Request
 
@@ -44,11 +44,30 @@ def session_actor(request: Request) -> Actor | None:
 
 
 def current_actor(request: Request) -> Actor:
-    """The logged-in user, or a redirect to /login."""
+    """The logged-in user, or a redirect to /login, and back from there to this page (for a
+    form sent after the session ended: to the page the form was on, not its POST address)."""
     actor = session_actor(request)
     if actor is None:
-        raise LoginRequired(request.url.path)
+        raise LoginRequired(request.url.path if request.method in ("GET", "HEAD") else form_page(request))
     return actor
+
+
+def form_page(request: Request) -> str:
+    """The page on this site a form was sent from (its Referer, which the Referrer-Policy
+    sends within the site only), else the inbox."""
+    try:
+        sent_from = urlsplit(request.headers.get("referer", ""))
+    except ValueError:
+        return "/inbox"
+    if sent_from.netloc != request.url.netloc or not sent_from.path.startswith("/") or sent_from.path.startswith("//"):
+        return "/inbox"
+    return sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
+
+
+def wants_json(request: Request) -> bool:
+    """A program asking for JSON (fetch() with Accept: application/json): it gets its
+    answer as JSON, not a page or a redirect to one."""
+    return request.headers.get("accept", "").startswith("application/json")
 
 
 def allowed(permission: str, what: str):

@@ -1,20 +1,25 @@
-"""Logging in and out."""
+"""Logging in and out. Both forms answer with a redirect (post/redirect/get): a failed
+login goes back to /login (with its `next`), which says why once; a reload of it sends
+no password again. What it says (the same for every name, known or not) and the name
+typed wait in the session's cookie: short, and nothing the browser did not send itself."""
 
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.desk import sessions
-from service.desk.users import LoginFailed, authenticate
+from service.desk.users import NAME_LENGTH, LoginFailed, authenticate
 from service.web.deps import SESSION_TOKEN, get_ctx
 from service.web.security import client_address, verify_csrf
-from service.web.templating import render
+from service.web.templating import flash, render
 
 router = APIRouter()
+FAILED = "login_failed"  # in the cookie: why the last login failed, and the name typed
 
 
 def _safe_next(path: str | None) -> str:
@@ -31,7 +36,10 @@ def home() -> RedirectResponse:
 
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": _safe_next(next)})
+    failed = request.session.pop(FAILED, None)
+    failed = failed if isinstance(failed, dict) else {}
+    return render(request, "login.html", {"next": _safe_next(next), "error": failed.get("error"),
+                                          "username": failed.get("username")})
 
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
@@ -44,8 +52,8 @@ async def login(request: Request, username: str = Form(""), password: str = Form
     except LoginFailed as exc:
         if exc.delay:
             await asyncio.sleep(exc.delay)
-        context = {"next": _safe_next(next), "error": str(exc), "username": username}
-        return await run_in_threadpool(render, request, "login.html", context, status_code=401)
+        request.session[FAILED] = {"error": str(exc), "username": username[:NAME_LENGTH]}
+        return RedirectResponse("/login?next=" + quote(_safe_next(next), safe="/"), status_code=303)
     token = await run_in_threadpool(sessions.start, ctx, actor, address=address)
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
     request.session[SESSION_TOKEN] = token
@@ -59,4 +67,5 @@ def logout(request: Request) -> RedirectResponse:
     if isinstance(token, str):
         sessions.end(get_ctx(request), token)
     request.session.clear()
+    flash(request, "Logged out.")
     return RedirectResponse("/login", status_code=303)

@@ -3,8 +3,15 @@
 Thin on purpose: each route reads the request, calls the service function the CLI calls
 (service/desk/queries.py, service/desk/approvals.py, service/desk/posting.py) and renders a page or
 redirects (303) with a flash message. Who may do what is decided by those functions
-(they raise users.Forbidden, shown as 403); which buttons a page offers comes from
-approvals.next_steps. Every POST is CSRF-checked.
+(they raise users.Forbidden, shown as 403 to a role that may not act at all); which
+buttons a page offers comes from approvals.next_steps. Every POST is CSRF-checked.
+
+Every form answers with a redirect (post/redirect/get), refused or not, so that a reload
+shows the page again and never sends the form twice. A refusal (not possible from the
+draft's status, changed since it was read, the policy guard, a second pair of eyes) goes
+back to the draft's page with its reasons and, for an edit, the text that was not saved:
+kept with the session in the database (templating.note), shown once. A client that asks
+for JSON gets the refusal as JSON instead, as before.
 
     GET  /inbox                        reviews that need an answer, filtered and paged
     GET  /inbox/suspicious             reviews that look like spam or a fake, whatever their rating, with where to report them
@@ -12,7 +19,7 @@ approvals.next_steps. Every POST is CSRF-checked.
     POST /drafts/{id}/check            the guard's verdict on a text, as JSON (static/desk.js)
     POST /drafts/{id}/edit             save the text (form field `text`)
     POST /drafts/{id}/regenerate       the next bundled wording
-    POST /drafts/{id}/approve          optional `seen_text` (409 if changed since); 422 with the guard's reasons
+    POST /drafts/{id}/approve          optional `seen_text` (refused if changed since); refused with the guard's reasons
     POST /drafts/{id}/reject           optional `reason`
     POST /drafts/{id}/post             post now through the platform's API
     POST /drafts/{id}/mark-posted      posted by hand
@@ -22,19 +29,23 @@ approvals.next_steps. Every POST is CSRF-checked.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from service.desk import approvals, posting, queries, suspicious
-from service.desk.users import Actor
-from service.errors import PolicyViolation
+from service.desk.users import Actor, Forbidden
+from service.errors import InvalidTransition, PolicyViolation
 from service.models import MAX_ID, FollowUp
-from service.web.deps import RowId, allowed, current_actor, get_ctx, source_type
+from service.web.deps import RowId, allowed, current_actor, get_ctx, source_type, wants_json
 from service.web.filters import PAGE_SIZES, as_int, dates, page_links
 from service.web.security import verify_csrf
-from service.web.templating import flash, render
+from service.web.templating import flash, note, noted, render
 
 router = APIRouter()
 
@@ -116,25 +127,74 @@ def inbox_suspicious(
 # --- the draft editor -------------------------------------------------------------------
 
 
-def _editor(request: Request, actor: Actor, draft_id: int, *, status_code: int = 200, **extra: Any) -> Response:
+def _page(draft_id: int) -> str:
+    return f"/drafts/{draft_id}"
+
+
+def _editor(request: Request, actor: Actor, draft_id: int) -> Response:
+    """The draft's page, with what a refused form left for it (once): `error`, its
+    `problems`, and in the editor the `text` that was not saved."""
     ctx = get_ctx(request)
     with ctx.session() as session:
         draft = queries.draft(session, draft_id)
         review = queries.review(session, draft["review_id"])
+    refused = noted(request, _page(draft_id))
     platform = source_type(ctx, draft["source"])
-    text = extra.pop("text", None)
+    text = refused.get("text")
     verdict = approvals.check_text(ctx, draft["text"], source_name=draft["source"], source_type=platform)
     return render(request, "draft.html", {
         "draft": draft, "review": review, "verdict": verdict, "platform": ctx.config.platform_of(draft["source"], platform),
         "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(platform),
                                         now=ctx.clock()), "text": draft["text"] if text is None else text,
         "outcomes": [f.value for f in FollowUp], "limit": approvals.reply_limit(platform, ctx.config.platform_of(draft["source"], platform)),
-        "business": ctx.config.business.name, **extra,
-    }, status_code=status_code)
+        "business": ctx.config.business.name, "error": refused.get("error"), "error_problems": refused.get("problems"),
+    })
 
 
 def _back(draft_id: int) -> RedirectResponse:
-    return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
+    return RedirectResponse(_page(draft_id), status_code=303)
+
+
+REFUSALS = (InvalidTransition, PolicyViolation, Forbidden)
+TEXT_KEPT = 5 * approvals.MAX_DRAFT_CHARS  # of a refused text, what comes back in the editor
+
+
+def _refused(request: Request, actor: Actor, draft_id: int, exc: Exception, text: str | None = None) -> Response:
+    """A refused action: back to the draft's page, which shows why, and `text` (an edit
+    that was not saved) in the editor. A role that may not act at all is offered no form:
+    its 403 stands, as does every refusal's JSON for a client that asks for JSON."""
+    if isinstance(exc, Forbidden) and not actor.can("act"):
+        raise exc
+    problems = list(getattr(exc, "problems", []))
+    if wants_json(request):
+        if isinstance(exc, PolicyViolation):
+            return JSONResponse({"error": str(exc), "problems": problems}, status_code=422)
+        raise exc  # the error pages' JSON (service/web/__init__.py): 403, 409
+    error = str(exc)
+    if text is not None and len(text) > TEXT_KEPT:
+        text, error = text[:TEXT_KEPT], f"{error} (only its first {TEXT_KEPT} characters are shown here)"
+    note(request, _page(draft_id), error=error, problems=problems, **({} if text is None else {"text": text}))
+    return _back(draft_id)
+
+
+def _refusals_shown(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """For a draft action route (with `request`, `draft_id` and `actor`): its REFUSALS go
+    back to the draft's page (_refused)."""
+    if inspect.iscoroutinefunction(endpoint):
+        @functools.wraps(endpoint)
+        async def answer(**kwargs: Any) -> Response:
+            try:
+                return await endpoint(**kwargs)
+            except REFUSALS as exc:  # the note is written to the database: off the event loop
+                return await run_in_threadpool(_refused, kwargs["request"], kwargs["actor"], kwargs["draft_id"], exc)
+    else:
+        @functools.wraps(endpoint)
+        def answer(**kwargs: Any) -> Response:
+            try:
+                return endpoint(**kwargs)
+            except REFUSALS as exc:
+                return _refused(kwargs["request"], kwargs["actor"], kwargs["draft_id"], exc)
+    return answer
 
 
 @router.get("/drafts/{draft_id}")
@@ -162,8 +222,8 @@ def edit(request: Request, draft_id: RowId, text: str = Form(""), actor: Actor =
     text = _lf(text)
     try:
         verdict = approvals.edit(get_ctx(request), draft_id, text, actor=actor)
-    except PolicyViolation as exc:  # too long to keep: nothing saved, the text stays in the box
-        return _editor(request, actor, draft_id, status_code=422, text=text, error=str(exc), error_problems=exc.problems)
+    except REFUSALS as exc:  # too long to keep, or not editable now: nothing saved, the text comes back in the box
+        return _refused(request, actor, draft_id, exc, text=text)
     if verdict.ok:
         flash(request, "Saved. The text passes the policy guard.")
     else:
@@ -172,6 +232,7 @@ def edit(request: Request, draft_id: RowId, text: str = Form(""), actor: Actor =
 
 
 @router.post("/drafts/{draft_id}/regenerate", dependencies=CSRF)
+@_refusals_shown
 def regenerate(request: Request, draft_id: RowId, actor: Actor = Depends(current_actor)) -> Response:
     verdict = approvals.regenerate(get_ctx(request), draft_id, actor=actor)
     flash(request, "Replaced with another wording." if verdict.ok
@@ -181,19 +242,18 @@ def regenerate(request: Request, draft_id: RowId, actor: Actor = Depends(current
 
 
 @router.post("/drafts/{draft_id}/approve", dependencies=CSRF)
+@_refusals_shown
 def approve(request: Request, draft_id: RowId, seen_text: str | None = Form(None),
             actor: Actor = Depends(current_actor)) -> Response:
     """`seen_text`: the text on the approver's page (the editor sends it), so that a text
     changed by someone else in the meantime is not approved unread."""
-    try:
-        approvals.approve(get_ctx(request), draft_id, actor=actor, seen_text=None if seen_text is None else _lf(seen_text))
-    except PolicyViolation as exc:
-        return _editor(request, actor, draft_id, status_code=422, error=str(exc), error_problems=exc.problems)
+    approvals.approve(get_ctx(request), draft_id, actor=actor, seen_text=None if seen_text is None else _lf(seen_text))
     flash(request, "Approved. Post it now, or it can be posted once the cooling-off time has passed.")
     return _back(draft_id)
 
 
 @router.post("/drafts/{draft_id}/reject", dependencies=CSRF)
+@_refusals_shown
 def reject(request: Request, draft_id: RowId, reason: str = Form(""), actor: Actor = Depends(current_actor)) -> Response:
     approvals.reject(get_ctx(request), draft_id, actor=actor, reason=reason.strip() or None)
     flash(request, f"Draft {draft_id} rejected.")
@@ -204,6 +264,7 @@ MANUAL = "This platform takes no replies through its API here: copy the reply, p
 
 
 @router.post("/drafts/{draft_id}/post", dependencies=CSRF)
+@_refusals_shown
 async def post_now(request: Request, draft_id: RowId, actor: Actor = Depends(current_actor)) -> Response:
     [result] = await posting.post(get_ctx(request), [draft_id], actor=actor)
     if result.outcome == "posted":
@@ -218,6 +279,7 @@ async def post_now(request: Request, draft_id: RowId, actor: Actor = Depends(cur
 
 
 @router.post("/drafts/{draft_id}/mark-posted", dependencies=CSRF)
+@_refusals_shown
 def mark_posted(request: Request, draft_id: RowId, actor: Actor = Depends(current_actor)) -> Response:
     posting.mark_posted(get_ctx(request), draft_id, actor=actor)
     flash(request, "Recorded as posted by hand.")
@@ -225,6 +287,7 @@ def mark_posted(request: Request, draft_id: RowId, actor: Actor = Depends(curren
 
 
 @router.post("/drafts/{draft_id}/followup", dependencies=CSRF)
+@_refusals_shown
 def followup(request: Request, draft_id: RowId, outcome: str = Form(""), note: str = Form(""),
              actor: Actor = Depends(current_actor)) -> Response:
     approvals.record_followup(get_ctx(request), draft_id, outcome, actor=actor, note=note.strip() or None)

@@ -60,5 +60,27 @@ def render_bare(name: str, context: dict[str, Any], *, status_code: int) -> HTML
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:
-    """A message for the next page shown (after a redirect)."""
+    """A message for the next page shown (after a redirect). In the cookie: short, and
+    nothing a user typed at length (see `note`)."""
     request.session["flash"] = {"message": message, "kind": kind}
+
+
+def note(request: Request, page: str, **data: Any) -> None:
+    """What the next view of `page` shows once, after a form's redirect (post/redirect/get),
+    kept in the database with the session rather than in the cookie, which holds about
+    4 KB and is signed, not secret: a refusal's reasons, the text that was not saved."""
+    from service.desk import sessions
+    from service.web.deps import SESSION_TOKEN, get_ctx
+
+    token = request.session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        sessions.leave_note(get_ctx(request), token, page, data)
+
+
+def noted(request: Request, page: str) -> dict[str, Any]:
+    """The note left for `page`, taken: a reload of the page shows it no more."""
+    from service.desk import sessions
+    from service.web.deps import SESSION_TOKEN, get_ctx
+
+    token = request.session.get(SESSION_TOKEN)
+    return (sessions.take_note(get_ctx(request), token, page) or {}) if isinstance(token, str) else {}

@@ -179,15 +179,19 @@ async def test_who_manages_users_makes_lists_and_revokes_tokens_on_the_admin_pag
         assert 'href="/admin/tokens"' in page.text  # in the top bar for those who manage users
         assert (await client.post("/admin/tokens", data={"name": "zap", "role": "owner"})).status_code == 403  # no CSRF
         made = await client.post("/admin/tokens", data={"csrf_token": csrf, "name": "zap", "role": "marketer"})
-        assert made.status_code == 201
-        secret = re.search(r'id="token-secret"[^>]*>(rvm_[^<]+)<', made.text).group(1)
-        assert "set-cookie" not in made.headers or secret not in made.headers["set-cookie"]
-        later = await client.get("/admin/tokens")
-        assert "zap" in later.text and secret not in later.text  # shown once
+        assert made.status_code == 303 and made.headers["location"] == "/admin/tokens"
+        shown = await web_session.followed(client, made)
+        secret = re.search(r'id="token-secret"[^>]*>(rvm_[^<]+)<', shown.text).group(1)
+        assert tokens.holder_of(shop.ctx, secret).actor.name == "token:zap"
+        later = await client.get("/admin/tokens")  # a reload
+        assert "zap" in later.text and secret not in later.text and 'id="token-secret"' not in later.text  # shown once
         duplicate = await client.post("/admin/tokens", data={"csrf_token": csrf, "name": "zap", "role": "owner"})
-        assert duplicate.status_code == 400 and "already a token named" in duplicate.text
+        assert duplicate.status_code == 303 and duplicate.headers["location"] == "/admin/tokens"
+        page = (await web_session.followed(client, duplicate)).text
+        assert "already a token named" in page and 'value="zap"' in page  # the name typed, to change
+        assert "already a token named" not in (await client.get("/admin/tokens")).text
         bad_role = await client.post("/admin/tokens", data={"csrf_token": csrf, "name": "zip", "role": "admin"})
-        assert bad_role.status_code == 400
+        assert "a token&#39;s role is" in (await web_session.followed(client, bad_role)).text
 
         async with shop.client() as program:
             headers = {"Authorization": f"Bearer {secret}"}

@@ -111,6 +111,16 @@ def flash(page: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
+def refusal(page: str) -> str:
+    """What the draft page says was refused (its alert: the reason and the guard's problems), as text."""
+    found = re.search(r'<div class="flash error" role="alert">(.*?)</div>', page, re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))) if found else ""
+
+
+def editor_text(page: str) -> str:
+    return html.unescape(re.search(r'<textarea id="reply-text"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1))
+
+
 def forms(page: str) -> list[str]:
     """The actions of the page's forms, the logout form in the top bar aside."""
     return [a for a in re.findall(r'<form[^>]*action="([^"]+)"', page) if a != "/logout"]
@@ -176,13 +186,13 @@ async def test_pages_need_a_login_and_healthz_does_not(desk: Desk) -> None:
 async def test_a_wrong_password_is_refused_and_repeated_failures_throttle_the_address(desk: Desk) -> None:
     async with desk.client() as client:
         wrong = await login(client, "olive", "not the password")
-        assert wrong.status_code == 401 and "wrong user name or password" in wrong.text
+        assert await web_session.login_said(client, wrong) == "wrong user name or password"
         unknown = await login(client, "nobody", PASSWORD)
-        assert unknown.status_code == 401 and "wrong user name or password" in unknown.text
+        assert await web_session.login_said(client, unknown) == "wrong user name or password"
         for _ in range(desk.ctx.config.web.login_attempts - 1):
-            assert (await login(client, "olive", "still wrong!")).status_code == 401
+            assert web_session.refused(await login(client, "olive", "still wrong!"))
         throttled = await login(client, "olive", PASSWORD)  # the right password, too late
-        assert throttled.status_code == 401 and "too many failed logins" in throttled.text
+        assert "too many failed logins" in await web_session.login_said(client, throttled)
         assert (await client.get("/inbox")).status_code == 303
         start = desk.ctx.clock()
         desk.ctx.clock = lambda: start + desk.ctx.config.web.lockout + timedelta(seconds=1)
@@ -324,8 +334,9 @@ async def test_edit_fail_see_why_fix_approve_and_see_the_history(desk: Desk) -> 
         assert html.escape(BAD, quote=False) in page  # the saved text is in the textarea
 
         refused = await client.post(f"/drafts/{draft_id}/approve", data={"csrf_token": csrf})
-        assert refused.status_code == 422
-        assert "fails the policy guard" in refused.text and "offers something of value" in refused.text
+        assert refused.status_code == 303 and refused.headers["location"] == f"/drafts/{draft_id}"
+        page = (await web_session.followed(client, refused)).text
+        assert "fails the policy guard" in refusal(page) and "offers something of value" in refusal(page)
         assert desk.draft("cold")["status"] == "drafted"
 
         fixed = await client.post(f"/drafts/{draft_id}/edit", data={"csrf_token": csrf, "text": GOOD})
@@ -358,7 +369,10 @@ async def test_the_editor_approves_only_the_text_it_showed(desk: Desk) -> None:
         assert seen == desk.draft("cold")["text"] and "\n" in seen  # a multi-line wording
         approvals.edit(desk.ctx, draft_id, GOOD, actor="sean")  # changed by someone else meanwhile
         stale = await client.post(f"/drafts/{draft_id}/approve", data={"csrf_token": csrf, "seen_text": seen})
-        assert stale.status_code == 409 and "was changed (last by sean) after you read it" in stale.text
+        assert stale.status_code == 303 and stale.headers["location"] == f"/drafts/{draft_id}"
+        page = (await web_session.followed(client, stale)).text
+        assert "was changed (last by sean) after you read it" in refusal(page)
+        assert html.escape(GOOD, quote=False) in page  # the new text, to read before approving
         assert desk.draft("cold")["status"] == "drafted"
         # Browsers send a form's line breaks as CRLF: the text read is still the same text.
         edited = await client.post(f"/drafts/{draft_id}/edit", data={"csrf_token": csrf, "text": "Hi,\r\n\r\n" + GOOD})
@@ -376,9 +390,13 @@ async def test_a_text_too_long_to_keep_is_refused_and_stays_in_the_box(desk: Des
     too_long = "Sorry. " * 4000  # over approvals.MAX_DRAFT_CHARS
     async with logged_in(desk, "olive") as (client, csrf):
         response = await client.post(f"/drafts/{draft_id}/edit", data={"csrf_token": csrf, "text": too_long})
-    assert response.status_code == 422
-    assert f"drafts are limited to {approvals.MAX_DRAFT_CHARS}" in response.text
-    assert too_long.strip() in response.text and desk.draft("cold")["text"] == before
+        assert response.status_code == 303 and response.headers["location"] == f"/drafts/{draft_id}"
+        page = (await web_session.followed(client, response)).text
+        assert f"drafts are limited to {approvals.MAX_DRAFT_CHARS}" in refusal(page)
+        assert editor_text(page) == too_long and desk.draft("cold")["text"] == before
+        again = (await client.get(f"/drafts/{draft_id}")).text  # a reload: the saved text, no refusal
+        assert refusal(again) == "" and editor_text(again) == before
+    assert desk.draft("cold")["text"] == before
 
 
 @pytest.mark.anyio
@@ -419,7 +437,8 @@ async def test_reject_with_a_reason_and_regenerate(desk: Desk) -> None:
         assert "we call her instead" in page and "asked for another wording" in page
         # A rejected draft may be approved again, but not rejected twice.
         twice = await client.post(f"/drafts/{draft_id}/reject", data={"csrf_token": csrf})
-        assert twice.status_code == 409
+        assert twice.status_code == 303 and twice.headers["location"] == f"/drafts/{draft_id}"
+        assert "it cannot be rejected from there" in refusal((await web_session.followed(client, twice)).text)
 
 
 @pytest.mark.anyio
@@ -455,7 +474,7 @@ async def test_post_now_and_by_hand_then_follow_up(desk: Desk) -> None:
         assert f'href="/drafts/{api}"' not in listed and f'href="/drafts/{by_hand}"' in listed and "no answer" in listed
         assert "called, sorted" in (await client.get(f"/drafts/{api}")).text
         wrong = await client.post(f"/drafts/{api}/followup", data={"csrf_token": csrf, "outcome": "forgot"})
-        assert wrong.status_code == 409
+        assert "unknown follow-up 'forgot'" in refusal((await web_session.followed(client, wrong)).text)
     assert [h["action"] for h in desk.draft("cold")["history"]][-3:] == ["posting", "posted", "follow-up: resolved"]
     assert [h["what"] for h in desk.draft("cold")["history"]][-3:] == ["began posting the reply", "posted the reply",
                                                                       "recorded a follow-up: resolved"]

@@ -6,6 +6,7 @@ header is ignored."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import Counter
 from datetime import timedelta
@@ -62,11 +63,12 @@ async def test_existing_and_unknown_names_get_the_same_answers_after_the_same_ha
             for _ in range(ctx.config.web.login_attempts + 2):  # wrong, wrong, ..., then refused unheard
                 before = sum(hashes.values())
                 response = await web_session.login(client, name, "wrong password!", headers=via_proxy(address))
-                answers[name].append((response.status_code, web_session.login_error(response)))
                 assert sum(hashes.values()) == before + 1  # one password check each time, throttled or not
+                said = await web_session.login_said(client, response)
+                answers[name].append((response.status_code, response.headers["location"], said))
     assert answers["olive"] == answers["nobody"]
-    assert answers["olive"][0] == (401, "wrong user name or password")
-    assert answers["olive"][-1][0] == 401 and "too many failed logins" in answers["olive"][-1][1]
+    assert answers["olive"][0] == (303, "/login?next=/inbox", "wrong user name or password")
+    assert "too many failed logins" in answers["olive"][-1][2]
     assert len(hashes) == 2  # olive's real hash and the one stand-in for names that do not exist
 
 
@@ -74,9 +76,9 @@ async def test_existing_and_unknown_names_get_the_same_answers_after_the_same_ha
 async def test_a_stranger_cannot_lock_the_owner_out_from_another_address(ctx: Context) -> None:
     async with web_session.client_for(ctx, peer=PROXY) as proxy:
         for _ in range(ctx.config.web.login_attempts):
-            assert (await web_session.login(proxy, "olive", "guess", headers=via_proxy("203.0.113.7"))).status_code == 401
+            assert web_session.refused(await web_session.login(proxy, "olive", "guess", headers=via_proxy("203.0.113.7")))
         refused = await web_session.login(proxy, "olive", PASSWORD, headers=via_proxy("203.0.113.7"))
-        assert refused.status_code == 401 and "too many failed logins" in web_session.login_error(refused)
+        assert "too many failed logins" in await web_session.login_said(proxy, refused)
         # the owner, at home, through the same proxy: in at once
         owner = await web_session.login(proxy, "olive", PASSWORD, headers=via_proxy("198.51.100.2"))
         assert owner.status_code == 303 and owner.headers["location"] == "/inbox"
@@ -84,16 +86,17 @@ async def test_a_stranger_cannot_lock_the_owner_out_from_another_address(ctx: Co
 
 @pytest.mark.anyio
 async def test_many_guesses_at_once_get_no_more_hearings_than_one_after_another(ctx: Context) -> None:
-    async with web_session.client_for(ctx, peer=PROXY) as proxy:
-        headers = via_proxy("203.0.113.7")
-        csrf = await web_session.token(proxy, headers=headers)
+    headers = via_proxy("203.0.113.7")
+    async with contextlib.AsyncExitStack() as stack:  # ten browsers behind the proxy, each with its own cookie
+        browsers = [await stack.enter_async_context(web_session.client_for(ctx, peer=PROXY)) for _ in range(10)]
+        tokens = [await web_session.token(browser, headers=headers) for browser in browsers]
 
         async def guess(n: int):
-            form = {"csrf_token": csrf, "username": "olive", "password": f"guess number {n}", "next": "/inbox"}
-            return await proxy.post("/login", data=form, headers=headers)
+            form = {"csrf_token": tokens[n], "username": "olive", "password": f"guess number {n}", "next": "/inbox"}
+            return await browsers[n].post("/login", data=form, headers=headers)
 
         answers = await asyncio.gather(*(guess(n) for n in range(10)))
-    said = Counter(web_session.login_error(answer) for answer in answers)
+        said = Counter([await web_session.login_said(browser, answer) for browser, answer in zip(browsers, answers)])
     assert said["wrong user name or password"] == ctx.config.web.login_attempts, said
 
 
@@ -112,7 +115,7 @@ async def test_x_forwarded_for_from_anyone_but_the_proxy_is_ignored(ctx: Context
         for n in range(ctx.config.web.login_attempts):  # a new made-up address each time: no help
             await web_session.login(stranger, "olive", "guess", headers=via_proxy(f"198.51.100.{n}"))
         refused = await web_session.login(stranger, "olive", PASSWORD, headers=via_proxy("198.51.100.99"))
-        assert "too many failed logins" in web_session.login_error(refused)
+        assert "too many failed logins" in await web_session.login_said(stranger, refused)
     with ctx.session() as session:
         assert set(session.exec(select(LoginFailure.address))) == {"192.0.2.66"}
 
@@ -122,9 +125,9 @@ async def test_one_address_trying_many_names_is_refused_whatever_the_name(ctx: C
     async with web_session.client_for(ctx, peer=PROXY) as proxy:
         spray = via_proxy("203.0.113.9")
         for n in range(ctx.config.web.login_attempts_per_address):
-            assert (await web_session.login(proxy, f"user{n}", "password1", headers=spray)).status_code == 401
+            assert web_session.refused(await web_session.login(proxy, f"user{n}", "password1", headers=spray))
         refused = await web_session.login(proxy, "olive", PASSWORD, headers=spray)
-        assert "too many failed logins" in web_session.login_error(refused)
+        assert "too many failed logins" in await web_session.login_said(proxy, refused)
         assert (await web_session.login(proxy, "olive", PASSWORD, headers=via_proxy("198.51.100.2"))).status_code == 303
 
 
