@@ -137,3 +137,36 @@ def test_nothing_offers_to_publish_before_the_cooling_off_ends(cooling_server, p
     for name in ("Post now", "Copy reply", "Mark posted"):
         assert page.get_by_role("button", name=name).count() == 0, f"{name} offered during the cooling-off"
     page.screenshot(path=str(SCREENSHOTS / f"draft-cooling-off-{page.width}.png"), full_page=True)
+
+
+def test_a_refused_approval_lands_on_the_drafts_page_and_a_reload_sends_nothing(live_server, browser, page) -> None:
+    """Someone else changes the reply while this page is open: Approve is refused. The
+    browser ends on the draft's page (not on /approve), with the reason; reloading it
+    shows the page again without the message and posts nothing (post/redirect/get)."""
+    log_in(page, live_server, OWNER)
+    draft = first_draft(page, live_server)
+    page.goto(live_server + draft)
+    page.locator("#reply-text").fill(GOOD)
+    page.click("#edit-form button[type=submit]")
+    expect(page.locator("#approve-button")).to_be_enabled()
+    with open_page(browser, LAPTOP) as other:
+        log_in(other, live_server, OWNER)
+        other.goto(live_server + draft)
+        other.locator("#reply-text").fill("Sorry, but we were busy. We will refund you in full.")
+        other.click("#edit-form button[type=submit]")
+        expect(other.locator(".flash")).to_contain_text("the policy guard would refuse it")
+
+    page.click("#approve-button")
+    page.wait_for_load_state()
+    assert page.url == live_server + draft
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text("changed")
+    expect(page.locator(".page-head .badge").first).to_have_text("drafted")
+    page.screenshot(path=str(SCREENSHOTS / f"draft-refused-{page.width}.png"))
+
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and not r.url.endswith("/check") else None)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert posts == [] and page.url == live_server + draft
+    expect(page.get_by_role("alert")).to_have_count(0)
