@@ -189,8 +189,9 @@ def _age(delta: Any) -> str:
 @click.pass_obj
 def drafts_approve(state: State, draft_id: int) -> None:
     """Approve a draft for posting; refused when its text fails the policy guard."""
-    approvals.approve(state.context(), draft_id, actor=state.actor())
-    click.echo(f"draft {draft_id} approved")
+    ctx = state.context()
+    post_after = approvals.approve(ctx, draft_id, actor=state.actor())
+    click.echo(f"draft {draft_id} approved: {approvals.when_it_can_go_out(post_after, ctx.clock())}")
 
 
 @drafts.command("reject")

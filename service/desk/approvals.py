@@ -128,9 +128,10 @@ def regenerate(ctx: Context, draft_id: int, *, actor: Actor | str) -> PolicyResu
     return verdict
 
 
-def approve(ctx: Context, draft_id: int, *, actor: Actor | str, seen_text: str | None = None) -> None:
+def approve(ctx: Context, draft_id: int, *, actor: Actor | str, seen_text: str | None = None) -> datetime:
     """Approve a draft whose text passes the guard now; PolicyViolation otherwise (and it is
-    recorded). The reply may then be posted once the cooling-off time has passed.
+    recorded). The reply may then be posted once the cooling-off time has passed: the
+    moment it may go out is returned.
     `seen_text`, when given, is the text the approver read: if the draft says something
     else by now (edited since), nothing is approved (InvalidTransition)."""
     with ctx.session() as session:
@@ -146,12 +147,20 @@ def approve(ctx: Context, draft_id: int, *, actor: Actor | str, seen_text: str |
         draft.policy_ok, draft.policy_problems, draft.updated_at = verdict.ok, verdict.problems, now
         if verdict.ok:
             draft.status, draft.approved_by, draft.approved_at = DraftStatus.approved, actor.name, now
-            draft.post_after = review.first_seen_at + ctx.config.replies.cooling_off
+            draft.post_after = post_after = review.first_seen_at + ctx.config.replies.cooling_off
             _event(session, draft, actor.name, "approved", text=draft.text)
         else:
             _event(session, draft, actor.name, "approval refused", detail="; ".join(verdict.problems))
     if not verdict.ok:  # raised after the commit, so the refusal stays in the history
         raise PolicyViolation(f"draft {draft_id} cannot be approved: it fails the policy guard", verdict.problems)
+    return post_after
+
+
+def when_it_can_go_out(post_after: datetime, now: datetime) -> str:
+    """What an approver is told, in the web app and the CLI alike."""
+    if post_after > now:
+        return f"it can go out from {post_after:%Y-%m-%d %H:%M} UTC, when the cooling-off ends"
+    return "it can go out now"
 
 
 def reject(ctx: Context, draft_id: int, *, actor: Actor | str, reason: str | None = None) -> None:

@@ -247,8 +247,9 @@ def approve(request: Request, draft_id: RowId, seen_text: str | None = Form(None
             actor: Actor = Depends(current_actor)) -> Response:
     """`seen_text`: the text on the approver's page (the editor sends it), so that a text
     changed by someone else in the meantime is not approved unread."""
-    approvals.approve(get_ctx(request), draft_id, actor=actor, seen_text=None if seen_text is None else _lf(seen_text))
-    flash(request, "Approved. Post it now, or it can be posted once the cooling-off time has passed.")
+    ctx = get_ctx(request)
+    post_after = approvals.approve(ctx, draft_id, actor=actor, seen_text=None if seen_text is None else _lf(seen_text))
+    flash(request, f"Approved: {approvals.when_it_can_go_out(post_after, ctx.clock())}.")
     return _back(draft_id)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,8 @@ def test_the_owner_flow_edit_fail_fix_approve(config: Path) -> None:
     assert fixed.exit_code == 0 and "policy guard: passes" in fixed.output
     approved = run_cli(config, "--user", "sean", "drafts", "approve", str(draft["id"]))
     assert approved.exit_code == 0
+    assert re.fullmatch(rf"draft {draft['id']} approved: it can go out (now|from \S+ \S+ UTC, when the cooling-off ends)\n",
+                        approved.stdout)
     [done] = drafts(config, "--status", "approved")
     assert done["text"] == good and done["edited_by"] == "maria"
 

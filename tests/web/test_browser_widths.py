@@ -133,6 +133,7 @@ def test_nothing_offers_to_publish_before_the_cooling_off_ends(cooling_server, p
     page.click("#approve-button")
     page.wait_for_load_state()
     expect(page.locator(".page-head .badge").first).to_have_text("approved")
+    expect(page.locator(".flash")).to_contain_text("Approved: it can go out from")  # not "post it now"
     expect(page.locator("#cooling-off")).to_contain_text("can go out from")
     for name in ("Post now", "Copy reply", "Mark posted"):
         assert page.get_by_role("button", name=name).count() == 0, f"{name} offered during the cooling-off"

@@ -348,7 +348,7 @@ async def test_edit_fail_see_why_fix_approve_and_see_the_history(desk: Desk) -> 
         approved = await client.post(f"/drafts/{draft_id}/approve", data={"csrf_token": csrf})
         assert approved.status_code == 303 and approved.headers["location"] == f"/drafts/{draft_id}"
         page = (await client.get(f"/drafts/{draft_id}")).text
-        assert flash(page).startswith("Approved.")
+        assert flash(page) == "Approved: it can go out now."
         history = re.search(r'<table class="history[^"]*">.*?<tbody>(.*?)</tbody>', page, re.DOTALL).group(1)
         rows = [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
                 for row in re.findall(r"<tr>(.*?)</tr>", history, re.DOTALL)]
@@ -605,7 +605,7 @@ def test_in_a_browser_the_verdict_follows_the_typing(desk: Desk) -> None:
         page.wait_for_load_state()
         assert page.locator("#approve-button").is_enabled() and page.locator("#approve-hint").is_hidden()
         page.click("#approve-button")
-        page.wait_for_selector("text=Approved.")
+        page.wait_for_selector("text=Approved: it can go out")
         page.click("button[data-copy]")
         page.wait_for_selector("[data-copy-status]:not(:empty)")
         assert page.inner_text("[data-copy-status]") in ("Copied.", "Selected: press Ctrl+C (⌘C on a Mac) to copy.")

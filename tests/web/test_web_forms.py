@@ -101,7 +101,7 @@ FORMS: dict[str, Form] = {
     "/drafts/{draft_id}/regenerate": Form(_post("/drafts/{id}/regenerate"), "/drafts/{id}", flash,
                                           "Replaced with another wording."),
     "/drafts/{draft_id}/approve": Form(_post("/drafts/{id}/approve"), "/drafts/{id}", flash,
-                                       "Approved. Post it now, or it can be posted once the cooling-off time has passed."),
+                                       "Approved: it can go out now."),
     "/drafts/{draft_id}/reject": Form(_post("/drafts/{id}/reject", reason="we call her"), "/inbox", flash,
                                       "Draft {id} rejected."),
     "/drafts/{draft_id}/post": Form(_post("/drafts/{id}/post"), "/drafts/{id}", flash, "Posted to Fakebook (PENDING_PUBLISH).",
