@@ -171,3 +171,19 @@ def test_a_refused_approval_lands_on_the_drafts_page_and_a_reload_sends_nothing(
     page.wait_for_load_state("networkidle")
     assert posts == [] and page.url == live_server + draft
     expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def test_the_first_screen_of_the_inbox_shows_reviews_and_the_filters_are_a_tap_away(live_server, page) -> None:
+    log_in(page, live_server, OWNER)
+    for path in ("/inbox", "/inbox/suspicious", "/reviews"):
+        page.goto(live_server + path)
+        source = page.locator("select[name=source]")
+        first = page.locator(".item").first.bounding_box()
+        assert first["y"] < 844 - 150, f"{path}: the first review starts {first['y']:.0f} px down at {page.width} px"
+        if page.width <= 640:  # folded on a phone: one tap opens it
+            expect(source).to_be_hidden()
+            page.get_by_text("Filters", exact=True).click()
+        expect(source).to_be_visible()
+    page.goto(f"{live_server}/inbox?rating=1")  # a filter that is set stays in sight, with the way to clear it
+    expect(page.locator("select[name=source]")).to_be_visible()
+    expect(page.get_by_role("link", name="Clear")).to_be_visible()
