@@ -142,7 +142,8 @@ def source_recovered(session: Session, config: Config, source: Source, failing_s
 def waiting_drafts(session: Session, config: Config, now: datetime) -> int:
     """Drafts still waiting for an owner (status drafted) [alerts] drafts_waiting after they
     were made; one alert each. Drafts for reviews that were already older than max_age
-    when drafted (a first poll, a backfill) raise none, as those reviews raised none."""
+    when drafted (a first poll, a backfill) raise none, as those reviews raised none; nor
+    do drafts of sources no longer in the config (the demo's, a closed branch's)."""
     channels = subscribers(config, "drafts_waiting")
     if not channels:
         return 0
@@ -152,7 +153,7 @@ def waiting_drafts(session: Session, config: Config, now: datetime) -> int:
         .join(Review, Review.id == Draft.review_id)
         .join(Source, Source.id == Review.source_id)
         .where(Draft.status == DraftStatus.drafted, Draft.created_at <= now - config.alerts.drafts_waiting,
-               ~alerted.exists())
+               col(Source.name).in_([source.name for source in config.sources]), ~alerted.exists())
         .order_by(Draft.id)
     ).all()
     rows = []

@@ -16,7 +16,7 @@ So a crash at that instant may deliver one message twice, never more.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from service.config import AlertsConfig
-from service.models import Alert, AlertStatus
+from service.models import Alert, AlertStatus, Source
 
 LEASE = timedelta(minutes=10)  # far longer than one send may take (deliver.SEND_TIMEOUT)
 FIRST_RETRY = timedelta(minutes=1)
@@ -117,9 +117,14 @@ ALERT_FIELDS = ("id", "channel", "event", "key", "status", "attempts", "title", 
                 "sent_at", "last_error", "batch", "review_id", "source_id")
 
 
-def alert_rows(session: Session, *, status: str | None = None, limit: int | None = None) -> Iterator[dict[str, Any]]:
-    """The outbox, newest first."""
+def alert_rows(session: Session, *, status: str | None = None, limit: int | None = None,
+               leave_out: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """The outbox, newest first, without the alerts about the sources in `leave_out` (no
+    longer in the config: queries.removed_sources)."""
     query = select(Alert).order_by(col(Alert.id).desc())
+    if leave_out:
+        gone = select(Source.id).where(col(Source.name).in_(list(leave_out)))
+        query = query.where(or_(col(Alert.source_id).is_(None), col(Alert.source_id).not_in(gone)))
     if status:
         query = query.where(Alert.status == status)
     if limit:

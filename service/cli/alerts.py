@@ -10,6 +10,7 @@ import click
 from service import output
 from service.output import Col
 from service.cli.base import State, cli, format_option, limit_option, table_limit
+from service.desk import queries
 
 ALERT_TABLE = [Col("id", "id", 10), Col("channel", "channel", 60, shrink=8, drop=3), Col("event", "event", 16, drop=4),
                Col("status", "status", 8), Col("attempts", "tries", 5, drop=1), Col("created_at", "recorded", 16, drop=5),
@@ -32,8 +33,11 @@ def alerts_list(state: State, status: str | None, fmt: str, limit: int | None) -
 
     ctx = state.context()
     with ctx.session() as session:
-        output.emit(alert_rows(session, status=status, limit=table_limit(fmt, limit)), fmt, table_columns=ALERT_TABLE,
-                    fields=ALERT_FIELDS)
+        removed = queries.removed_sources(session, ctx.config)
+        output.emit(alert_rows(session, status=status, limit=table_limit(fmt, limit), leave_out=removed), fmt,
+                    table_columns=ALERT_TABLE, fields=ALERT_FIELDS)
+    if note := queries.left_out_note(removed):
+        click.echo(note, err=True)  # beside the table, never inside JSON or CSV
 
 
 @alerts.command("send")

@@ -4,6 +4,7 @@ channel, whatever runs twice; failures recorded and retried, never raised."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import timedelta
@@ -24,11 +25,13 @@ from tests.alert_helpers import (  # noqa: F401 (fixtures)
     alerts_ctx_fixture,
     arrived,
     at,
+    channels_toml,
     poll,
     review,
     smtp_fixture,
     webhook_fixture,
 )
+from tests.conftest import run_cli
 
 
 def test_one_email_per_negative_review_and_none_on_the_first_poll(alerts_ctx, smtp, monkeypatch, tmp_path) -> None:
@@ -305,3 +308,26 @@ def test_keys_stay_unique_per_channel(alerts_ctx, monkeypatch, tmp_path) -> None
     assert len(pairs) == 4 and len(set(pairs)) == 4
     with ctx.session() as session:
         assert session.exec(select(func.count()).select_from(Alert).where(col(Alert.review_id).is_(None))).one() == 0
+
+
+@SQLITE_ONLY
+def test_a_source_removed_from_the_config_raises_no_waiting_alert_and_its_alerts_are_left_out(
+        alerts_ctx, make_context, monkeypatch, tmp_path) -> None:
+    """The demo's bistro, or a closed branch: its old drafts do not keep alerting the
+    owner, and `alerts list` leaves its alerts out, saying so."""
+    hook = {"name": "hook", "url_env": "TEST_ALERTS_HOOK", "events": ["negative", "drafts_waiting"]}
+    ctx = alerts_ctx([HAPPY], hook, drafts_waiting="12h")
+    poll(ctx)
+    stored = poll(ctx, tmp_path, [HAPPY, ANGRY], alerts=True)
+    assert [a.event for a in alerts(ctx)] == ["negative"]
+    moved = make_context([{"name": "ours", "type": "file", "path": "reviews.jsonl"}],
+                         extra=channels_toml(hook, drafts_waiting="12h"))
+    with moved.session() as session:
+        assert enqueue.waiting_drafts(session, moved.config, stored + timedelta(hours=13)) == 0
+    with ctx.session() as session:  # still configured there: it does alert
+        assert enqueue.waiting_drafts(session, ctx.config, stored + timedelta(hours=13)) == 1
+
+    config = tmp_path / "config.toml"  # make_context wrote the moved config last
+    listed = run_cli(config, "alerts", "list", "--format", "json")
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == []
+    assert "Left out: the reviews of imports" in listed.stderr
