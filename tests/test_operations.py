@@ -4,7 +4,14 @@ and /metrics as a monitoring system sees them."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy import text, update
@@ -16,6 +23,7 @@ from service.models import PollRun, Source
 from service.polling import poll as poll_module
 from service.polling.worker import Worker
 from service.web import create_app
+from tests.conftest import write_config, write_jsonl
 
 FAST = '\n[poll]\ntick = "1s"\n'
 
@@ -100,3 +108,35 @@ def test_healthz_reports_overdue_sources_and_fails_on_a_database_it_cannot_use(m
     assert fine.json()["status"] == "ok" and fine.json()["sources"]["overdue"] == 0
     assert overdue.json()["sources"]["overdue"] == 1 and "scheduler" not in overdue.json()  # none here: not judged
     assert sick.status_code == 503 and sick.json()["status"] == "down" and "reviewmon migrate" in sick.json()["database"]
+
+
+def test_the_workers_metrics_answer_this_machine_only(tmp_path) -> None:
+    """`reviewmon worker --metrics-port`: Prometheus reads it on 127.0.0.1; a page on
+    another site whose name was rebound to 127.0.0.1 sends its own name as Host, and is
+    refused, as the web app's /metrics refuses it."""
+    write_jsonl(tmp_path / "r.jsonl", [{"id": "1", "text": "Cold soup, rude waiter.", "rating": 1}])
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'r.db'}", [{"name": "f", "type": "file", "path": "r.jsonl"}])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    reviewmon = str(Path(sys.executable).parent / "reviewmon")
+    env = {**os.environ, "REVIEWMON_CONFIG": str(config)}
+    assert subprocess.run([reviewmon, "migrate"], env=env, capture_output=True).returncode == 0
+    worker = subprocess.Popen([reviewmon, "worker", "--metrics-port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url, deadline, answer = f"http://127.0.0.1:{port}/metrics", time.monotonic() + 20, None
+        while answer is None and time.monotonic() < deadline:
+            try:
+                answer = httpx.get(url, timeout=2)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert answer is not None and answer.status_code == 200 and "reviewmon_sources" in answer.text
+        assert httpx.get(url, headers={"Host": f"localhost:{port}"}).status_code == 200
+        rebound = httpx.get(url, headers={"Host": f"attacker.example:{port}"})
+        assert rebound.status_code == 421 and "reviewmon" not in rebound.text
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
+    assert "GET /metrics" not in err  # scrapes are not logged line by line

@@ -5,13 +5,17 @@ app, with the scheduler unless told otherwise).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from service import db, logs
 from service.cli.base import State, cli
 from service.config import read_secret
+
+if TYPE_CHECKING:
+    from service.context import Context
 
 
 @cli.command()
@@ -38,14 +42,41 @@ def worker(state: State, metrics_port: int | None) -> None:
     ctx = state.context()
     _long_running(state)
     if metrics_port:
-        from prometheus_client import start_http_server
-
-        from service import health, metrics
-
-        metrics.REGISTRY.register(health.DatabaseCollector(ctx))
-        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.REGISTRY)
+        _serve_metrics(ctx, metrics_port)
     click.echo(f"reviewmon: worker started for {len(ctx.config.sources)} sources (Ctrl-C to stop)", err=True)
     asyncio.run(_until_signalled(lambda stop: run_until_stopped(ctx, stop)))
+
+
+def _serve_metrics(ctx: Context, port: int) -> None:
+    """Prometheus metrics on 127.0.0.1:PORT/metrics, in a thread, answering only requests
+    that name this machine as Host (like the web app's /metrics): a page on another site
+    that rebinds its own name to 127.0.0.1 sends its own name, and is refused (421)."""
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from prometheus_client import make_wsgi_app
+
+    from service import health, metrics
+    from service.web.security import host_of, known_hosts
+
+    metrics.REGISTRY.register(health.DatabaseCollector(ctx))
+    exposition, hosts = make_wsgi_app(metrics.REGISTRY), known_hosts(ctx.config.web, "127.0.0.1")
+
+    def checked(environ: dict, start_response: Any) -> Any:
+        if host_of(environ.get("HTTP_HOST", "")) not in hosts:
+            start_response("421 Misdirected Request", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"not served under this host name\n"]
+        return exposition(environ, start_response)
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+            """Scrapes are not news: nothing per request on stderr."""
+
+    server = make_server("127.0.0.1", port, checked, server_class=Server, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
 
 
 def _long_running(state: State) -> None:
