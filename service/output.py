@@ -16,6 +16,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO, Any, NamedTuple
 
+def web_link(url: str | None) -> str | None:
+    """A stranger's link (a platform's link to a review) worth offering: plainly an http(s)
+    address, never `javascript:`, a local file or something with spaces in it. The one
+    check behind the web pages, the alert messages and the report links."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in url) else None
+
+
 FORMATS = ("table", "json", "csv")
 _NO_CAP = 10_000  # a table cell is one line: its whitespace is collapsed even without a width
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from service.output import visible
+from service.output import visible, web_link
 
 TEXT_LIMIT = 500  # characters of a review's text in an alert
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -49,12 +49,6 @@ def stars(rating: int | None) -> str:
 
 def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
-
-
-def _safe_url(url: str | None) -> str | None:
-    """A review's link only when it is plainly http(s) (a javascript: link stays text)."""
-    url = (url or "").strip()
-    return url if url.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in url) else None
 
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined)
@@ -105,7 +99,7 @@ def review_message(facts: ReviewFacts, event: str) -> Message:
     if facts.escalation:
         lines.append(f"Escalated (an owner must handle it): {plain(facts.escalation, 300)}")
     lines.append(f"Reply: {reply_pointer(facts.review_id, facts.draft_id)}")
-    url = _safe_url(facts.url)
+    url = web_link(facts.url)
     if url:
         lines.append(f"On the platform: {plain(url, 500)}")
     html = render_html("review.html", kind=kind, facts=facts, who=who, url=url,

@@ -80,8 +80,15 @@ def check_text(ctx: Context, text: str, *, source_name: str | None = None, sourc
     limit, its configured channels (the business's where the source sets none)."""
     if source_type is None and source_name is not None:
         source_type = next((s.type for s in ctx.config.sources if s.name == source_name), None)
-    platform = ctx.config.platform_of(source_name, source_type) if source_name is not None else ""
-    return drafter_of(ctx).check(text, reply_limit(source_type, platform) if source_type else None, source=source_name)
+    return drafter_of(ctx).check(text, source_limit(ctx, source_name, source_type), source=source_name)
+
+
+def source_limit(ctx: Context, source_name: str | None, source_type: str | None) -> ReplyLimit | None:
+    """The length limit of replies to this source's reviews (reply_limit): the one the
+    guard checks and the editor's preview shows."""
+    if not source_type:
+        return None
+    return reply_limit(source_type, ctx.config.platform_of(source_name, source_type) if source_name is not None else "")
 
 
 def draft_request(session: Session, review: Review, source: Source) -> DraftRequest:

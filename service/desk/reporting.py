@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from service.output import web_link
+
 _APPLE = "https://developer.apple.com/help/app-store-connect/monitor-ratings-and-reviews/ratings-and-reviews-overview"
 
 # A source's `type` (connectors.BUILT_IN) -> its platform's help page on reporting a review.
@@ -40,11 +42,6 @@ class Report(NamedTuple):
     url: str | None  # where to go: the review's own page, else the platform's help page
     help: str | None  # the platform's help page on reporting a review
     note: str | None  # when there is nowhere to go: why, in a sentence
-
-
-def web_link(url: str | None) -> str | None:
-    """A link a page may offer: a web address, never `javascript:` or a local file."""
-    return url if url and url.strip().lower().startswith(("https://", "http://")) else None
 
 
 def where_to_report(source_type: str | None, review_url: str | None) -> Report:

@@ -139,14 +139,14 @@ def _editor(request: Request, actor: Actor, draft_id: int) -> Response:
         draft = queries.draft(session, draft_id)
         review = queries.review(session, draft["review_id"])
     refused = noted(request, _page(draft_id))
-    platform = source_type(ctx, draft["source"])
+    kind = source_type(ctx, draft["source"])
     text = refused.get("text")
-    verdict = approvals.check_text(ctx, draft["text"], source_name=draft["source"], source_type=platform)
+    verdict = approvals.check_text(ctx, draft["text"], source_name=draft["source"], source_type=kind)
     return render(request, "draft.html", {
-        "draft": draft, "review": review, "verdict": verdict, "platform": ctx.config.platform_of(draft["source"], platform),
-        "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(platform),
+        "draft": draft, "review": review, "verdict": verdict, "platform": ctx.config.platform_of(draft["source"], kind),
+        "steps": approvals.next_steps(draft, actor, can_reply=approvals.platform_takes_replies(kind),
                                         now=ctx.clock()), "text": draft["text"] if text is None else text,
-        "outcomes": [f.value for f in FollowUp], "limit": approvals.reply_limit(platform, ctx.config.platform_of(draft["source"], platform)),
+        "outcomes": [f.value for f in FollowUp], "limit": approvals.source_limit(ctx, draft["source"], kind),
         "business": ctx.config.business.name, "error": refused.get("error"), "error_problems": refused.get("problems"),
     })
 

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from service import __version__
+from service.output import web_link
 from service.web.security import csrf_token
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -33,13 +34,8 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _web_link(url: str | None) -> str | None:
-    """A platform's link to a review, only if it is a web address: never `javascript:`."""
-    return url if url and url.strip().lower().startswith(("https://", "http://")) else None
-
-
 templates.env.filters["age"] = _age
-templates.env.filters["web_link"] = _web_link
+templates.env.filters["web_link"] = web_link
 templates.env.filters["when"] = _when
 templates.env.globals["version"] = __version__
 
